@@ -1,0 +1,13 @@
+export * from './lib/capp.schema';
+export * from './lib/capp.types';
+export * from './lib/constants';
+export * from './lib/crd';
+export * from './lib/defaults';
+export * from './lib/dto';
+export { classFor, issuesFromValidationErrors } from './lib/schema/class-validator';
+export type { CrossFieldRule, ObjectNode, SchemaNode } from './lib/schema/nodes';
+export { isPlainObject } from './lib/schema/nodes';
+export { toOpenApi } from './lib/schema/openapi';
+export type { JsonSchema } from './lib/schema/openapi';
+export type { ValidationIssue } from './lib/schema/validate';
+export * from './lib/validate-capp';

@@ -1,0 +1,297 @@
+import { CAPP_API_VERSION, CAPP_KIND, DEFAULT_SCALE_METRIC, DEFAULT_STATE } from './constants';
+import { CrossFieldRule, isPlainObject, ObjectNode, s, StringNode } from './schema/nodes';
+
+/**
+ * The Capp schema: every field of DESIGN §2 and every rule, exactly once.
+ * Compatible with container-app-operator v0.3.5: the same field names and types, plus the
+ * semantic checks its admission webhook made (hostname, volumes) expressed as schema rules.
+ */
+
+const has = (self: Record<string, unknown>, key: string): boolean =>
+  self[key] !== undefined && self[key] !== null;
+
+export const DNS_LABEL_PATTERN = {
+  regex: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+  message:
+    'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit',
+};
+
+/** Knative Service names are DNS-1035 labels (a revision name is derived from them). */
+export const CAPP_NAME_PATTERN = {
+  regex: '^[a-z]([-a-z0-9]*[a-z0-9])?$',
+  message:
+    'must be a DNS-1035 label: lowercase letters, digits and "-", starting with a letter and ending with a letter or digit',
+};
+export const CAPP_NAME_MAX_LENGTH = 63;
+
+const SECRET_NAME_PATTERN = {
+  regex: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+  message: 'must be the name of a Secret (a DNS-1123 subdomain)',
+};
+
+const HOSTNAME_PATTERN = {
+  regex: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?\\.?$',
+  message: 'must be a lowercase DNS name such as "app.example.com" (letters, digits, "-" and ".")',
+};
+
+const secretName = (description: string): StringNode =>
+  s.string({ description, pattern: SECRET_NAME_PATTERN, maxLength: 253 });
+
+/** `type` → the fields that log type needs. */
+export const LOG_TYPE_REQUIRED_FIELDS = {
+  elastic: ['host', 'index', 'user', 'passwordSecret'],
+  splunk: ['host', 'index', 'hecTokenSecret'],
+} as const;
+
+const logRules: CrossFieldRule[] = [
+  ...Object.entries(LOG_TYPE_REQUIRED_FIELDS).flatMap(([type, fields]) =>
+    fields.map((field): CrossFieldRule => ({
+      rule: `requiredFor${type[0].toUpperCase()}${type.slice(1)}`,
+      field,
+      message: `${field} is required when logSpec.type is "${type}"`,
+      cel: `!has(self.type) || self.type != '${type}' || (has(self.${field}) && size(self.${field}) > 0)`,
+      check: (self) => self['type'] !== type || (typeof self[field] === 'string' && self[field] !== ''),
+    })),
+  ),
+  {
+    rule: 'hecTokenSecretOnlyForSplunk',
+    field: 'hecTokenSecret',
+    message: 'hecTokenSecret is only used when logSpec.type is "splunk"',
+    cel: "!has(self.hecTokenSecret) || (has(self.type) && self.type == 'splunk')",
+    check: (self) => !has(self, 'hecTokenSecret') || self['type'] === 'splunk',
+  },
+];
+
+export const cappSpecSchema: ObjectNode = s.object({
+  description: 'What the app team wants: the workload and the platform features around it.',
+  required: ['configurationSpec'],
+  properties: {
+    configurationSpec: s.object({
+      description: 'The workload, as a Knative ConfigurationSpec (a revision template).',
+      required: ['template'],
+      properties: {
+        template: s.object({
+          required: ['spec'],
+          properties: {
+            metadata: s.opaque({
+              description: 'Labels and annotations of every revision (Knative template metadata).',
+            }),
+            spec: s.object({
+              description:
+                'A Kubernetes PodSpec plus Knative revision fields; other PodSpec fields are passed through.',
+              required: ['containers'],
+              preserveUnknownFields: true,
+              properties: {
+                containers: s.array({
+                  minItems: 1,
+                  items: s.object({
+                    preserveUnknownFields: true,
+                    properties: {
+                      name: s.string({ description: 'Container name.' }),
+                      image: s.string({ description: 'Container image reference.' }),
+                    },
+                  }),
+                }),
+                containerConcurrency: s.integer({
+                  format: 'int64',
+                  minimum: 0,
+                  description: 'Hard limit of concurrent requests per replica (0 = unlimited).',
+                }),
+                timeoutSeconds: s.integer({ format: 'int64', minimum: 0, description: 'Request timeout.' }),
+              },
+            }),
+          },
+        }),
+      },
+    }),
+    scaleMetric: s.string({
+      description:
+        'Metric the autoscaler follows: concurrency and rps use Knative KPA, cpu and memory use HPA.',
+      enum: ['concurrency', 'rps', 'cpu', 'memory'],
+      default: DEFAULT_SCALE_METRIC,
+    }),
+    minReplicas: s.integer({
+      minimum: 0,
+      description: 'Lower bound of replicas (autoscaling.knative.dev/min-scale).',
+    }),
+    maxReplicas: s.integer({
+      minimum: 1,
+      description: 'Upper bound of replicas (autoscaling.knative.dev/max-scale).',
+    }),
+    state: s.string({
+      description: 'disabled removes the Knative Service and keeps every other part.',
+      enum: ['enabled', 'disabled'],
+      default: DEFAULT_STATE,
+    }),
+    routeSpec: s.object({
+      description: 'Custom hostname, TLS, timeouts and traffic.',
+      properties: {
+        hostname: s.string({
+          description: 'Custom domain; the DNS zone from dns-config is appended when missing.',
+          pattern: HOSTNAME_PATTERN,
+          maxLength: 253,
+        }),
+        tlsEnabled: s.boolean({
+          description: 'Issue a certificate for the hostname and serve it over HTTPS.',
+        }),
+        routeTimeoutSeconds: s.integer({
+          format: 'int64',
+          minimum: 0,
+          description: 'Maximum time to answer a request (Knative timeoutSeconds).',
+        }),
+        trafficTarget: s.object({
+          description: 'A Knative TrafficTarget for the Service.',
+          properties: {
+            tag: s.string(),
+            revisionName: s.string(),
+            configurationName: s.string(),
+            latestRevision: s.boolean(),
+            percent: s.integer({ format: 'int64', minimum: 0, maximum: 100 }),
+            url: s.string(),
+          },
+        }),
+      },
+      rules: [
+        {
+          rule: 'tlsRequiresHostname',
+          field: 'tlsEnabled',
+          message: 'tlsEnabled requires routeSpec.hostname',
+          cel: '!has(self.tlsEnabled) || !self.tlsEnabled || (has(self.hostname) && size(self.hostname) > 0)',
+          check: (self) =>
+            self['tlsEnabled'] !== true || (typeof self['hostname'] === 'string' && self['hostname'] !== ''),
+        },
+      ],
+    }),
+    logSpec: s.object({
+      description: 'Log shipping: elastic or splunk; credentials come from Secrets in the same namespace.',
+      properties: {
+        type: s.string({ enum: ['elastic', 'splunk'] }),
+        host: s.string({ description: 'Log server host.' }),
+        index: s.string({ description: 'Index to write to.' }),
+        user: s.string({ description: 'User name (elastic).' }),
+        passwordSecret: secretName(
+          'Secret in the Capp namespace whose key "password" holds the password (elastic).',
+        ),
+        hecTokenSecret: secretName(
+          'Secret in the Capp namespace whose key "token" holds the HEC token (splunk).',
+        ),
+      },
+      rules: logRules,
+    }),
+    site: s.string({ description: 'Placement hint kept for v0.3 compatibility.' }),
+    volumesSpec: s.object({
+      properties: {
+        nfsVolumes: s.array({
+          description: 'Each becomes an NfsPvc and a PVC volume of the pod.',
+          mapKeys: ['name'],
+          maxItems: 64,
+          items: s.object({
+            required: ['name', 'server', 'path', 'capacity'],
+            properties: {
+              name: s.string({ pattern: DNS_LABEL_PATTERN, minLength: 1, maxLength: 63 }),
+              server: s.string({ minLength: 1, description: 'NFS server host or address.' }),
+              path: s.string({
+                minLength: 1,
+                pattern: { regex: '^/', message: 'must be an absolute path (start with "/")' },
+                description: 'Exported path on the server.',
+              }),
+              capacity: s.object({
+                required: ['storage'],
+                properties: { storage: s.quantity({ description: 'Size, e.g. 200Gi.' }) },
+              }),
+            },
+          }),
+        }),
+      },
+    }),
+  },
+  rules: [
+    {
+      rule: 'maxReplicasAtLeastMinReplicas',
+      field: 'maxReplicas',
+      message: 'maxReplicas must be greater than or equal to minReplicas',
+      cel: '!has(self.minReplicas) || !has(self.maxReplicas) || self.maxReplicas >= self.minReplicas',
+      check: (self) =>
+        !has(self, 'minReplicas') ||
+        !has(self, 'maxReplicas') ||
+        Number(self['maxReplicas']) >= Number(self['minReplicas']),
+    },
+  ],
+});
+
+const condition = s.object({
+  required: ['type', 'status'],
+  properties: {
+    type: s.string(),
+    status: s.string({ enum: ['True', 'False', 'Unknown'] }),
+    reason: s.string(),
+    message: s.string(),
+    lastTransitionTime: s.string({ format: 'date-time' }),
+    observedGeneration: s.integer({ format: 'int64' }),
+  },
+});
+
+export const cappStatusSchema: ObjectNode = s.object({
+  properties: {
+    observedGeneration: s.integer({ format: 'int64' }),
+    conditions: s.array({ items: condition, mapKeys: ['type'] }),
+    url: s.string(),
+    knativeObjectStatus: s.opaque(),
+    routeStatus: s.opaque(),
+    loggingStatus: s.opaque(),
+    volumesStatus: s.opaque(),
+    stateStatus: s.object({
+      properties: { state: s.string(), lastChange: s.string({ format: 'date-time' }) },
+    }),
+    managedResources: s.array({
+      items: s.object({
+        required: ['apiVersion', 'kind', 'name'],
+        properties: { apiVersion: s.string(), kind: s.string(), namespace: s.string(), name: s.string() },
+      }),
+    }),
+    // Written by container-app-operator v0.3; kept so a migrated Capp's status survives.
+    applicationLinks: s.opaque(),
+    revisions: s.array({ items: s.opaque() }),
+  },
+});
+
+/** Rule on the whole object: the Capp's name becomes the Knative Service's name. */
+export const cappNameRule: CrossFieldRule = {
+  rule: 'name',
+  field: 'metadata.name',
+  message: `metadata.name ${CAPP_NAME_PATTERN.message}, at most ${CAPP_NAME_MAX_LENGTH} characters`,
+  cel: `!has(self.metadata.name) || (size(self.metadata.name) <= ${CAPP_NAME_MAX_LENGTH} && self.metadata.name.matches('${CAPP_NAME_PATTERN.regex}'))`,
+  check: (self) => {
+    const meta = self['metadata'];
+    const name = isPlainObject(meta) ? meta['name'] : undefined;
+    return (
+      name === undefined ||
+      (typeof name === 'string' &&
+        name.length <= CAPP_NAME_MAX_LENGTH &&
+        new RegExp(CAPP_NAME_PATTERN.regex).test(name))
+    );
+  },
+};
+
+const stringMap = s.map({ values: s.string() });
+
+/** The whole object as a client sends it (kubectl or the REST API). */
+export const cappSchema: ObjectNode = s.object({
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: s.string({ enum: [CAPP_API_VERSION] }),
+    kind: s.string({ enum: [CAPP_KIND] }),
+    metadata: s.object({
+      preserveUnknownFields: true,
+      properties: {
+        name: s.string({ minLength: 1 }),
+        namespace: s.string({ pattern: DNS_LABEL_PATTERN, maxLength: 63 }),
+        labels: stringMap,
+        annotations: stringMap,
+      },
+    }),
+    spec: cappSpecSchema,
+    status: s.opaque(),
+  },
+  rules: [cappNameRule],
+});

@@ -1,0 +1,148 @@
+/** TypeScript shape of the Capp resource (`rcs.dana.io/v1alpha1`); the schema in `capp.schema.ts` validates it. */
+
+export type ScaleMetric = 'concurrency' | 'rps' | 'cpu' | 'memory';
+export type CappState = 'enabled' | 'disabled';
+export type LogType = 'elastic' | 'splunk';
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+  [key: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface Container {
+  name?: string;
+  image?: string;
+  [key: string]: unknown;
+}
+
+/** A Kubernetes PodSpec plus Knative's revision fields; fields we do not interpret are passed through. */
+export interface RevisionSpec {
+  containers: Container[];
+  containerConcurrency?: number;
+  timeoutSeconds?: number;
+  volumes?: Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+export interface ConfigurationSpec {
+  template: {
+    metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec: RevisionSpec;
+  };
+}
+
+export interface TrafficTarget {
+  tag?: string;
+  revisionName?: string;
+  configurationName?: string;
+  latestRevision?: boolean;
+  percent?: number;
+  url?: string;
+}
+
+export interface RouteSpec {
+  hostname?: string;
+  tlsEnabled?: boolean;
+  routeTimeoutSeconds?: number;
+  trafficTarget?: TrafficTarget;
+}
+
+export interface LogSpec {
+  type?: LogType;
+  host?: string;
+  index?: string;
+  user?: string;
+  passwordSecret?: string;
+  hecTokenSecret?: string;
+}
+
+export interface NfsVolume {
+  name: string;
+  server: string;
+  path: string;
+  capacity: { storage: string | number };
+}
+
+export interface CappSpec {
+  configurationSpec: ConfigurationSpec;
+  scaleMetric?: ScaleMetric;
+  minReplicas?: number;
+  maxReplicas?: number;
+  state?: CappState;
+  routeSpec?: RouteSpec;
+  logSpec?: LogSpec;
+  site?: string;
+  volumesSpec?: { nfsVolumes?: NfsVolume[] };
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** One child the operator applied: the inventory used for pruning and deletion. */
+export interface ManagedResource {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface KnativeObjectStatus {
+  url?: string;
+  latestReadyRevisionName?: string;
+  latestCreatedRevisionName?: string;
+  conditions?: Array<Record<string, unknown>>;
+}
+
+export interface ChildStatus {
+  /** `apiVersion/kind/name` of the child this part reports on, when it exists. */
+  resources?: Array<{ kind: string; name: string; ready: ConditionStatus; message?: string }>;
+  [key: string]: unknown;
+}
+
+export interface CappStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  url?: string;
+  knativeObjectStatus?: KnativeObjectStatus;
+  routeStatus?: ChildStatus & { domainMappingUrl?: string; hostname?: string; tlsSecretName?: string };
+  loggingStatus?: ChildStatus;
+  volumesStatus?: ChildStatus;
+  stateStatus?: { state: CappState; lastChange?: string };
+  managedResources?: ManagedResource[];
+}
+
+export interface Capp {
+  apiVersion: 'rcs.dana.io/v1alpha1';
+  kind: 'Capp';
+  metadata: ObjectMeta;
+  spec: CappSpec;
+  status?: CappStatus;
+}

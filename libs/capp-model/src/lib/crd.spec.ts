@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'yaml';
+
+import { buildCappCrd, CAPP_CRD_FILE, cappCrdYaml } from './crd';
+
+const repoRoot = join(__dirname, '..', '..', '..', '..');
+const referenceFile = join(repoRoot, '..', 'shared', 'crds', 'reference', 'capps.rcs.dana.io.v0.3.5.yaml');
+
+type Schema = {
+  type?: string;
+  enum?: string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  required?: string[];
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+};
+
+function versionSchema(crd: unknown): { spec: Schema; version: Record<string, unknown> } {
+  const version = (crd as { spec: { versions: Array<Record<string, unknown>> } }).spec.versions[0];
+  const root = (version['schema'] as { openAPIV3Schema: Schema }).openAPIV3Schema;
+  return { spec: root.properties!['spec'], version };
+}
+
+describe('the Capp CRD', () => {
+  it('is committed and matches the schema it is generated from (run npm run crd:generate when this fails)', () => {
+    expect(readFileSync(join(repoRoot, CAPP_CRD_FILE), 'utf8')).toBe(cappCrdYaml());
+  });
+
+  it('has a status subresource, the short name capp and the printer columns Ready, URL, Metric, State, Age', () => {
+    const crd = buildCappCrd() as { spec: { names: { shortNames: string[] }; scope: string } };
+    const { version } = versionSchema(crd);
+    expect(crd.spec.scope).toBe('Namespaced');
+    expect(crd.spec.names.shortNames).toContain('capp');
+    expect(version['subresources']).toEqual({ status: {} });
+    expect((version['additionalPrinterColumns'] as Array<{ name: string }>).map((c) => c.name)).toEqual([
+      'Ready',
+      'URL',
+      'Metric',
+      'State',
+      'Age',
+    ]);
+  });
+
+  it('expresses cross-field rules as CEL validations with the field they concern', () => {
+    const { spec } = versionSchema(buildCappCrd());
+    const route = spec.properties!['routeSpec'] as Record<string, unknown>;
+    expect(route['x-kubernetes-validations']).toEqual([
+      expect.objectContaining({
+        fieldPath: '.tlsEnabled',
+        message: 'tlsEnabled requires routeSpec.hostname',
+      }),
+    ]);
+  });
+
+  const maybe = existsSync(referenceFile) ? describe : describe.skip;
+  if (!existsSync(referenceFile))
+    console.warn(`notice: ${referenceFile} absent; compatibility checks skipped`);
+
+  maybe('compared with container-app-operator v0.3.5', () => {
+    const reference = versionSchema(parse(readFileSync(referenceFile, 'utf8'))).spec;
+    const ours = versionSchema(buildCappCrd()).spec;
+
+    /** Walks both schemas: every field v0.3.5 declares (outside the pass-through PodSpec) exists in ours with the same type. */
+    function compare(ref: Schema, mine: Schema, path: string, out: string[]): void {
+      if (ref.type && mine.type && ref.type !== mine.type)
+        out.push(`${path}: type ${ref.type} vs ${mine.type}`);
+      for (const value of ref.enum ?? []) {
+        if (mine.enum && !mine.enum.includes(value)) out.push(`${path}: value "${value}" no longer allowed`);
+      }
+      for (const [key, child] of Object.entries(ref.properties ?? {})) {
+        const mineChild = mine.properties?.[key];
+        if (!mineChild) {
+          if (!mine['x-kubernetes-preserve-unknown-fields']) out.push(`${path}.${key}: missing`);
+          continue;
+        }
+        compare(child, mineChild, `${path}.${key}`, out);
+      }
+      if (ref.items && mine.items) compare(ref.items, mine.items, `${path}[]`, out);
+    }
+
+    it('declares every v0.3.5 spec field with the same type and keeps every allowed value', () => {
+      const problems: string[] = [];
+      compare(reference, ours, 'spec', problems);
+      // v0.3.5 declared capacity as a free map of quantities; we name its one meaningful key.
+      expect(problems.filter((p) => !p.startsWith('spec.volumesSpec.nfsVolumes[].capacity'))).toEqual([]);
+    });
+
+    it('requires nothing in the spec that v0.3.5 left optional, except what DESIGN §2 makes required', () => {
+      expect(ours.required).toEqual(reference.required);
+    });
+  });
+});

@@ -1,0 +1,10 @@
+import { cappSchema, cappSpecSchema } from './capp.schema';
+import { Capp, CappSpec } from './capp.types';
+import { classFor } from './schema/class-validator';
+
+/**
+ * class-validator classes for the API's ValidationPipe, built from the same schema as `validateCapp`
+ * and the CRD. Use with `whitelist: true, forbidNonWhitelisted: true, transform: true`.
+ */
+export const CappDto = classFor(cappSchema, 'Capp') as new () => Capp;
+export const CappSpecDto = classFor(cappSpecSchema, 'CappSpec') as new () => CappSpec;

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Idempotent set-up shared by `npm test` and `npm run dev`: checks Node and installs npm dependencies
+# when package-lock.json changed. The control plane binaries, PostgreSQL and Redis are built/installed
+# on first use by the test harness (libs/testing), so they are cached per machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+node -e '
+  const [maj, min] = process.versions.node.split(".").map(Number);
+  if (maj < 20 || (maj === 20 && min < 19)) { console.error(`Node ${process.versions.node} is too old: need >= 20.19`); process.exit(1); }
+'
+
+stamp=node_modules/.capp-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing npm dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
