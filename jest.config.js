@@ -1,14 +1,18 @@
-// Runs every project; the control plane, PostgreSQL and Redis start once for the whole run.
+// One jest run over every project (libs/*, apps/*, tools, e2e), so the real control plane,
+// PostgreSQL and Redis start once per run.
+const { existsSync, readdirSync } = require('node:fs');
+const { join } = require('node:path');
+
+const candidates = ['libs', 'apps'].flatMap((group) =>
+  existsSync(join(__dirname, group))
+    ? readdirSync(join(__dirname, group)).map((name) => join(group, name))
+    : [],
+);
+candidates.push('tools', 'e2e');
+
 module.exports = {
-  projects: [
-    '<rootDir>/libs/*/jest.config.js',
-    '<rootDir>/tools/jest.config.js',
-    '<rootDir>/apps/*/jest.config.js',
-    '<rootDir>/e2e/jest.config.js',
-  ].filter(
-    (pattern) =>
-      !pattern.startsWith('<rootDir>/e2e') ||
-      require('node:fs').existsSync(`${__dirname}/e2e/jest.config.js`),
-  ),
+  projects: candidates
+    .map((dir) => join(__dirname, dir, 'jest.config.js'))
+    .filter((config) => existsSync(config)),
   maxWorkers: 2,
 };

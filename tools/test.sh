@@ -20,8 +20,9 @@ npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "ru
 echo "== jest" >&2
 mkdir -p .cache
 status=0
+rm -f .cache/jest-results.json
 npx jest -c jest.config.js --json --outputFile=.cache/jest-results.json "$@" || status=$?
-node -e '
+[ -f .cache/jest-results.json ] && node -e '
   const r = require("./.cache/jest-results.json");
   console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
 ' || true

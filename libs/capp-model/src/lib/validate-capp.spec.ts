@@ -7,10 +7,10 @@ import { CappDto } from './dto';
 import { issuesFromValidationErrors } from './schema/class-validator';
 import { formatIssues, validateCapp } from './validate-capp';
 
-type DeepPartial<T> = { [K in keyof T]?: DeepPartial<T[K]> | unknown };
+type SpecInput = Record<string, unknown>;
 
 function capp(
-  spec: DeepPartial<Capp['spec']> = {},
+  spec: SpecInput = {},
   metadata: Record<string, unknown> = { name: 'web', namespace: 'team-a' },
 ): Record<string, unknown> {
   return {

@@ -75,7 +75,7 @@ function addConstraint(
     propertyName: property,
     validator: {
       validate: (value: unknown, args) =>
-        !test(value, args.object as Record<string, unknown>).some((i) => i.rule === rule),
+        !test(value, (args?.object ?? {}) as Record<string, unknown>).some((i) => i.rule === rule),
       defaultMessage: (args) =>
         test(args?.value, (args?.object ?? {}) as Record<string, unknown>)
           .filter((i) => i.rule === rule)
