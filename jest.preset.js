@@ -24,6 +24,10 @@ module.exports = {
       },
     ],
   },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  // @kubernetes/client-node 1.x and a few of its dependencies are ES modules: let SWC turn them into CommonJS.
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@kubernetes/client-node|jsonpath-plus|jsep|@jsep-plugin|openid-client|oauth4webapi|jose|rfc4648)/)',
+  ],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper,
 };

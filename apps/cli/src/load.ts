@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+
+import { isPlainObject } from '@capp/capp-model';
+import { parseAllDocuments } from 'yaml';
+
+/** A problem with the user's input file: printed as one line, exit code 2. */
+export class InputError extends Error {}
+
+/** Reads a file holding exactly one YAML (or JSON) object of the expected kind. */
+export function loadObject(file: string, expectedKind: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: cannot read file${code ? ` (${code})` : ''}`);
+  }
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) throw new InputError(`${file}: not YAML`);
+  const nonEmpty = docs.filter((d) => d.contents !== null);
+  const broken = nonEmpty.find((d) => d.errors.length > 0);
+  if (broken) {
+    const first = broken.errors[0];
+    const line = first.linePos?.[0]?.line;
+    throw new InputError(
+      `${file}: not valid YAML${line ? ` (line ${line})` : ''}: ${first.message.split('\n')[0]}`,
+    );
+  }
+  if (nonEmpty.length === 0) throw new InputError(`${file}: no YAML document found`);
+  if (nonEmpty.length > 1) {
+    throw new InputError(
+      `${file}: holds ${nonEmpty.length} YAML documents; give one ${expectedKind} per file`,
+    );
+  }
+  const obj: unknown = nonEmpty[0].toJS();
+  if (!isPlainObject(obj))
+    throw new InputError(`${file}: expected a ${expectedKind} object, got ${describe(obj)}`);
+  if (obj['kind'] !== expectedKind) {
+    throw new InputError(
+      `${file}: expected kind ${expectedKind}, got ${obj['kind'] === undefined ? 'no kind' : JSON.stringify(obj['kind'])}`,
+    );
+  }
+  return obj;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return `a ${typeof value}`;
+}

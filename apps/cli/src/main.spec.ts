@@ -1,0 +1,224 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { parseAllDocuments } from 'yaml';
+
+import { run } from './main';
+
+const repoRoot = join(__dirname, '..', '..', '..');
+const examples = join(repoRoot, '..', 'shared', 'examples');
+const dir = mkdtempSync(join(tmpdir(), 'capp-cli-'));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const minimal = file(
+  'minimal.yaml',
+  `apiVersion: rcs.dana.io/v1alpha1
+kind: Capp
+metadata: {name: hello, namespace: demo, labels: {team: a}}
+spec:
+  configurationSpec:
+    template:
+      spec:
+        containers: [{name: hello, image: ghcr.io/acme/hello:1}]
+`,
+);
+const withHostname = file(
+  'host.yaml',
+  `apiVersion: rcs.dana.io/v1alpha1
+kind: Capp
+metadata: {name: shop, namespace: demo}
+spec:
+  configurationSpec: {template: {spec: {containers: [{image: shop:1}]}}}
+  routeSpec: {hostname: shop, tlsEnabled: true}
+`,
+);
+const dnsConfig = file(
+  'dns.yaml',
+  `kind: ConfigMap
+apiVersion: v1
+metadata: {name: dns-config}
+data: {zone: "apps.example.com.", cname: "ingress.apps.example.com."}
+`,
+);
+
+const kindsOf = (stdout: string): string[] =>
+  parseAllDocuments(stdout).map((d) => (d.toJS() as { kind: string }).kind);
+
+describe('capp validate', () => {
+  it('exits 0 for a valid Capp', () => {
+    expect(run(['validate', '-f', minimal])).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('exits 1 and prints each problem as "<field path>: <message>"', () => {
+    const bad = file(
+      'bad.yaml',
+      `apiVersion: rcs.dana.io/v1alpha1
+kind: Capp
+metadata: {name: bad}
+spec:
+  scaleMetric: latency
+  configurationSpec: {template: {spec: {containers: [{image: x}]}}}
+  routeSpec: {tlsEnabled: true}
+`,
+    );
+    const result = run(['validate', '-f', bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'spec.scaleMetric: must be one of "concurrency", "rps", "cpu", "memory", got "latency"',
+      'spec.routeSpec.tlsEnabled: tlsEnabled requires routeSpec.hostname',
+    ]);
+  });
+
+  it.each([
+    ['a missing file', join(dir, 'nope.yaml'), /cannot read file \(ENOENT\)/],
+    ['text that is not YAML', file('broken.yaml', 'a: [1, 2\nb: }'), /not valid YAML/],
+    ['a YAML scalar', file('scalar.yaml', 'hello'), /expected a Capp object, got a string/],
+    [
+      'another kind',
+      file('cm.yaml', 'kind: ConfigMap\napiVersion: v1\n'),
+      /expected kind Capp, got "ConfigMap"/,
+    ],
+    ['several documents', file('two.yaml', 'kind: Capp\n---\nkind: Capp\n'), /holds 2 YAML documents/],
+    ['an empty file', file('empty.yaml', ''), /no YAML document found/],
+  ])('answers %s with a one-line error and exit 2', (_title, path, message) => {
+    const result = run(['validate', '-f', path]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('answers a missing -f or an unknown command with usage and exit 2', () => {
+    expect(run(['validate']).code).toBe(2);
+    expect(run(['deploy']).stderr).toMatch(/unknown command "deploy"/);
+    expect(run(['render', '-f', minimal, '-o', 'xml']).stderr).toMatch(/-o must be yaml or json/);
+  });
+});
+
+describe('capp render', () => {
+  it('prints the Knative Service of a minimal Capp as a YAML stream', () => {
+    const result = run(['render', '-f', minimal]);
+    expect(result.code).toBe(0);
+    expect(kindsOf(result.stdout)).toEqual(['Service']);
+  });
+
+  it('prints a JSON List with -o json', () => {
+    const result = run(['render', '-f', withHostname, '--dns-config', dnsConfig, '-o', 'json']);
+    expect(result.code).toBe(0);
+    const list = JSON.parse(result.stdout) as {
+      kind: string;
+      items: Array<{ kind: string; metadata: { name: string } }>;
+    };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((i) => `${i.kind}/${i.metadata.name}`)).toEqual([
+      'Service/shop',
+      'Certificate/shop.apps.example.com',
+      'DomainMapping/shop.apps.example.com',
+      'CNAMERecord/shop.apps.example.com',
+    ]);
+  });
+
+  it('refuses a hostname without a DNS config, with exit 2', () => {
+    const result = run(['render', '-f', withHostname]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/dns-config/);
+  });
+
+  it('refuses a bad autoscale ConfigMap value, naming the key', () => {
+    const cm = file(
+      'as.yaml',
+      'kind: ConfigMap\napiVersion: v1\nmetadata: {name: autoscale-defaults}\ndata: {cpu: "lots"}\n',
+    );
+    const result = run(['render', '-f', minimal, '--autoscale-defaults', cm]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/"cpu"/);
+  });
+
+  it('prints nothing but the problems for an invalid Capp, with exit 1', () => {
+    const bad = file(
+      'bad2.yaml',
+      'apiVersion: rcs.dana.io/v1alpha1\nkind: Capp\nmetadata: {name: x}\nspec: {}\n',
+    );
+    expect(run(['render', '-f', bad])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'spec.configurationSpec: is required\n',
+    });
+  });
+});
+
+describe('capp crd', () => {
+  it('prints the Capp CustomResourceDefinition', () => {
+    const result = run(['crd']);
+    expect(result.code).toBe(0);
+    expect(kindsOf(result.stdout)).toEqual(['CustomResourceDefinition']);
+  });
+});
+
+const maybe = existsSync(examples) ? describe : describe.skip;
+if (!existsSync(examples)) console.warn(`notice: ${examples} absent; the shared examples were not checked`);
+
+maybe('the shared examples', () => {
+  const capps = existsSync(examples)
+    ? readdirSync(examples).filter((f) =>
+        /kind:\s*Capp/.test(require('node:fs').readFileSync(join(examples, f), 'utf8')),
+      )
+    : [];
+
+  it.each(capps)('%s validates and renders', (name) => {
+    const path = join(examples, name);
+    expect(run(['validate', '-f', path])).toMatchObject({ code: 0 });
+    const result = run([
+      'render',
+      '-f',
+      path,
+      '--dns-config',
+      join(examples, 'dns-config.yaml'),
+      '--autoscale-defaults',
+      join(examples, 'autoscale-defaults.yaml'),
+    ]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('renders capp-full.yaml into a Service, NfsPvc, Output, Flow, Certificate, DomainMapping and CNAMERecord', () => {
+    const result = run([
+      'render',
+      '-f',
+      join(examples, 'capp-full.yaml'),
+      '--dns-config',
+      join(examples, 'dns-config.yaml'),
+    ]);
+    expect(kindsOf(result.stdout)).toEqual([
+      'Service',
+      'NfsPvc',
+      'Output',
+      'Flow',
+      'Certificate',
+      'DomainMapping',
+      'CNAMERecord',
+    ]);
+  });
+});
+
+describe('npm run -s capp', () => {
+  it('runs the CLI from the repository root with its exit code', () => {
+    const result = spawnSync('npm', ['run', '-s', 'capp', '--', 'validate', '-f', minimal], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/valid rcs\.dana\.io\/v1alpha1 Capp "hello"/);
+    const broken = spawnSync(
+      'npm',
+      ['run', '-s', 'capp', '--', 'validate', '-f', join(dir, 'missing.yaml')],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    expect(broken.status).toBe(2);
+  }, 30_000);
+});

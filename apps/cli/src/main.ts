@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+
+import { CommandResult, crdCommand, OutputFormat, renderCommand, validateCommand } from './commands';
+
+const USAGE = `usage: capp <command> [options]
+
+commands:
+  render -f CAPP.yaml [--autoscale-defaults CM.yaml] [--dns-config CM.yaml] [-o yaml|json]
+         print the children the operator would apply, as a YAML stream
+  validate -f CAPP.yaml
+         exit 0 when valid; else print "<field path>: <message>" per problem and exit 1
+  crd [-o yaml|json]
+         print the Capp CustomResourceDefinition
+`;
+
+function usageError(message: string): CommandResult {
+  return { code: 2, stdout: '', stderr: `error: ${message}\n${USAGE}` };
+}
+
+export function run(argv: string[]): CommandResult {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    return { code: command ? 0 : 2, stdout: command ? USAGE : '', stderr: command ? '' : USAGE };
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        file: { type: 'string', short: 'f' },
+        output: { type: 'string', short: 'o', default: 'yaml' },
+        'autoscale-defaults': { type: 'string' },
+        'dns-config': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    return usageError((err as Error).message);
+  }
+  const output = values['output'] as string;
+  if (output !== 'yaml' && output !== 'json') return usageError(`-o must be yaml or json, got "${output}"`);
+  const file = values['file'] as string | undefined;
+
+  switch (command) {
+    case 'render':
+      if (!file) return usageError('render needs -f CAPP.yaml');
+      return renderCommand({
+        file,
+        output: output as OutputFormat,
+        autoscaleDefaults: values['autoscale-defaults'] as string | undefined,
+        dnsConfig: values['dns-config'] as string | undefined,
+      });
+    case 'validate':
+      if (!file) return usageError('validate needs -f CAPP.yaml');
+      return validateCommand(file);
+    case 'crd':
+      return crdCommand(output as OutputFormat);
+    default:
+      return usageError(`unknown command "${command}"`);
+  }
+}
+
+if (require.main === module) {
+  const result = run(process.argv.slice(2));
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  process.exitCode = result.code;
+}

@@ -1,0 +1,137 @@
+import {
+  Capp,
+  CappSpec,
+  DEFAULT_SCALE_METRIC,
+  RevisionSpec,
+  ScaleMetric,
+  TrafficTarget,
+} from '@capp/capp-model';
+
+import { AutoscaleDefaults } from '../config';
+import { childMetadata, propagatedAnnotations } from '../meta';
+import { claimName, knativeServiceName } from '../names';
+import { KNATIVE_SERVICE } from '../resources';
+import { K8sObject } from '../types';
+
+export const AUTOSCALING_PREFIX = 'autoscaling.knative.dev/';
+export const ANNOTATION_CLASS = 'autoscaling.knative.dev/class';
+export const ANNOTATION_METRIC = 'autoscaling.knative.dev/metric';
+export const ANNOTATION_TARGET = 'autoscaling.knative.dev/target';
+export const ANNOTATION_ACTIVATION_SCALE = 'autoscaling.knative.dev/activation-scale';
+export const ANNOTATION_MIN_SCALE = 'autoscaling.knative.dev/min-scale';
+export const ANNOTATION_MAX_SCALE = 'autoscaling.knative.dev/max-scale';
+
+export const KPA_CLASS = 'kpa.autoscaling.knative.dev';
+export const HPA_CLASS = 'hpa.autoscaling.knative.dev';
+
+/** Knative's autoscaler class for each metric: requests go to the KPA, resources to the HPA. */
+export const AUTOSCALER_CLASS: Readonly<Record<ScaleMetric, string>> = {
+  concurrency: KPA_CLASS,
+  rps: KPA_CLASS,
+  cpu: HPA_CLASS,
+  memory: HPA_CLASS,
+};
+
+/** Older spellings Knative still accepts; a template may not carry both spellings of one annotation. */
+const LEGACY_ALIASES: Readonly<Record<string, string>> = {
+  [ANNOTATION_MIN_SCALE]: 'autoscaling.knative.dev/minScale',
+  [ANNOTATION_MAX_SCALE]: 'autoscaling.knative.dev/maxScale',
+};
+
+export type KnativeServiceSpec = {
+  template: {
+    metadata: { name?: string; labels?: Record<string, string>; annotations: Record<string, string> };
+    spec: RevisionSpec;
+  };
+  traffic?: TrafficTarget[];
+};
+
+/**
+ * The revision-template annotations for the Capp's scale metric: class, metric, its target from the
+ * autoscale defaults, activation scale, and min/max scale when the Capp bounds the replicas.
+ */
+export function autoscaleAnnotations(spec: CappSpec, defaults: AutoscaleDefaults): Record<string, string> {
+  const metric = spec.scaleMetric ?? DEFAULT_SCALE_METRIC;
+  const annotations: Record<string, string> = {
+    [ANNOTATION_CLASS]: AUTOSCALER_CLASS[metric],
+    [ANNOTATION_METRIC]: metric,
+    [ANNOTATION_TARGET]: String(defaults[metric]),
+    [ANNOTATION_ACTIVATION_SCALE]: String(defaults.activationScale),
+  };
+  if (spec.minReplicas !== undefined && spec.minReplicas !== null) {
+    annotations[ANNOTATION_MIN_SCALE] = String(spec.minReplicas);
+  }
+  if (spec.maxReplicas !== undefined && spec.maxReplicas !== null) {
+    annotations[ANNOTATION_MAX_SCALE] = String(spec.maxReplicas);
+  }
+  return annotations;
+}
+
+/** Platform defaults first; every annotation the user wrote (under either spelling) wins over its default. */
+function mergeTemplateAnnotations(
+  defaults: Record<string, string>,
+  user: Record<string, string> | undefined,
+): Record<string, string> {
+  const userKeys = new Set(Object.keys(user ?? {}));
+  const kept = Object.entries(defaults).filter(
+    ([key]) => !userKeys.has(key) && !userKeys.has(LEGACY_ALIASES[key] ?? ''),
+  );
+  return { ...Object.fromEntries(kept), ...user };
+}
+
+/**
+ * Pod volumes: the user's, then one PVC volume per NFS volume (claiming the PVC its NfsPvc creates).
+ * The NFS volume is authoritative: a user volume of the same name is replaced by it.
+ */
+function podVolumes(spec: CappSpec, userVolumes: RevisionSpec['volumes']): RevisionSpec['volumes'] {
+  const nfs = spec.volumesSpec?.nfsVolumes ?? [];
+  if (nfs.length === 0) return userVolumes;
+  const nfsNames = new Set(nfs.map((v) => v.name));
+  return [
+    ...(userVolumes ?? []).filter((v) => !nfsNames.has(v['name'] as string)),
+    ...nfs.map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: claimName(v) } })),
+  ];
+}
+
+/**
+ * The Knative Service (same name and namespace as the Capp). Its template is the Capp's
+ * `configurationSpec.template` (deep-copied) plus autoscale annotations, `enableServiceLinks: false`,
+ * the NFS volumes and the route timeout; `spec.traffic` is the Capp's traffic target, when set.
+ * Metadata: the Capp's labels and its annotations but the platform's and kubectl's.
+ */
+export function makeKnativeService(capp: Capp, autoscale: AutoscaleDefaults): K8sObject<KnativeServiceSpec> {
+  const spec = capp.spec;
+  const source = structuredClone(spec.configurationSpec.template);
+
+  const templateSpec: RevisionSpec = { ...source.spec, enableServiceLinks: false };
+  const volumes = podVolumes(spec, source.spec.volumes);
+  if (volumes !== undefined) templateSpec.volumes = volumes;
+  const timeout = spec.routeSpec?.routeTimeoutSeconds;
+  if (timeout !== undefined && timeout !== null) templateSpec.timeoutSeconds = timeout;
+
+  const ksvcSpec: KnativeServiceSpec = {
+    template: {
+      metadata: {
+        ...source.metadata,
+        annotations: mergeTemplateAnnotations(
+          autoscaleAnnotations(spec, autoscale),
+          source.metadata?.annotations,
+        ),
+      },
+      spec: templateSpec,
+    },
+  };
+  const traffic = spec.routeSpec?.trafficTarget;
+  // Knative requires the targets' percents to sum to 100: a lone target without one carries all traffic.
+  if (traffic) ksvcSpec.traffic = [{ ...structuredClone(traffic), percent: traffic.percent ?? 100 }];
+
+  return {
+    apiVersion: KNATIVE_SERVICE.apiVersion,
+    kind: KNATIVE_SERVICE.kind,
+    metadata: childMetadata(capp, knativeServiceName(capp), {
+      labels: capp.metadata.labels,
+      annotations: propagatedAnnotations(capp.metadata.annotations),
+    }),
+    spec: ksvcSpec,
+  };
+}

@@ -1,0 +1,76 @@
+import {
+  Capp,
+  CAPP_API_VERSION,
+  CAPP_KIND,
+  LABEL_MANAGED_BY,
+  LABEL_PARENT_CAPP,
+  MANAGED_BY_OPERATOR,
+  NON_PROPAGATED_ANNOTATION_PREFIXES,
+  OwnerReference,
+} from '@capp/capp-model';
+
+import { cappName } from './names';
+import { ChildMeta } from './types';
+
+/** On cluster-scoped children (no namespace, no ownerReference): the namespace of the Capp they belong to. */
+export const LABEL_PARENT_CAPP_NAMESPACE = 'rcs.dana.io/parent-capp-namespace';
+
+/** Labels every child carries: they find a Capp's children and say who manages them. */
+export function childLabels(capp: Capp): Record<string, string> {
+  return { [LABEL_PARENT_CAPP]: cappName(capp), [LABEL_MANAGED_BY]: MANAGED_BY_OPERATOR };
+}
+
+/**
+ * The controller ownerReference to the Capp, so garbage collection deletes namespaced children with it.
+ * Absent when the Capp has no uid (never stored, e.g. a file the CLI renders).
+ */
+export function ownerReferences(capp: Capp): OwnerReference[] | undefined {
+  const uid = capp.metadata.uid;
+  if (!uid) return undefined;
+  return [
+    {
+      apiVersion: CAPP_API_VERSION,
+      kind: CAPP_KIND,
+      name: cappName(capp),
+      uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
+}
+
+/** The annotations a child may inherit: all but the platform's (`rcs.dana.io/`) and kubectl's own. */
+export function propagatedAnnotations(
+  annotations: Record<string, string> | undefined,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(annotations ?? {}).filter(
+      ([key]) => !NON_PROPAGATED_ANNOTATION_PREFIXES.some((p) => key.startsWith(p)),
+    ),
+  );
+}
+
+export interface ChildMetaOptions {
+  clusterScoped?: boolean;
+  /** Extra labels, beneath the platform's (which always win). */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * Metadata of a child of `capp`. Namespaced: the Capp's namespace and an ownerReference. Cluster-scoped:
+ * neither (an ownerReference cannot cross scopes); the Capp's namespace goes into a label instead, and
+ * the inventory plus the finalizer clean it up.
+ */
+export function childMetadata(capp: Capp, name: string, options: ChildMetaOptions = {}): ChildMeta {
+  const namespace = capp.metadata.namespace;
+  const meta: ChildMeta = { name };
+  if (namespace && !options.clusterScoped) meta.namespace = namespace;
+  meta.labels = { ...options.labels, ...childLabels(capp) };
+  if (namespace && options.clusterScoped) meta.labels[LABEL_PARENT_CAPP_NAMESPACE] = namespace;
+  if (options.annotations && Object.keys(options.annotations).length > 0)
+    meta.annotations = { ...options.annotations };
+  const owners = options.clusterScoped ? undefined : ownerReferences(capp);
+  if (owners) meta.ownerReferences = owners;
+  return meta;
+}

@@ -1,0 +1,91 @@
+import { ManagedResource } from '@capp/capp-model';
+
+import { K8sObject } from './types';
+
+/** apiVersion + kind of every child kind a Capp can turn into. */
+export interface ChildKind {
+  apiVersion: string;
+  kind: string;
+  clusterScoped: boolean;
+}
+
+export const KNATIVE_SERVICE: ChildKind = {
+  apiVersion: 'serving.knative.dev/v1',
+  kind: 'Service',
+  clusterScoped: false,
+};
+export const DOMAIN_MAPPING: ChildKind = {
+  apiVersion: 'serving.knative.dev/v1beta1',
+  kind: 'DomainMapping',
+  clusterScoped: false,
+};
+export const CNAME_RECORD: ChildKind = {
+  apiVersion: 'record.dns.crossplane.io/v1alpha1',
+  kind: 'CNAMERecord',
+  clusterScoped: true,
+};
+export const CERTIFICATE: ChildKind = {
+  apiVersion: 'cert-manager.io/v1',
+  kind: 'Certificate',
+  clusterScoped: false,
+};
+export const NFS_PVC: ChildKind = {
+  apiVersion: 'nfspvc.dana.io/v1alpha1',
+  kind: 'NfsPvc',
+  clusterScoped: false,
+};
+export const LOGGING_OUTPUT: ChildKind = {
+  apiVersion: 'logging.banzaicloud.io/v1beta1',
+  kind: 'Output',
+  clusterScoped: false,
+};
+export const LOGGING_FLOW: ChildKind = {
+  apiVersion: 'logging.banzaicloud.io/v1beta1',
+  kind: 'Flow',
+  clusterScoped: false,
+};
+
+/** Every child kind, in apply order (DESIGN §4): ksvc, NfsPvc, Output, Flow, Certificate, DomainMapping, DNS record. */
+export const CHILD_KINDS: readonly ChildKind[] = [
+  KNATIVE_SERVICE,
+  NFS_PVC,
+  LOGGING_OUTPUT,
+  LOGGING_FLOW,
+  CERTIFICATE,
+  DOMAIN_MAPPING,
+  CNAME_RECORD,
+];
+
+function sameKind(a: { apiVersion: string; kind: string }, b: { apiVersion: string; kind: string }): boolean {
+  return a.apiVersion === b.apiVersion && a.kind === b.kind;
+}
+
+/** True when `obj` is of the child kind `kind` (same apiVersion and kind). */
+export function isKind(obj: { apiVersion: string; kind: string }, kind: ChildKind): boolean {
+  return sameKind(obj, kind);
+}
+
+/** True for the children that live outside any namespace (and so carry no ownerReference). */
+export function isClusterScoped(obj: { apiVersion: string; kind: string }): boolean {
+  return CHILD_KINDS.some((k) => k.clusterScoped && sameKind(k, obj));
+}
+
+/** `apiVersion/kind/namespace/name` (namespace empty for cluster-scoped objects): the key of the observed map. */
+export function childKey(obj: {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}): string {
+  return `${obj.apiVersion}/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+}
+
+/** The inventory entry of a child (`status.managedResources[]`). */
+export function toManagedResource(obj: K8sObject): ManagedResource {
+  const { name, namespace } = obj.metadata;
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    ...(namespace !== undefined ? { namespace } : {}),
+    name,
+  };
+}

@@ -1,0 +1,385 @@
+import {
+  Capp,
+  CappStatus,
+  ChildStatus,
+  CONDITION_KNATIVE_SERVICE_READY,
+  CONDITION_LOGGING_READY,
+  CONDITION_READY,
+  CONDITION_ROUTE_READY,
+  CONDITION_VOLUMES_READY,
+  ConditionStatus,
+  DEFAULT_STATE,
+  KnativeObjectStatus,
+} from '@capp/capp-model';
+
+import { ConditionManager, ConditionSet, REASON_READY } from './conditions';
+import { isEnabled } from './render';
+import {
+  CERTIFICATE,
+  childKey,
+  ChildKind,
+  CNAME_RECORD,
+  DOMAIN_MAPPING,
+  isKind,
+  KNATIVE_SERVICE,
+  LOGGING_FLOW,
+  LOGGING_OUTPUT,
+  NFS_PVC,
+  toManagedResource,
+} from './resources';
+import { DesiredChild, K8sObject, ObservedChild } from './types';
+
+export const REASON_DISABLED = 'Disabled';
+export const REASON_PENDING = 'Pending';
+export const REASON_APPLY_FAILED = 'ApplyFailed';
+export const REASON_NOT_RENDERED = 'NotRendered';
+export const REASON_RECONCILING = 'Reconciling';
+export const REASON_NOT_CONFIGURED = 'NotConfigured';
+export const REASON_NO_CUSTOM_HOSTNAME = 'NoCustomHostname';
+
+/** The Capp's conditions: Ready derived from one condition per part. */
+export const CAPP_CONDITIONS = new ConditionSet(CONDITION_READY, [
+  CONDITION_KNATIVE_SERVICE_READY,
+  CONDITION_ROUTE_READY,
+  CONDITION_LOGGING_READY,
+  CONDITION_VOLUMES_READY,
+]);
+
+export interface StatusInput {
+  capp: Capp;
+  /** What `renderChildren` returned for this Capp. */
+  desired: readonly DesiredChild[];
+  /** By `childKey`: each desired child as last seen (or the API server's rejection of its apply). */
+  observed: ReadonlyMap<string, ObservedChild>;
+  /** The status currently stored, for transition times and the state's last change. */
+  previous?: CappStatus;
+  /** RFC 3339 time of this computation. */
+  now: string;
+}
+
+interface Health {
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
+interface ChildReport extends Health {
+  kind: string;
+  name: string;
+}
+
+type ResourceReport = NonNullable<ChildStatus['resources']>[number];
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function statusConditions(obj: K8sObject): Array<Record<string, unknown>> {
+  const conditions = obj.status?.['conditions'];
+  return Array.isArray(conditions) ? conditions.filter(isRecord) : [];
+}
+
+function conditionOf(obj: K8sObject, type: string): Record<string, unknown> | undefined {
+  return statusConditions(obj).find((c) => c['type'] === type);
+}
+
+/** Unknown while the child's controller has not yet seen its latest spec (a stale status says nothing about it). */
+function stale(obj: K8sObject, condition?: Record<string, unknown>): Health | undefined {
+  const generation = obj.metadata.generation;
+  if (typeof generation !== 'number') return undefined;
+  const seen = [obj.status?.['observedGeneration'], condition?.['observedGeneration']].filter(
+    (g): g is number => typeof g === 'number',
+  );
+  if (!seen.some((g) => g < generation)) return undefined;
+  return {
+    status: 'Unknown',
+    reason: REASON_RECONCILING,
+    message: `waiting for its controller to observe generation ${generation}`,
+  };
+}
+
+/** A child's health from one of its conditions (`Ready` for Knative and cert-manager objects). */
+function fromCondition(obj: K8sObject, type: string): Health {
+  const c = conditionOf(obj, type);
+  const staleness = stale(obj, c);
+  if (staleness) return staleness;
+  const status = c?.['status'];
+  const reason = str(c?.['reason']);
+  const message = str(c?.['message']);
+  if (status === 'True') return { status: 'True', reason: REASON_READY, message: '' };
+  if (status === 'False')
+    return { status: 'False', reason: reason ?? `Not${type}`, message: message ?? `${type} is False` };
+  return {
+    status: 'Unknown',
+    reason: reason ?? REASON_PENDING,
+    message: message ?? (c ? `${type} is Unknown` : `no ${type} condition reported yet`),
+  };
+}
+
+/** Crossplane managed resources: Synced (the provider could act on it) and Ready (the record exists). */
+function fromCrossplane(obj: K8sObject): Health {
+  const synced = fromCondition(obj, 'Synced');
+  const ready = fromCondition(obj, 'Ready');
+  if (synced.status === 'False') return synced;
+  if (ready.status !== 'True') return ready;
+  return synced;
+}
+
+/** logging-operator Flow/Output: active once in the running configuration, and no problems reported. */
+function fromLogging(obj: K8sObject): Health {
+  const problems = obj.status?.['problems'];
+  const count = obj.status?.['problemsCount'];
+  if (typeof count === 'number' && count > 0) {
+    const list = Array.isArray(problems) ? problems.filter((p): p is string => typeof p === 'string') : [];
+    return {
+      status: 'False',
+      reason: 'Problems',
+      message: list.length > 0 ? list.join('; ') : `${count} problem(s) reported`,
+    };
+  }
+  if (obj.status?.['active'] === true) return { status: 'True', reason: REASON_READY, message: '' };
+  return { status: 'Unknown', reason: 'Inactive', message: 'not active in the logging configuration yet' };
+}
+
+/** NfsPvc: ready once the PVC nfspvc-operator made is Bound. */
+function fromNfsPvc(obj: K8sObject): Health {
+  const phase = str(obj.status?.['pvcPhase']);
+  if (phase === 'Bound') return { status: 'True', reason: REASON_READY, message: '' };
+  if (phase === 'Lost')
+    return { status: 'False', reason: 'PvcLost', message: 'its PersistentVolumeClaim is Lost' };
+  return {
+    status: 'Unknown',
+    reason: 'PvcPending',
+    message: phase ? `its PersistentVolumeClaim is ${phase}` : 'no PersistentVolumeClaim phase reported yet',
+  };
+}
+
+function healthOf(obj: K8sObject): Health {
+  if (isKind(obj, CNAME_RECORD)) return fromCrossplane(obj);
+  if (isKind(obj, LOGGING_OUTPUT) || isKind(obj, LOGGING_FLOW)) return fromLogging(obj);
+  if (isKind(obj, NFS_PVC)) return fromNfsPvc(obj);
+  return fromCondition(obj, 'Ready');
+}
+
+function report(child: DesiredChild, observed: ReadonlyMap<string, ObservedChild>): ChildReport {
+  const seen = observed.get(childKey(child));
+  const { kind } = child;
+  const { name } = child.metadata;
+  const health: Health = seen?.error
+    ? { status: 'False', reason: REASON_APPLY_FAILED, message: `rejected by the API server: ${seen.error}` }
+    : seen?.object
+      ? healthOf(seen.object)
+      : { status: 'Unknown', reason: REASON_PENDING, message: 'does not exist yet' };
+  return { kind, name, ...health, message: health.message && `${kind} ${name}: ${health.message}` };
+}
+
+/** The part's health: the first False child (with every False child's message), else the first not-True one. */
+function aggregate(reports: readonly ChildReport[], happyMessage: string): Health {
+  for (const status of ['False', 'Unknown'] as const) {
+    const matching = reports.filter((r) => r.status === status);
+    if (matching.length > 0) {
+      return { status, reason: matching[0].reason, message: matching.map((r) => r.message).join('; ') };
+    }
+  }
+  return { status: 'True', reason: REASON_READY, message: happyMessage };
+}
+
+function mark(manager: ConditionManager, type: string, health: Health): void {
+  if (health.status === 'True') manager.markTrue(type, health.reason, health.message);
+  else if (health.status === 'False') manager.markFalse(type, health.reason, health.message);
+  else manager.markUnknown(type, health.reason, health.message);
+}
+
+const resources = (reports: readonly ChildReport[]): ResourceReport[] =>
+  reports.map((r) => ({
+    kind: r.kind,
+    name: r.name,
+    ready: r.status,
+    ...(r.status === 'True' ? {} : { message: r.message }),
+  }));
+
+/** A part whose children the Capp requires but the render produced none of (it should not happen: say so). */
+const notRendered = (what: string): Health => ({
+  status: 'False',
+  reason: REASON_NOT_RENDERED,
+  message: `the Capp requires ${what} but none was rendered`,
+});
+
+const ofKinds = (desired: readonly DesiredChild[], ...kinds: ChildKind[]): DesiredChild[] =>
+  desired.filter((c) => kinds.some((k) => isKind(c, k)));
+
+function knativeObjectStatus(ksvc: K8sObject | undefined): KnativeObjectStatus | undefined {
+  const s = ksvc?.status;
+  if (!s) return undefined;
+  const out: KnativeObjectStatus = {};
+  for (const key of ['url', 'latestReadyRevisionName', 'latestCreatedRevisionName'] as const) {
+    const value = str(s[key]);
+    if (value !== undefined) out[key] = value;
+  }
+  const conditions = statusConditions(ksvc);
+  if (conditions.length > 0) out.conditions = structuredClone(conditions);
+  return out;
+}
+
+/** The status fields this function owns; any other field of `previous` (e.g. v0.3's `revisions`) is kept. */
+const OWNED_FIELDS = new Set([
+  'observedGeneration',
+  'conditions',
+  'url',
+  'knativeObjectStatus',
+  'routeStatus',
+  'loggingStatus',
+  'volumesStatus',
+  'stateStatus',
+  'managedResources',
+]);
+
+/**
+ * The Capp's status from its desired children and what the cluster holds of them (DESIGN §2).
+ * Deterministic: equal inputs give deep-equal results in a stable order, and no field is ever
+ * `undefined`, so `statusEqual(computed, stored)` tells the operator whether a write is needed.
+ */
+export function computeStatus(input: StatusInput): CappStatus {
+  const { capp, desired, observed, previous, now } = input;
+  const spec = capp.spec;
+  const manager = CAPP_CONDITIONS.manage(previous?.conditions, now);
+  const reports = (children: readonly DesiredChild[]): ChildReport[] =>
+    children.map((c) => report(c, observed));
+
+  // Knative Service
+  const enabled = isEnabled(capp);
+  const [ksvcChild] = ofKinds(desired, KNATIVE_SERVICE);
+  const ksvcObject = enabled && ksvcChild ? observed.get(childKey(ksvcChild))?.object : undefined;
+  if (!enabled) {
+    manager.markTrue(
+      CONDITION_KNATIVE_SERVICE_READY,
+      REASON_DISABLED,
+      'the Knative Service is removed while the Capp is disabled',
+    );
+  } else if (!ksvcChild) {
+    mark(manager, CONDITION_KNATIVE_SERVICE_READY, notRendered('a Knative Service'));
+  } else {
+    const [r] = reports([ksvcChild]);
+    mark(manager, CONDITION_KNATIVE_SERVICE_READY, aggregate([r], `Service ${r.name} is ready`));
+  }
+
+  // Route: DomainMapping, Certificate, CNAMERecord
+  const routeChildren = ofKinds(desired, CERTIFICATE, DOMAIN_MAPPING, CNAME_RECORD);
+  const [domainMapping] = ofKinds(desired, DOMAIN_MAPPING);
+  const fqdn = domainMapping?.metadata.name;
+  const tls = spec.routeSpec?.tlsEnabled === true;
+  let routeStatus: CappStatus['routeStatus'];
+  if (!spec.routeSpec?.hostname) {
+    manager.markTrue(CONDITION_ROUTE_READY, REASON_NO_CUSTOM_HOSTNAME, 'no custom hostname is set');
+  } else if (!fqdn) {
+    mark(manager, CONDITION_ROUTE_READY, notRendered('a DomainMapping'));
+  } else {
+    const routeReports = reports(routeChildren);
+    mark(
+      manager,
+      CONDITION_ROUTE_READY,
+      aggregate(routeReports, `${tls ? 'https' : 'http'}://${fqdn} is ready`),
+    );
+    const dmUrl = str(observed.get(childKey(domainMapping))?.object?.status?.['url']);
+    const [certificate] = ofKinds(desired, CERTIFICATE);
+    const secretName = str(certificate?.spec?.['secretName']);
+    routeStatus = {
+      hostname: fqdn,
+      ...(dmUrl ? { domainMappingUrl: dmUrl } : {}),
+      ...(tls && secretName ? { tlsSecretName: secretName } : {}),
+      resources: resources(routeReports),
+    };
+  }
+
+  // Logging: Output, Flow
+  const logType = spec.logSpec?.type;
+  let loggingStatus: ChildStatus | undefined;
+  if (!logType) {
+    manager.markTrue(CONDITION_LOGGING_READY, REASON_NOT_CONFIGURED, 'log shipping is not configured');
+  } else {
+    const logChildren = ofKinds(desired, LOGGING_OUTPUT, LOGGING_FLOW);
+    const logReports = reports(logChildren);
+    mark(
+      manager,
+      CONDITION_LOGGING_READY,
+      logChildren.length === 0
+        ? notRendered('an Output and a Flow')
+        : aggregate(logReports, `logs ship to ${logType}`),
+    );
+    loggingStatus = { type: logType, resources: resources(logReports) };
+  }
+
+  // Volumes: NfsPvc
+  const volumes = spec.volumesSpec?.nfsVolumes ?? [];
+  let volumesStatus: ChildStatus | undefined;
+  if (volumes.length === 0) {
+    manager.markTrue(CONDITION_VOLUMES_READY, REASON_NOT_CONFIGURED, 'no NFS volumes are configured');
+  } else {
+    const pvcChildren = ofKinds(desired, NFS_PVC);
+    const pvcReports = reports(pvcChildren);
+    mark(
+      manager,
+      CONDITION_VOLUMES_READY,
+      pvcChildren.length === 0
+        ? notRendered('an NfsPvc per volume')
+        : aggregate(pvcReports, 'every NFS volume is bound'),
+    );
+    volumesStatus = { resources: resources(pvcReports) };
+  }
+
+  // Ready: derived; a disabled Capp is "ready as disabled" unless another part failed.
+  const parts = CAPP_CONDITIONS.dependents.map((t) => manager.get(t));
+  if (!enabled && !parts.some((c) => c?.status === 'False')) {
+    manager.markTrue(
+      CONDITION_READY,
+      REASON_DISABLED,
+      'the Capp is disabled: its Knative Service is removed, every other part is kept',
+    );
+  } else if (enabled && manager.isHappy()) {
+    manager.markTrue(CONDITION_READY, REASON_READY, 'the Capp is ready');
+  }
+
+  const state = spec.state ?? DEFAULT_STATE;
+  const before = previous?.stateStatus;
+  const lastChange = before?.state === state && before.lastChange ? before.lastChange : now;
+
+  const kstatus = knativeObjectStatus(ksvcObject);
+  const url = fqdn ? `${tls ? 'https' : 'http'}://${fqdn}` : kstatus?.url;
+
+  const status: CappStatus = {
+    ...(typeof capp.metadata.generation === 'number' ? { observedGeneration: capp.metadata.generation } : {}),
+    conditions: manager.conditions(),
+    ...(url ? { url } : {}),
+    ...(kstatus ? { knativeObjectStatus: kstatus } : {}),
+    ...(routeStatus ? { routeStatus } : {}),
+    ...(loggingStatus ? { loggingStatus } : {}),
+    ...(volumesStatus ? { volumesStatus } : {}),
+    stateStatus: { state, lastChange },
+    managedResources: desired.map(toManagedResource),
+  };
+  const carried = Object.entries(previous ?? {}).filter(
+    ([key, value]) => !OWNED_FIELDS.has(key) && value !== undefined,
+  );
+  return { ...status, ...structuredClone(Object.fromEntries(carried)) };
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (isRecord(value)) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .filter((k) => value[k] !== undefined)
+        .sort()
+        .map((k) => [k, canonical(value[k])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * Deep equality of two statuses, blind only to key order (and to keys holding `undefined`, which
+ * JSON — and so the stored status — cannot carry). Array order counts.
+ */
+export function statusEqual(a: CappStatus | undefined, b: CappStatus | undefined): boolean {
+  return JSON.stringify(canonical(a ?? null)) === JSON.stringify(canonical(b ?? null));
+}
