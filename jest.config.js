@@ -15,4 +15,6 @@ module.exports = {
     .map((dir) => join(__dirname, dir, 'jest.config.js'))
     .filter((config) => existsSync(config)),
   maxWorkers: 2,
+  globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/libs/testing/src/jest-global-teardown.ts',
 };

@@ -1,0 +1,35 @@
+export type { KubeBinaries } from './lib/binaries';
+export { kubeBinaries } from './lib/binaries';
+export type { ControlPlane, ControlPlaneInfo, ControlPlaneOptions } from './lib/control-plane';
+export {
+  ADMIN_USER,
+  CONTROL_PLANE_INFO_FILE,
+  DEFAULT_CONTROLLERS,
+  DEFAULT_STATIC_USERS,
+  mintServiceAccountToken,
+  SERVICE_ACCOUNT_ISSUER,
+  startControlPlane,
+} from './lib/control-plane';
+export type { CrdSet } from './lib/crds';
+export { installCrds, readCrdDir, testCrds } from './lib/crds';
+export type { Environment, EnvironmentInfo, EnvironmentOptions } from './lib/environment';
+export { ENV_INFO_FILE, readEnvironmentInfo, startEnvironment, testEnvironment } from './lib/environment';
+export { FALLBACK_CRD_SPECS, fallbackCrds } from './lib/fallback-crds';
+export { globalSetup, globalTeardown } from './lib/jest-hooks';
+export type { KubeResponse, KubeTarget } from './lib/kube-rest';
+export { KubeRequestError, kubeJson, kubeRequest, serverSideApply } from './lib/kube-rest';
+export { CLUSTER_STATE_DIR, REPO_ROOT, SHARED_CRDS_DIR } from './lib/paths';
+export { freePort } from './lib/ports';
+export type { Postgres, PostgresOptions } from './lib/postgres';
+export { DEFAULT_DATABASE, ensurePostgresInstalled, POSTGRES_PASSWORD, startPostgres } from './lib/postgres';
+export type { ManagedProcess } from './lib/process';
+export {
+  killPidFile,
+  killPids,
+  pidAlive,
+  processStartTime,
+  ProcessGroup,
+  sameProcessAlive,
+} from './lib/process';
+export type { Redis, RedisOptions } from './lib/redis';
+export { ensureRedisInstalled, redisPing, startRedis } from './lib/redis';

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { REPO_ROOT } from './paths';
+
+export interface KubeBinaries {
+  binDir: string;
+  etcd: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+}
+
+let cached: Promise<KubeBinaries> | undefined;
+
+/**
+ * kube-apiserver, kube-controller-manager and etcd, built once per version by `tools/kube/build.sh`
+ * (instant when already built; serialised by a lock when another build runs). `CAPP_KUBE_BIN_DIR`
+ * overrides the build with a directory that already holds the three binaries.
+ */
+export function kubeBinaries(): Promise<KubeBinaries> {
+  cached ??= resolveBinaries().catch((err: unknown) => {
+    cached = undefined;
+    throw err;
+  });
+  return cached;
+}
+
+async function resolveBinaries(): Promise<KubeBinaries> {
+  const override = process.env['CAPP_KUBE_BIN_DIR'];
+  const binDir = override && override !== '' ? override : await runBuildScript();
+  const bins: KubeBinaries = {
+    binDir,
+    etcd: join(binDir, 'etcd'),
+    kubeApiserver: join(binDir, 'kube-apiserver'),
+    kubeControllerManager: join(binDir, 'kube-controller-manager'),
+  };
+  const missing = [bins.etcd, bins.kubeApiserver, bins.kubeControllerManager].filter((f) => !existsSync(f));
+  if (missing.length > 0) throw new Error(`kube binaries missing: ${missing.join(', ')}`);
+  return bins;
+}
+
+function runBuildScript(): Promise<string> {
+  const script = join(REPO_ROOT, 'tools', 'kube', 'build.sh');
+  if (!existsSync(script))
+    return Promise.reject(new Error(`${script} not found: cannot build the control plane`));
+  return new Promise((resolve, reject) => {
+    // Progress (stderr) streams through so a first, long build is visible; stdout ends with the bin dir.
+    const child = spawn('bash', [script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.on('error', (err) => reject(new Error(`could not run ${script}: ${err.message}`)));
+    child.on('exit', (code, signal) => {
+      const lines = stdout.trim().split('\n');
+      const last = lines[lines.length - 1]?.trim() ?? '';
+      if (code !== 0) {
+        reject(new Error(`${script} failed (${signal ?? `exit ${code}`}); see its output above`));
+      } else if (!last.startsWith('/')) {
+        reject(
+          new Error(
+            `${script} did not print the bin directory as its last line (got ${JSON.stringify(last)})`,
+          ),
+        );
+      } else {
+        resolve(last);
+      }
+    });
+  });
+}
