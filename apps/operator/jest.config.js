@@ -1,0 +1,11 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'operator',
+  rootDir: __dirname,
+  testMatch: ['<rootDir>/src/**/*.spec.ts'],
+  // Integration specs (leader election, events) use the real control plane that libs/testing starts
+  // once per run and exports through KUBECONFIG.
+  globalSetup: '<rootDir>/../../libs/testing/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/../../libs/testing/src/jest-global-teardown.ts',
+  testTimeout: 60_000,
+};

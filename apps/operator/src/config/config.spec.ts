@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('has defaults that watch every namespace with leader election on', () => {
+    const c = loadConfig([], {}, 'host');
+    expect(c).toMatchObject({
+      namespaces: [],
+      operatorNamespace: 'capp-operator-system',
+      concurrency: 4,
+      resyncSeconds: 300,
+      leaderElection: true,
+      leaseDurationSeconds: 15,
+    });
+    expect(c.identity).toMatch(/^host-\d+$/);
+  });
+
+  it('takes flags over environment variables', () => {
+    const c = loadConfig(
+      ['--concurrency', '8', '--namespaces', 'a, b'],
+      { CONCURRENCY: '2', RESYNC_SECONDS: '60' },
+      'h',
+    );
+    expect(c).toMatchObject({ concurrency: 8, resyncSeconds: 60, namespaces: ['a', 'b'] });
+  });
+
+  it.each([
+    [['--concurrency', '0'], '--concurrency must be an integer between 1 and 256, got "0"'],
+    [['--resync-seconds', 'soon'], '--resync-seconds must be an integer between 0 and 86400, got "soon"'],
+    [['--leader-elect', 'maybe'], '--leader-elect must be true or false, got "maybe"'],
+    [['--namespaces', 'Team_A'], '--namespaces: "Team_A" is not a valid namespace name'],
+    [
+      ['--log-level', 'loud'],
+      '--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    [['--bogus', '1'], "Unknown option '--bogus'"],
+  ])('refuses %j with a message naming the flag', (argv, message) => {
+    expect(() => loadConfig(argv, {}, 'h')).toThrow(ConfigError);
+    expect(() => loadConfig(argv, {}, 'h')).toThrow(message);
+  });
+});

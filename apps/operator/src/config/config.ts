@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+
+/** Operator settings, from flags first, then environment variables, then defaults; validated once at start. */
+export interface OperatorConfig {
+  /** Path to a kubeconfig; undefined means in-cluster or the default loading rules. */
+  kubeconfig?: string;
+  /** Namespaces to watch; empty means all. */
+  namespaces: string[];
+  operatorNamespace: string;
+  concurrency: number;
+  resyncSeconds: number;
+  metricsPort: number;
+  probePort: number;
+  leaderElection: boolean;
+  leaseName: string;
+  leaseDurationSeconds: number;
+  /** Identity in the Lease; pod name in a cluster. */
+  identity: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+const FLAGS = {
+  kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig path (default: in-cluster, else ~/.kube/config)' },
+  namespaces: { env: 'WATCH_NAMESPACES', help: 'comma-separated namespaces to watch (default: all)' },
+  'operator-namespace': {
+    env: 'OPERATOR_NAMESPACE',
+    help: 'namespace of the autoscale-defaults and dns-config ConfigMaps and the Lease (default capp-operator-system)',
+  },
+  concurrency: { env: 'CONCURRENCY', help: 'Capps reconciled at once (default 4)' },
+  'resync-seconds': {
+    env: 'RESYNC_SECONDS',
+    help: 'periodic re-reconcile of every Capp (default 300; 0 disables)',
+  },
+  'metrics-port': { env: 'METRICS_PORT', help: 'Prometheus /metrics port (default 8080; 0 = any free port)' },
+  'probe-port': { env: 'PROBE_PORT', help: '/healthz and /readyz port (default 8081; 0 = any free port)' },
+  'leader-elect': {
+    env: 'LEADER_ELECT',
+    help: 'true|false: use a Lease so only one replica reconciles (default true)',
+  },
+  'lease-name': { env: 'LEASE_NAME', help: 'Lease name (default capp-operator-leader)' },
+  'lease-duration-seconds': { env: 'LEASE_DURATION_SECONDS', help: 'Lease duration (default 15)' },
+  identity: { env: 'POD_NAME', help: 'identity in the Lease (default hostname-pid)' },
+  'log-level': { env: 'LOG_LEVEL', help: 'pino level (default info)' },
+} as const;
+
+type FlagName = keyof typeof FLAGS;
+
+export const USAGE = `usage: operator [--flag value]...\n${Object.entries(FLAGS)
+  .map(([flag, f]) => `  --${flag.padEnd(24)} ${f.help} [env ${f.env}]`)
+  .join('\n')}`;
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`--${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function boolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`--${name} must be true or false, got "${raw}"`);
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: string): OperatorConfig {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | undefined>;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const get = (flag: FlagName): string | undefined => values[flag] ?? env[FLAGS[flag].env];
+
+  const namespaces = (get('namespaces') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const ns of namespaces) {
+    if (!DNS_LABEL.test(ns)) throw new ConfigError(`--namespaces: "${ns}" is not a valid namespace name`);
+  }
+  const operatorNamespace = get('operator-namespace') || 'capp-operator-system';
+  if (!DNS_LABEL.test(operatorNamespace)) {
+    throw new ConfigError(`--operator-namespace: "${operatorNamespace}" is not a valid namespace name`);
+  }
+  const logLevel = get('log-level') || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(
+      `--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`,
+    );
+  }
+  return {
+    kubeconfig: get('kubeconfig') || undefined,
+    namespaces,
+    operatorNamespace,
+    concurrency: integer('concurrency', get('concurrency'), 4, 1, 256),
+    resyncSeconds: integer('resync-seconds', get('resync-seconds'), 300, 0, 86_400),
+    metricsPort: integer('metrics-port', get('metrics-port'), 8080, 0, 65_535),
+    probePort: integer('probe-port', get('probe-port'), 8081, 0, 65_535),
+    leaderElection: boolean('leader-elect', get('leader-elect'), true),
+    leaseName: get('lease-name') || 'capp-operator-leader',
+    leaseDurationSeconds: integer('lease-duration-seconds', get('lease-duration-seconds'), 15, 2, 600),
+    identity: get('identity') || `${hostname}-${process.pid}`,
+    logLevel,
+  };
+}

@@ -1,0 +1,190 @@
+import { resourcePath, ResourceType } from './resources';
+import { KubeApiError, KubeRest, WatchEvent } from './rest';
+
+export interface KubeObjectLike {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+export interface InformerHandlers<T> {
+  onAdd?(obj: T): void;
+  onUpdate?(obj: T, old: T): void;
+  onDelete?(obj: T): void;
+}
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Cache only metadata (PartialObjectMetadata): for Secrets, whose data the operator must not hold. */
+  metadataOnly?: boolean;
+  /** Delay before re-listing after a broken watch; doubles up to 30 s. */
+  retryBaseMs?: number;
+  onError?(err: unknown): void;
+}
+
+interface ListResponse<T> {
+  metadata: { resourceVersion: string };
+  items: T[];
+}
+
+export const objectKey = (o: { metadata: { name?: string; namespace?: string } }): string =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata.name ?? '');
+
+/**
+ * List + watch with a local cache (a client-go style informer). A watch that ends is resumed from the
+ * last resourceVersion; one that expired (410 Gone) or failed triggers a fresh list, diffed against the
+ * cache so handlers see the adds, updates and deletes they missed.
+ */
+export class Informer<T extends KubeObjectLike> {
+  private readonly cache = new Map<string, T>();
+  private resourceVersion = '';
+  private readonly abort = new AbortController();
+  private synced = false;
+  private syncWaiters: Array<() => void> = [];
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly rest: KubeRest,
+    readonly type: ResourceType,
+    private readonly handlers: InformerHandlers<T>,
+    private readonly options: InformerOptions = {},
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.cache.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  private get path(): string {
+    return resourcePath(this.type, this.options.namespace);
+  }
+
+  /** A list and a watch negotiate different metadata-only types (a watch streams single objects). */
+  private accept(op: 'list' | 'watch'): string | undefined {
+    if (!this.options.metadataOnly) return undefined;
+    const kind = op === 'list' ? 'PartialObjectMetadataList' : 'PartialObjectMetadata';
+    return `application/json;as=${kind};g=meta.k8s.io;v=v1,application/json`;
+  }
+
+  private get selectors(): Record<string, string | undefined> {
+    return { labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector };
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      try {
+        if (!this.resourceVersion) await this.relist();
+        failures = 0;
+        const watchStarted = Date.now();
+        await this.rest.watch<T>(
+          this.path,
+          {
+            ...this.selectors,
+            resourceVersion: this.resourceVersion,
+            timeoutSeconds: 240 + Math.floor(Math.random() * 60),
+          },
+          (e) => this.apply(e),
+          this.abort.signal,
+          this.accept('watch'),
+        );
+        // A watch the server ends at once (rather than at its timeout) must not become a busy loop.
+        if (Date.now() - watchStarted < 1000) await sleep(1000, this.abort.signal);
+      } catch (err) {
+        if (this.abort.signal.aborted) break;
+        if (err instanceof KubeApiError && err.statusCode === 410) {
+          this.resourceVersion = ''; // expired: list again, no delay needed
+          continue;
+        }
+        failures++;
+        this.resourceVersion = '';
+        this.options.onError?.(err);
+        const delay = Math.min(30_000, (this.options.retryBaseMs ?? 500) * 2 ** (failures - 1));
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const list = await this.rest.request<ListResponse<T>>('GET', this.path, {
+      query: this.selectors,
+      accept: this.accept('list'),
+    });
+    const seen = new Set<string>();
+    for (const item of list.items ?? []) {
+      const obj = { apiVersion: this.type.apiVersion, kind: this.type.kind, ...item } as T;
+      const key = objectKey(obj);
+      seen.add(key);
+      this.upsert(key, obj);
+    }
+    for (const [key, old] of [...this.cache]) {
+      if (!seen.has(key)) {
+        this.cache.delete(key);
+        this.handlers.onDelete?.(old);
+      }
+    }
+    this.resourceVersion = list.metadata.resourceVersion;
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  private apply(event: WatchEvent<T>): void {
+    const obj = event.object;
+    if (obj.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+    if (event.type === 'BOOKMARK') return;
+    const key = objectKey(obj);
+    if (event.type === 'DELETED') {
+      const old = this.cache.get(key);
+      this.cache.delete(key);
+      this.handlers.onDelete?.(old ?? obj);
+      return;
+    }
+    this.upsert(key, obj);
+  }
+
+  private upsert(key: string, obj: T): void {
+    const old = this.cache.get(key);
+    if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    this.cache.set(key, obj);
+    if (old) this.handlers.onUpdate?.(obj, old);
+    else this.handlers.onAdd?.(obj);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

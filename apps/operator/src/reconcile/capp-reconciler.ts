@@ -1,0 +1,295 @@
+import {
+  Capp,
+  CAPP_FINALIZER,
+  CappStatus,
+  CONDITION_READY,
+  ManagedResource,
+  withSpecDefaults,
+} from '@capp/capp-model';
+import {
+  AUTOSCALE_DEFAULTS_CONFIGMAP,
+  CAPP_CONDITIONS,
+  cappDomain,
+  childKey,
+  computeStatus,
+  ConfigError,
+  ConfigMapLike,
+  DesiredChild,
+  DNS_CONFIGMAP,
+  K8sObject,
+  ObservedChild,
+  parseAutoscaleDefaults,
+  parseDnsConfig,
+  renderChildren,
+  RenderError,
+  statusEqual,
+  tlsSecretName,
+  toManagedResource,
+} from '@capp/knative-adapter';
+import type { Logger } from 'pino';
+
+import { KubeClient, KubeObject } from '../kube/client';
+import { typeOf } from '../kube/resources';
+import { isPermanent, KubeApiError } from '../kube/rest';
+import { ANNOTATION_APPLIED_HASH, hashOf, isSubset } from './drift';
+
+/** Read access to the informers' caches: what the reconciler knows without asking the API server. */
+export interface ObservedState {
+  capp(namespace: string, name: string): Capp | undefined;
+  child(
+    kind: { apiVersion: string; kind: string },
+    namespace: string | undefined,
+    name: string,
+  ): K8sObject | undefined;
+  /** Children labelled as belonging to this Capp, whatever the inventory says (crash-safe pruning). */
+  childrenOf(namespace: string, name: string): K8sObject[];
+  configMap(name: string): ConfigMapLike | undefined;
+  /** Whether a Secret exists (from a metadata-only cache: the operator never holds Secret data). */
+  secretExists(namespace: string, name: string): boolean;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface ReconcileEvents {
+  record(capp: Capp, type: EventType, reason: string, message: string): void;
+}
+
+export interface ReconcileMetrics {
+  childApplied(kind: string): void;
+  childDeleted(kind: string): void;
+}
+
+export interface ReconcilerDeps {
+  client: KubeClient;
+  state: ObservedState;
+  events: ReconcileEvents;
+  metrics?: ReconcileMetrics;
+  logger: Logger;
+  clock?: () => Date;
+}
+
+/** A problem that retrying the same input will not fix: reported in status, not retried. */
+const REASON_INVALID_CONFIG = 'InvalidConfig';
+const REASON_INVALID_SPEC = 'InvalidSpec';
+
+/** An error worth retrying with backoff after status was written (e.g. the API server was unavailable). */
+export class TransientChildErrors extends Error {
+  constructor(readonly errors: string[]) {
+    super(`some children could not be applied: ${errors.join('; ')}`);
+  }
+}
+
+const refOf = (o: {
+  apiVersion: string;
+  kind: string;
+  metadata: { namespace?: string; name: string };
+}): string => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+
+const managedKey = (m: ManagedResource): string => `${m.apiVersion}/${m.kind}/${m.namespace ?? ''}/${m.name}`;
+
+function errorMessage(err: unknown): string {
+  if (err instanceof KubeApiError) return `${err.statusCode} ${err.reason}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Turns one Capp into its children and keeps them so (DESIGN §4). Every decision is taken from the
+ * informers' caches; the API server is written to only when something differs, so a converged Capp
+ * costs no writes.
+ */
+export class CappReconciler {
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  private now(): string {
+    return (this.deps.clock?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  async reconcile(namespace: string, name: string): Promise<void> {
+    const capp = this.deps.state.capp(namespace, name);
+    if (!capp) return; // deleted: namespaced children go with their owner, the finalizer handled the rest
+    const log = this.deps.logger.child({ namespace, name, generation: capp.metadata.generation });
+
+    if (capp.metadata.deletionTimestamp) {
+      await this.finalize(capp, log);
+      return;
+    }
+    if (!capp.metadata.finalizers?.includes(CAPP_FINALIZER)) {
+      await this.deps.client.apply(this.finalizerPatch(capp, true));
+      log.info({ event: 'finalizer-added' }, 'finalizer added');
+    }
+
+    let desired: DesiredChild[];
+    try {
+      desired = this.render(capp);
+    } catch (err) {
+      if (err instanceof ConfigError || err instanceof RenderError) {
+        const reason = err instanceof ConfigError ? REASON_INVALID_CONFIG : REASON_INVALID_SPEC;
+        log.warn({ event: 'render-failed', reason, err: err.message }, 'cannot render children');
+        await this.writeStatus(capp, this.failedRenderStatus(capp, reason, err.message), log);
+        return;
+      }
+      throw err;
+    }
+
+    const observed = new Map<string, ObservedChild>();
+    const transient: string[] = [];
+    for (const child of desired) {
+      const result = await this.applyChild(capp, child, log);
+      observed.set(childKey(child), result.observed);
+      if (result.transient) transient.push(result.transient);
+    }
+
+    const leftovers = await this.prune(capp, desired, log);
+
+    const status = computeStatus({ capp, desired, observed, previous: capp.status, now: this.now() });
+    status.managedResources = [...(status.managedResources ?? []), ...leftovers];
+    await this.writeStatus(capp, status, log);
+    if (transient.length) throw new TransientChildErrors(transient);
+  }
+
+  private render(capp: Capp): DesiredChild[] {
+    const autoscale = parseAutoscaleDefaults(this.deps.state.configMap(AUTOSCALE_DEFAULTS_CONFIGMAP));
+    const dns = parseDnsConfig(this.deps.state.configMap(DNS_CONFIGMAP));
+    const withDefaults: Capp = { ...capp, spec: withSpecDefaults(capp.spec) };
+    const first = renderChildren(withDefaults, { autoscale, dns });
+    // The DomainMapping names the certificate's Secret only once cert-manager has issued it.
+    const fqdn = withDefaults.spec.routeSpec?.tlsEnabled ? cappDomain(withDefaults, dns) : undefined;
+    if (!fqdn) return first;
+    const secretReady = this.deps.state.secretExists(capp.metadata.namespace ?? '', tlsSecretName(fqdn));
+    return secretReady ? renderChildren(withDefaults, { autoscale, dns }, { tlsSecretReady: true }) : first;
+  }
+
+  /** Applies one child when it differs from the cached live object; returns what was observed. */
+  private async applyChild(
+    capp: Capp,
+    child: DesiredChild,
+    log: Logger,
+  ): Promise<{ observed: ObservedChild; transient?: string }> {
+    const hash = hashOf(child);
+    const wanted: DesiredChild = {
+      ...child,
+      metadata: {
+        ...child.metadata,
+        annotations: { ...(child.metadata.annotations ?? {}), [ANNOTATION_APPLIED_HASH]: hash },
+      },
+    };
+    const live = this.deps.state.child(child, child.metadata.namespace, child.metadata.name);
+    if (live && isSubset(wanted, live)) return { observed: { object: live } };
+
+    try {
+      const applied = await this.deps.client.apply<KubeObject>(wanted as KubeObject);
+      this.deps.metrics?.childApplied(child.kind);
+      const ref = refOf(child);
+      if (!live) {
+        log.info({ event: 'child-created', child: ref }, 'child created');
+        this.deps.events.record(capp, 'Normal', 'Created', `created ${ref}`);
+      } else if (live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] === hash) {
+        log.info({ event: 'drift-corrected', child: ref }, 'child changed by hand; restored');
+        this.deps.events.record(
+          capp,
+          'Normal',
+          'DriftCorrected',
+          `restored ${ref}, which was changed outside the operator`,
+        );
+      } else {
+        log.info({ event: 'child-updated', child: ref }, 'child updated');
+        this.deps.events.record(capp, 'Normal', 'Updated', `updated ${ref}`);
+      }
+      return { observed: { object: applied as K8sObject } };
+    } catch (err) {
+      const message = errorMessage(err);
+      const ref = refOf(child);
+      log.warn({ event: 'child-apply-failed', child: ref, err: message }, 'child apply failed');
+      this.deps.events.record(capp, 'Warning', 'ApplyFailed', `${ref}: ${message}`);
+      return {
+        observed: { object: live, error: err instanceof KubeApiError ? err.message : message },
+        transient: isPermanent(err) ? undefined : `${ref}: ${message}`,
+      };
+    }
+  }
+
+  /** Deletes children the Capp no longer wants; returns inventory entries that could not be deleted yet. */
+  private async prune(capp: Capp, desired: DesiredChild[], log: Logger): Promise<ManagedResource[]> {
+    const wanted = new Set(desired.map((d) => managedKey(toManagedResource(d))));
+    const candidates = new Map<string, ManagedResource>();
+    for (const m of capp.status?.managedResources ?? []) candidates.set(managedKey(m), m);
+    for (const o of this.deps.state.childrenOf(capp.metadata.namespace ?? '', capp.metadata.name ?? '')) {
+      const m = toManagedResource(o);
+      candidates.set(managedKey(m), m);
+    }
+    const leftovers: ManagedResource[] = [];
+    for (const [key, m] of [...candidates].reverse()) {
+      if (wanted.has(key)) continue;
+      try {
+        const existed = await this.deps.client.delete(typeOf(m), m.namespace, m.name);
+        if (existed) {
+          this.deps.metrics?.childDeleted(m.kind);
+          const ref = refOf({ ...m, metadata: { name: m.name, namespace: m.namespace } });
+          log.info({ event: 'child-deleted', child: ref }, 'child no longer wanted; deleted');
+          this.deps.events.record(capp, 'Normal', 'Deleted', `deleted ${ref}`);
+        }
+      } catch (err) {
+        log.warn({ event: 'child-delete-failed', child: key, err: errorMessage(err) }, 'child delete failed');
+        leftovers.push(m);
+      }
+    }
+    return leftovers;
+  }
+
+  private async finalize(capp: Capp, log: Logger): Promise<void> {
+    if (!capp.metadata.finalizers?.includes(CAPP_FINALIZER)) return;
+    const leftovers = await this.prune(capp, [], log);
+    if (leftovers.length) {
+      throw new Error(`cannot remove finalizer yet: ${leftovers.length} children still being deleted`);
+    }
+    await this.deps.client.apply(this.finalizerPatch(capp, false));
+    log.info({ event: 'finalized' }, 'children deleted; finalizer removed');
+  }
+
+  /**
+   * Server-side apply of our finalizer alone: the field manager owns just that entry of the list, so
+   * finalizers of others are untouched; applying an empty list releases it.
+   */
+  private finalizerPatch(capp: Capp, present: boolean): KubeObject {
+    return {
+      apiVersion: capp.apiVersion,
+      kind: capp.kind,
+      metadata: {
+        name: capp.metadata.name ?? '',
+        namespace: capp.metadata.namespace,
+        finalizers: present ? [CAPP_FINALIZER] : [],
+      },
+    };
+  }
+
+  private failedRenderStatus(capp: Capp, reason: string, message: string): CappStatus {
+    const manager = CAPP_CONDITIONS.manage(capp.status?.conditions, this.now());
+    for (const c of capp.status?.conditions ?? []) {
+      if (c.type === CONDITION_READY) continue;
+      if (c.status === 'True') manager.markTrue(c.type, c.reason, c.message);
+      else if (c.status === 'False') manager.markFalse(c.type, c.reason, c.message);
+      else manager.markUnknown(c.type, c.reason, c.message);
+    }
+    manager.markFalse(CONDITION_READY, reason, message);
+    return {
+      ...(capp.status ?? {}),
+      observedGeneration: capp.metadata.generation,
+      conditions: manager.conditions(),
+    };
+  }
+
+  private async writeStatus(capp: Capp, status: CappStatus, log: Logger): Promise<void> {
+    if (statusEqual(status, capp.status)) return;
+    await this.deps.client.apply(
+      {
+        apiVersion: capp.apiVersion,
+        kind: capp.kind,
+        metadata: { name: capp.metadata.name ?? '', namespace: capp.metadata.namespace },
+        status,
+      },
+      'status',
+    );
+    const ready = status.conditions?.find((c) => c.type === CONDITION_READY);
+    log.info({ event: 'status-written', ready: ready?.status, reason: ready?.reason }, 'status updated');
+  }
+}

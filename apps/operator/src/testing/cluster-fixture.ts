@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+
+import pino from 'pino';
+
+import { CappController } from '../controller';
+import { RestKubeClient } from '../kube/client';
+import { EventRecorder } from '../kube/events';
+import { CAPP_TYPE, CONFIGMAP_TYPE, resourcePath, ResourceType, typeOf } from '../kube/resources';
+import { isNotFound, KubeRest } from '../kube/rest';
+import { eventsPort } from '../wiring';
+
+/** What integration tests need around a running controller on the real control plane. */
+export interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export const suffix = (): string => randomBytes(3).toString('hex');
+
+export function adminRest(): KubeRest {
+  const kubeconfig = process.env['KUBECONFIG'];
+  if (!kubeconfig) throw new Error('KUBECONFIG is not set: run through the jest globalSetup of libs/testing');
+  return KubeRest.fromKubeconfig(kubeconfig);
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A test's own namespaces, ConfigMaps and a controller watching only them. */
+export class ClusterFixture {
+  readonly rest = adminRest();
+  readonly ns = `capp-it-${suffix()}`;
+  readonly operatorNs = `capp-op-${suffix()}`;
+  controller?: CappController;
+  /** Counts of the controller's own client (reads/writes/watches). */
+  controllerRest?: KubeRest;
+
+  async setUp(): Promise<void> {
+    for (const name of [this.ns, this.operatorNs]) {
+      await this.rest.request('POST', '/api/v1/namespaces', {
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+      });
+    }
+  }
+
+  async startController(
+    opts: { resyncSeconds?: number; concurrency?: number } = {},
+  ): Promise<CappController> {
+    const rest = adminRest();
+    this.controllerRest = rest;
+    const logger = pino({ level: process.env['CAPP_TEST_LOG'] ?? 'silent' });
+    const recorder = new EventRecorder(rest, { component: 'capp-operator' });
+    this.controller = new CappController(
+      rest,
+      new RestKubeClient(rest),
+      {
+        namespaces: [this.ns],
+        operatorNamespace: this.operatorNs,
+        concurrency: opts.concurrency ?? 4,
+        resyncSeconds: opts.resyncSeconds ?? 0,
+      },
+      logger,
+      eventsPort(recorder, logger),
+    );
+    await this.controller.start();
+    return this.controller;
+  }
+
+  async stopController(): Promise<void> {
+    await this.controller?.stop();
+    this.controller = undefined;
+  }
+
+  async tearDown(): Promise<void> {
+    // Delete the Capps while the controller still runs: their finalizer would block the namespace.
+    await this.rest.request('DELETE', resourcePath(CAPP_TYPE, this.ns)).catch(() => undefined);
+    await waitFor('test Capps finalized', async () => {
+      const list = await this.rest.request<{ items: unknown[] }>('GET', resourcePath(CAPP_TYPE, this.ns));
+      return list.items.length === 0;
+    }).catch(() => undefined);
+    await this.stopController();
+    for (const name of [this.ns, this.operatorNs]) {
+      await this.rest.request('DELETE', `/api/v1/namespaces/${name}`).catch(() => undefined);
+    }
+    this.rest.close();
+  }
+
+  async apply(obj: Obj, subresource?: 'status', fieldManager = 'capp-e2e'): Promise<Obj> {
+    return this.rest.request<Obj>(
+      'PATCH',
+      resourcePath(typeOf(obj), obj.metadata.namespace, obj.metadata.name, subresource),
+      { query: { fieldManager, force: true }, body: obj, contentType: 'application/apply-patch+yaml' },
+    );
+  }
+
+  async get(type: ResourceType | Obj, namespace: string | undefined, name: string): Promise<Obj | undefined> {
+    const t: ResourceType = 'plural' in type ? (type as ResourceType) : typeOf(type as Obj);
+    try {
+      return await this.rest.request<Obj>('GET', resourcePath(t, namespace, name));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async remove(type: ResourceType, namespace: string | undefined, name: string): Promise<void> {
+    await this.rest.request('DELETE', resourcePath(type, namespace, name)).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+
+  async configMap(name: string, data: Record<string, string>): Promise<void> {
+    await this.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: this.operatorNs },
+      data,
+    });
+  }
+
+  async deleteConfigMap(name: string): Promise<void> {
+    await this.remove(CONFIGMAP_TYPE, this.operatorNs, name);
+  }
+
+  async events(involvedName: string): Promise<Array<{ reason: string; message: string; type: string }>> {
+    const list = await this.rest.request<{ items: Array<{ reason: string; message: string; type: string }> }>(
+      'GET',
+      `/api/v1/namespaces/${this.ns}/events`,
+      { query: { fieldSelector: `involvedObject.name=${involvedName}` } },
+    );
+    return list.items;
+  }
+}
