@@ -123,7 +123,9 @@ describe('the operator on a real API server', () => {
     expect(c.status?.['managedResources']).toEqual([
       { apiVersion: 'serving.knative.dev/v1', kind: 'Service', namespace: fx.ns, name: 'plain' },
     ]);
-    expect((await fx.events('plain')).map((e) => e.reason)).toContain('Created');
+    await waitFor('Created event', async () =>
+      (await fx.events('plain')).some((e) => e.reason === 'Created'),
+    );
   });
 
   it('switches to the HPA class when the metric becomes cpu', async () => {
@@ -365,7 +367,10 @@ describe('the operator on a real API server', () => {
       async () =>
         annotationsOf(await fx.get(KSVC, fx.ns, 'drift'))['autoscaling.knative.dev/target'] === target,
     );
-    expect((await fx.events('drift')).map((e) => e.reason)).toContain('DriftCorrected');
+    // Events are recorded asynchronously, after the restoring apply.
+    await waitFor('DriftCorrected event', async () =>
+      (await fx.events('drift')).some((e) => e.reason === 'DriftCorrected'),
+    );
 
     await fx.remove(KSVC, fx.ns, 'drift');
     const recreated = await waitFor('ksvc recreated', async () => {

@@ -61,6 +61,9 @@ export async function main(argv: string[]): Promise<void> {
         name: config.leaseName,
         identity: config.identity,
         leaseDurationSeconds: config.leaseDurationSeconds,
+        // client-go's proportions (15 s lease, 10 s renew deadline, 2 s retry), scaled to the lease.
+        renewDeadlineSeconds: (config.leaseDurationSeconds * 2) / 3,
+        retryPeriodSeconds: (config.leaseDurationSeconds * 2) / 15,
       })
     : undefined;
   const probes = await startHttpServer(config.probePort, {
