@@ -92,6 +92,28 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+const NOTE_VERBS: Record<string, string> = {
+  Created: 'created',
+  Updated: 'updated',
+  Deleted: 'deleted',
+  DriftCorrected: 'restored (changed outside the operator)',
+};
+
+/** What one reconcile did, recorded as one Event per reason rather than one per child. */
+class EventNotes {
+  private readonly byReason = new Map<string, string[]>();
+
+  add(reason: keyof typeof NOTE_VERBS, ref: string): void {
+    this.byReason.set(reason, [...(this.byReason.get(reason) ?? []), ref]);
+  }
+
+  flush(capp: Capp, events: ReconcileEvents): void {
+    for (const [reason, refs] of this.byReason)
+      events.record(capp, 'Normal', reason, `${NOTE_VERBS[reason]} ${refs.join(', ')}`);
+    this.byReason.clear();
+  }
+}
+
 /**
  * Turns one Capp into its children and keeps them so (DESIGN §4). Every decision is taken from the
  * informers' caches; the API server is written to only when something differs, so a converged Capp
@@ -133,13 +155,15 @@ export class CappReconciler {
 
     const observed = new Map<string, ObservedChild>();
     const transient: string[] = [];
+    const notes = new EventNotes();
     for (const child of desired) {
-      const result = await this.applyChild(capp, child, log);
+      const result = await this.applyChild(capp, child, log, notes);
       observed.set(childKey(child), result.observed);
       if (result.transient) transient.push(result.transient);
     }
 
-    const leftovers = await this.prune(capp, desired, log);
+    const leftovers = await this.prune(capp, desired, log, notes);
+    notes.flush(capp, this.deps.events);
 
     const status = computeStatus({ capp, desired, observed, previous: capp.status, now: this.now() });
     status.managedResources = [...(status.managedResources ?? []), ...leftovers];
@@ -164,6 +188,7 @@ export class CappReconciler {
     capp: Capp,
     child: DesiredChild,
     log: Logger,
+    notes: EventNotes,
   ): Promise<{ observed: ObservedChild; transient?: string }> {
     const hash = hashOf(child);
     const wanted: DesiredChild = {
@@ -182,18 +207,13 @@ export class CappReconciler {
       const ref = refOf(child);
       if (!live) {
         log.info({ event: 'child-created', child: ref }, 'child created');
-        this.deps.events.record(capp, 'Normal', 'Created', `created ${ref}`);
+        notes.add('Created', ref);
       } else if (live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] === hash) {
         log.info({ event: 'drift-corrected', child: ref }, 'child changed by hand; restored');
-        this.deps.events.record(
-          capp,
-          'Normal',
-          'DriftCorrected',
-          `restored ${ref}, which was changed outside the operator`,
-        );
+        notes.add('DriftCorrected', ref);
       } else {
         log.info({ event: 'child-updated', child: ref }, 'child updated');
-        this.deps.events.record(capp, 'Normal', 'Updated', `updated ${ref}`);
+        notes.add('Updated', ref);
       }
       return { observed: { object: applied as K8sObject } };
     } catch (err) {
@@ -209,7 +229,12 @@ export class CappReconciler {
   }
 
   /** Deletes children the Capp no longer wants; returns inventory entries that could not be deleted yet. */
-  private async prune(capp: Capp, desired: DesiredChild[], log: Logger): Promise<ManagedResource[]> {
+  private async prune(
+    capp: Capp,
+    desired: DesiredChild[],
+    log: Logger,
+    notes: EventNotes,
+  ): Promise<ManagedResource[]> {
     const wanted = new Set(desired.map((d) => managedKey(toManagedResource(d))));
     const candidates = new Map<string, ManagedResource>();
     for (const m of capp.status?.managedResources ?? []) candidates.set(managedKey(m), m);
@@ -226,7 +251,7 @@ export class CappReconciler {
           this.deps.metrics?.childDeleted(m.kind);
           const ref = refOf({ ...m, metadata: { name: m.name, namespace: m.namespace } });
           log.info({ event: 'child-deleted', child: ref }, 'child no longer wanted; deleted');
-          this.deps.events.record(capp, 'Normal', 'Deleted', `deleted ${ref}`);
+          notes.add('Deleted', ref);
         }
       } catch (err) {
         log.warn({ event: 'child-delete-failed', child: key, err: errorMessage(err) }, 'child delete failed');
@@ -238,7 +263,9 @@ export class CappReconciler {
 
   private async finalize(capp: Capp, log: Logger): Promise<void> {
     if (!capp.metadata.finalizers?.includes(CAPP_FINALIZER)) return;
-    const leftovers = await this.prune(capp, [], log);
+    const notes = new EventNotes();
+    const leftovers = await this.prune(capp, [], log, notes);
+    notes.flush(capp, this.deps.events);
     if (leftovers.length) {
       throw new Error(`cannot remove finalizer yet: ${leftovers.length} children still being deleted`);
     }

@@ -1,0 +1,85 @@
+import { Informer, KubeObjectLike } from './informer';
+import { KubeApiError, KubeRest, WatchEvent } from './rest';
+import { CONFIGMAP_TYPE } from './resources';
+
+type Obj = KubeObjectLike;
+const obj = (name: string, rv: string): Obj => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
+
+/** A scripted API server: each list answers the next snapshot; each watch plays the next script. */
+class ScriptedRest {
+  lists: Obj[][] = [];
+  watches: Array<(emit: (e: WatchEvent<Obj>) => void) => Promise<void>> = [];
+  listCalls = 0;
+  watchVersions: string[] = [];
+
+  async request<T>(): Promise<T> {
+    const items = this.lists[Math.min(this.listCalls, this.lists.length - 1)];
+    this.listCalls++;
+    return { metadata: { resourceVersion: `list-${this.listCalls}` }, items } as T;
+  }
+
+  async watch(
+    _p: string,
+    query: Record<string, unknown>,
+    onEvent: (e: WatchEvent<Obj>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    this.watchVersions.push(String(query['resourceVersion']));
+    const script = this.watches.shift();
+    if (script) return script(onEvent);
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  }
+}
+
+describe('Informer', () => {
+  it('re-lists after 410 Gone and reports what changed meanwhile as adds, updates and deletes', async () => {
+    const rest = new ScriptedRest();
+    rest.lists = [
+      [obj('a', '1'), obj('b', '1')],
+      [obj('a', '5'), obj('c', '5')],
+    ];
+    rest.watches = [
+      async (emit) => {
+        emit({ type: 'MODIFIED', object: obj('a', '2') });
+        throw new KubeApiError(410, 'Expired', 'too old resource version', 'WATCH', '/');
+      },
+    ];
+    const seen: string[] = [];
+    const informer = new Informer(rest as unknown as KubeRest, CONFIGMAP_TYPE, {
+      onAdd: (o) => seen.push(`add ${o.metadata.name}`),
+      onUpdate: (o) => seen.push(`update ${o.metadata.name}@${o.metadata.resourceVersion}`),
+      onDelete: (o) => seen.push(`delete ${o.metadata.name}`),
+    });
+    informer.start();
+    await informer.waitForSync();
+    for (let i = 0; i < 50 && rest.listCalls < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 20));
+    await informer.stop();
+    expect(seen).toEqual(['add a', 'add b', 'update a@2', 'update a@5', 'add c', 'delete b']);
+    expect(
+      informer
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'c']);
+    expect(rest.watchVersions).toEqual(['list-1', 'list-2']);
+  });
+
+  it('resumes a watch the server closed from the last resourceVersion it saw, without listing again', async () => {
+    const rest = new ScriptedRest();
+    rest.lists = [[obj('a', '1')]];
+    rest.watches = [
+      async (emit) => {
+        await new Promise((r) => setTimeout(r, 1100)); // a watch that lived its time
+        emit({ type: 'ADDED', object: obj('b', '7') });
+      },
+    ];
+    const informer = new Informer(rest as unknown as KubeRest, CONFIGMAP_TYPE, {});
+    informer.start();
+    for (let i = 0; i < 100 && rest.watchVersions.length < 2; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    await informer.stop();
+    expect(rest.listCalls).toBe(1);
+    expect(rest.watchVersions).toEqual(['list-1', '7']);
+  });
+});
