@@ -9,16 +9,6 @@ export interface ResourceType {
   namespaced: boolean;
 }
 
-const PLURALS: Record<string, string> = {
-  Service: 'services',
-  DomainMapping: 'domainmappings',
-  CNAMERecord: 'cnamerecords',
-  Certificate: 'certificates',
-  NfsPvc: 'nfspvcs',
-  Flow: 'flows',
-  Output: 'outputs',
-};
-
 export const CAPP_TYPE: ResourceType = {
   apiVersion: CAPP_API_VERSION,
   kind: CAPP_KIND,
@@ -53,7 +43,7 @@ export const LEASE_TYPE: ResourceType = {
 export const CHILD_TYPES: readonly ResourceType[] = CHILD_KINDS.map((k) => ({
   apiVersion: k.apiVersion,
   kind: k.kind,
-  plural: PLURALS[k.kind],
+  plural: k.plural,
   namespaced: !k.clusterScoped,
 }));
 

@@ -6,42 +6,51 @@ import { K8sObject } from './types';
 export interface ChildKind {
   apiVersion: string;
   kind: string;
+  /** Resource name in the REST path (`/apis/<group>/<version>/<plural>`). */
+  plural: string;
   clusterScoped: boolean;
 }
 
 export const KNATIVE_SERVICE: ChildKind = {
   apiVersion: 'serving.knative.dev/v1',
   kind: 'Service',
+  plural: 'services',
   clusterScoped: false,
 };
 export const DOMAIN_MAPPING: ChildKind = {
   apiVersion: 'serving.knative.dev/v1beta1',
   kind: 'DomainMapping',
+  plural: 'domainmappings',
   clusterScoped: false,
 };
 export const CNAME_RECORD: ChildKind = {
   apiVersion: 'record.dns.crossplane.io/v1alpha1',
   kind: 'CNAMERecord',
+  plural: 'cnamerecords',
   clusterScoped: true,
 };
 export const CERTIFICATE: ChildKind = {
   apiVersion: 'cert-manager.io/v1',
   kind: 'Certificate',
+  plural: 'certificates',
   clusterScoped: false,
 };
 export const NFS_PVC: ChildKind = {
   apiVersion: 'nfspvc.dana.io/v1alpha1',
   kind: 'NfsPvc',
+  plural: 'nfspvcs',
   clusterScoped: false,
 };
 export const LOGGING_OUTPUT: ChildKind = {
   apiVersion: 'logging.banzaicloud.io/v1beta1',
   kind: 'Output',
+  plural: 'outputs',
   clusterScoped: false,
 };
 export const LOGGING_FLOW: ChildKind = {
   apiVersion: 'logging.banzaicloud.io/v1beta1',
   kind: 'Flow',
+  plural: 'flows',
   clusterScoped: false,
 };
 

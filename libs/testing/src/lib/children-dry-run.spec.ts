@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { Capp } from '@capp/capp-model';
 import {
+  CHILD_KINDS,
   isClusterScoped,
   parseAutoscaleDefaults,
   parseDnsConfig,
@@ -20,16 +21,6 @@ const haveUpstream = existsSync(join(examples, 'capp-full.yaml')) && existsSync(
 if (!haveUpstream)
   console.warn(`notice: ${examples} or ${SHARED_CRDS_DIR} absent; the dry-run proof is skipped`);
 const maybe = haveUpstream ? describe : describe.skip;
-
-const PLURALS: Record<string, string> = {
-  Service: 'services',
-  DomainMapping: 'domainmappings',
-  CNAMERecord: 'cnamerecords',
-  Certificate: 'certificates',
-  NfsPvc: 'nfspvcs',
-  Flow: 'flows',
-  Output: 'outputs',
-};
 
 maybe('children of the full example', () => {
   const env = testEnvironment();
@@ -75,7 +66,7 @@ maybe('children of the full example', () => {
     async (_title, child) => {
       const [group, version] = child.apiVersion.split('/');
       const ns = isClusterScoped(child) ? '' : `/namespaces/${child.metadata.namespace}`;
-      const path = `/apis/${group}/${version}${ns}/${PLURALS[child.kind]}?dryRun=All&fieldValidation=Strict`;
+      const path = `/apis/${group}/${version}${ns}/${CHILD_KINDS.find((k) => k.kind === child.kind)?.plural}?dryRun=All&fieldValidation=Strict`;
       const res = await kubeRequest(env.target, 'POST', path, child);
       expect({ status: res.status, body: res.status === 201 ? 'created' : res.text }).toEqual({
         status: 201,
