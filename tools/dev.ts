@@ -12,6 +12,7 @@ import { CLUSTER_STATE_DIR, ENV_INFO_FILE, type EnvironmentInfo, REPO_ROOT } fro
 import { parse } from 'yaml';
 
 import { KubeRest } from '../apps/operator/src/kube/rest';
+import { build } from './build';
 
 const OPERATOR_NAMESPACE = 'capp-operator-system';
 
@@ -45,18 +46,10 @@ async function main(): Promise<void> {
   console.log(
     '      npm run -s capp -- render -f ../shared/examples/capp-full.yaml --dns-config ../shared/examples/dns-config.yaml\n',
   );
+  build('operator');
   const operator = spawn(
     process.execPath,
-    [
-      'tools/run-ts.cjs',
-      'apps/operator/src/main.ts',
-      '--leader-elect',
-      'false',
-      '--metrics-port',
-      '0',
-      '--probe-port',
-      '0',
-    ],
+    ['dist/apps/operator/src/main.js', '--leader-elect', 'false', '--metrics-port', '0', '--probe-port', '0'],
     { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, KUBECONFIG: info.kubeconfigPath } },
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => operator.kill(signal));

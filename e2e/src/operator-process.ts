@@ -35,8 +35,7 @@ export class OperatorProcess {
     this.child = spawn(
       process.execPath,
       [
-        'tools/run-ts.cjs',
-        'apps/operator/src/main.ts',
+        'dist/apps/operator/src/main.js',
         '--metrics-port',
         String(this.metricsPort),
         '--probe-port',

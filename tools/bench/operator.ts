@@ -22,6 +22,7 @@ import { freePort, startControlPlane } from '@capp/testing';
 import { RestKubeClient } from '../../apps/operator/src/kube/client';
 import { CAPP_TYPE, resourcePath } from '../../apps/operator/src/kube/resources';
 import { KubeRest } from '../../apps/operator/src/kube/rest';
+import { build } from '../build';
 
 const { values } = parseArgs({
   options: {
@@ -100,14 +101,14 @@ async function main(): Promise<void> {
     });
     const baselineMs = performance.now() - t0;
 
-    // 2. The operator as its own process.
+    // 2. The operator as its own process, compiled as it is deployed.
+    build('operator');
     const metricsPort = await freePort();
     const probePort = await freePort();
     const operator = spawn(
       process.execPath,
       [
-        'tools/run-ts.cjs',
-        'apps/operator/src/main.ts',
+        'dist/apps/operator/src/main.js',
         '--namespaces',
         'bench-operator',
         '--leader-elect',
@@ -165,7 +166,10 @@ async function main(): Promise<void> {
       metric(after, 'capp_kube_requests_total', 'kind="write"') -
       metric(before, 'capp_kube_requests_total', 'kind="write"');
 
-    const eventList = await rest.request<{ items: unknown[] }>('GET', '/api/v1/namespaces/bench-operator/events');
+    const eventList = await rest.request<{ items: unknown[] }>(
+      'GET',
+      '/api/v1/namespaces/bench-operator/events',
+    );
     const eventWrites = eventList.items.length;
 
     // 3. One resync of the converged set (SIGUSR1 asks the operator for one).
@@ -194,7 +198,10 @@ async function main(): Promise<void> {
           ['ratio operator / baseline', (operatorMs / baselineMs).toFixed(2)],
           ['operator reads per Capp', (reads / N).toFixed(2)],
           ['operator writes per Capp, all', (writes / N).toFixed(2)],
-          ['  of which to Capps and children', `${((writes - eventWrites) / N).toFixed(2)} (target ≤ ${perCapp + 2})`],
+          [
+            '  of which to Capps and children',
+            `${((writes - eventWrites) / N).toFixed(2)} (target ≤ ${perCapp + 2})`,
+          ],
           ['  of which Events', (eventWrites / N).toFixed(2)],
           ['resync of converged set: writes', String(resyncWrites)],
           ['resync of converged set: reads', String(resyncReads)],

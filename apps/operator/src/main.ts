@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { ConfigError, loadConfig, OperatorConfig, USAGE } from './config/config';
 import { CappController } from './controller';
@@ -13,13 +13,21 @@ import { createLogger } from './observability/logger';
 import { OperatorMetrics } from './observability/metrics';
 import { eventsPort } from './wiring';
 
-/** The kubeconfig `npm run cluster:up` writes, used when nothing else is configured (local development). */
-const LOCAL_CLUSTER_KUBECONFIG = join(__dirname, '..', '..', '..', '.cache', 'cluster', 'kubeconfig');
+/** The repository checkout this runs from (sources or dist/), found by its nx.json. */
+function repoRoot(): string | undefined {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+  }
+  return undefined;
+}
 
 function resolveKubeconfig(config: OperatorConfig): string | undefined {
   if (config.kubeconfig) return config.kubeconfig;
   if (process.env['KUBERNETES_SERVICE_HOST']) return undefined; // in-cluster
-  if (existsSync(LOCAL_CLUSTER_KUBECONFIG)) return LOCAL_CLUSTER_KUBECONFIG;
+  // The kubeconfig `npm run cluster:up` writes: the default for local development.
+  const root = repoRoot();
+  const local = root && join(root, '.cache', 'cluster', 'control-plane', 'kubeconfig');
+  if (local && existsSync(local)) return local;
   throw new ConfigError(
     'no cluster: set KUBECONFIG (or --kubeconfig), or start a local one with `npm run cluster:up`',
   );

@@ -1,6 +1,6 @@
 import { Informer, KubeObjectLike } from './informer';
-import { KubeApiError, KubeRest, WatchEvent } from './rest';
 import { CONFIGMAP_TYPE } from './resources';
+import { KubeApiError, KubeRest, WatchEvent } from './rest';
 
 type Obj = KubeObjectLike;
 const obj = (name: string, rv: string): Obj => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });

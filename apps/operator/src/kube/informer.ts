@@ -171,6 +171,8 @@ export class Informer<T extends KubeObjectLike> {
   private upsert(key: string, obj: T): void {
     const old = this.cache.get(key);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    // managedFields is often the largest part of an object and nothing here reads it.
+    delete obj.metadata['managedFields'];
     this.cache.set(key, obj);
     if (old) this.handlers.onUpdate?.(obj, old);
     else this.handlers.onAdd?.(obj);
