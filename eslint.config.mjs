@@ -5,7 +5,17 @@ import tseslint from 'typescript-eslint';
 const bannedInLibs = ['@kubernetes/client-node', '@nestjs/*', '@prisma/client', 'bullmq'];
 
 export default [
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '.cache/**', '.nx/**', 'tmp/**', 'prisma/generated/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/coverage/**',
+      '.cache/**',
+      '.nx/**',
+      'tmp/**',
+      'prisma/generated/**',
+    ],
+  },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
