@@ -15,6 +15,8 @@ module.exports = {
     .map((dir) => join(__dirname, dir, 'jest.config.js'))
     .filter((config) => existsSync(config)),
   maxWorkers: 2,
+  // testTimeout is a global option: per-project values are ignored in a multi-project run.
+  testTimeout: 120_000,
   globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/jest-global-teardown.ts',
 };
