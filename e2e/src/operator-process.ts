@@ -2,6 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
+import { build } from '../../tools/build';
+
 const ROOT = join(__dirname, '..', '..');
 
 async function freePort(): Promise<number> {
@@ -16,7 +18,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A real `capp-operator` process (the same entry point as `npm run operator`). */
+let built = false;
+
+/** A real `capp-operator` process: the compiled entry point that `npm run operator` runs. */
 export class OperatorProcess {
   private child?: ChildProcess;
   readonly logs: string[] = [];
@@ -30,6 +34,10 @@ export class OperatorProcess {
   ) {}
 
   async start(): Promise<void> {
+    if (!built) {
+      build('operator');
+      built = true;
+    }
     this.metricsPort = await freePort();
     this.probePort = await freePort();
     this.child = spawn(
