@@ -1,8 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-
-import { build } from '../../tools/build';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -35,7 +33,11 @@ export class OperatorProcess {
 
   async start(): Promise<void> {
     if (!built) {
-      build('operator');
+      // `npm run operator` builds the same way (tools/build.ts: SWC to dist/).
+      execFileSync(process.execPath, ['tools/run-ts.cjs', 'tools/build.ts', 'operator'], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
       built = true;
     }
     this.metricsPort = await freePort();
