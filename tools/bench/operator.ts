@@ -75,6 +75,12 @@ function metric(text: string, name: string, label?: string): number {
   return line ? Number(line.split(' ').pop()) : NaN;
 }
 
+/** API requests the operator made between two scrapes of its /metrics. */
+function requests(before: string, after: string, kind: 'read' | 'write'): number {
+  const label = `kind="${kind}"`;
+  return metric(after, 'capp_kube_requests_total', label) - metric(before, 'capp_kube_requests_total', label);
+}
+
 async function main(): Promise<void> {
   const cp = await startControlPlane({ log: () => undefined });
   const rest = KubeRest.fromKubeconfig(cp.kubeconfigPath);
@@ -159,12 +165,8 @@ async function main(): Promise<void> {
     const operatorMs = performance.now() - t1;
     await new Promise((r) => setTimeout(r, 1000));
     const after = await scrape();
-    const reads =
-      metric(after, 'capp_kube_requests_total', 'kind="read"') -
-      metric(before, 'capp_kube_requests_total', 'kind="read"');
-    const writes =
-      metric(after, 'capp_kube_requests_total', 'kind="write"') -
-      metric(before, 'capp_kube_requests_total', 'kind="write"');
+    const reads = requests(before, after, 'read');
+    const writes = requests(before, after, 'write');
 
     const eventList = await rest.request<{ items: unknown[] }>(
       'GET',
@@ -183,12 +185,8 @@ async function main(): Promise<void> {
         total >= metric(beforeResync, 'capp_reconcile_total', 'result="success"') + N &&
         metric(text, 'capp_workqueue_depth') === 0
       ) {
-        const resyncWrites =
-          metric(text, 'capp_kube_requests_total', 'kind="write"') -
-          metric(beforeResync, 'capp_kube_requests_total', 'kind="write"');
-        const resyncReads =
-          metric(text, 'capp_kube_requests_total', 'kind="read"') -
-          metric(beforeResync, 'capp_kube_requests_total', 'kind="read"');
+        const resyncWrites = requests(beforeResync, text, 'write');
+        const resyncReads = requests(beforeResync, text, 'read');
         const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${operator.pid}/status`, 'utf8'))?.[1];
         const rows: Array<[string, string]> = [
           ['Capps', String(N)],
