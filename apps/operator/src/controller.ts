@@ -55,6 +55,8 @@ export class CappController {
   readonly queue: WorkQueue;
   private readonly reconciler: CappReconciler;
   private resyncTimer?: NodeJS.Timeout;
+  /** Children by the `namespace/name` of their Capp (from labels), maintained by the child informers. */
+  private readonly byParent = new Map<string, Map<string, K8sObject & KubeObjectLike>>();
   private started = false;
 
   constructor(
@@ -99,9 +101,12 @@ export class CappController {
               rest,
               type,
               {
-                onAdd: (o) => this.enqueueParent(o),
-                onUpdate: (o) => this.enqueueParent(o),
-                onDelete: (o) => this.enqueueParent(o),
+                onAdd: (o) => this.childChanged(o, true),
+                onUpdate: (o, old) => {
+                  if (this.parentKey(old) !== this.parentKey(o)) this.childChanged(old, false);
+                  this.childChanged(o, true);
+                },
+                onDelete: (o) => this.childChanged(o, false),
               },
               { namespace, labelSelector: managed, onError: onError(type.plural) },
             ),
@@ -230,11 +235,33 @@ export class CappController {
     for (const c of this.allCapps()) this.enqueue(objectKey(c));
   }
 
-  private enqueueParent(o: KubeObjectLike): void {
+  /** `namespace/name` of the Capp a child belongs to, from its labels. */
+  private parentKey(o: KubeObjectLike): string | undefined {
     const labels = (o.metadata.labels ?? {}) as Record<string, string>;
     const parent = labels[LABEL_PARENT_CAPP];
     const namespace = o.metadata.namespace ?? labels[LABEL_PARENT_CAPP_NAMESPACE];
-    if (parent && namespace) this.enqueue(`${namespace}/${parent}`);
+    return parent && namespace ? `${namespace}/${parent}` : undefined;
+  }
+
+  private enqueueParent(o: KubeObjectLike): void {
+    const key = this.parentKey(o);
+    if (key) this.enqueue(key);
+  }
+
+  /** Keeps the parent → children index (so a reconcile never scans every cache) and queues the parent. */
+  private childChanged(o: K8sObject & KubeObjectLike, exists: boolean): void {
+    const parent = this.parentKey(o);
+    if (!parent) return;
+    const id = `${o.apiVersion}/${o.kind}/${objectKey(o)}`;
+    let children = this.byParent.get(parent);
+    if (exists) {
+      if (!children) this.byParent.set(parent, (children = new Map()));
+      children.set(id, o);
+    } else if (children) {
+      children.delete(id);
+      if (children.size === 0) this.byParent.delete(parent);
+    }
+    this.enqueue(parent);
   }
 
   private enqueueForSecret(secret: KubeObjectLike): void {
@@ -277,16 +304,7 @@ export class CappController {
       capp: (namespace, name) => this.findIn(this.capps, namespace, name),
       child: (kind, namespace, name) =>
         this.findIn(this.children.get(this.kindKey(kind)) ?? [], namespace, name),
-      childrenOf: (namespace, name) =>
-        [...this.children.values()].flatMap((informers) =>
-          informers.flatMap((i) =>
-            i.list().filter((o) => {
-              const labels = o.metadata.labels ?? {};
-              const ns = o.metadata.namespace ?? labels[LABEL_PARENT_CAPP_NAMESPACE];
-              return labels[LABEL_PARENT_CAPP] === name && ns === namespace;
-            }),
-          ),
-        ),
+      childrenOf: (namespace, name) => [...(this.byParent.get(`${namespace}/${name}`)?.values() ?? [])],
       configMap: (name) =>
         this.configMaps.get(this.options.operatorNamespace, name) as
           { data?: Record<string, string> } | undefined,
