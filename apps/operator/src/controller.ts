@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 
 import { KubeClient } from './kube/client';
 import { Informer, KubeObjectLike, objectKey } from './kube/informer';
-import { CAPP_TYPE, CHILD_TYPES, CONFIGMAP_TYPE, ResourceType, SECRET_TYPE } from './kube/resources';
+import { CAPP_TYPE, CHILD_TYPES, CONFIGMAP_TYPE, SECRET_TYPE } from './kube/resources';
 import { KubeRest } from './kube/rest';
 import { WorkQueue } from './queue/work-queue';
 import {
@@ -264,13 +264,11 @@ export class CappController {
     this.enqueue(parent);
   }
 
+  /** A TLS Secret appeared or went: re-reconcile the Capp whose Certificate names it. */
   private enqueueForSecret(secret: KubeObjectLike): void {
-    const name = secret.metadata.name ?? '';
-    if (!name.endsWith('-tls')) return;
     const cert = this.childCache(CERTIFICATE).find(
       (c) =>
-        c.metadata.namespace === secret.metadata.namespace &&
-        c.metadata.name === name.slice(0, -'-tls'.length),
+        c.metadata.namespace === secret.metadata.namespace && c.spec?.['secretName'] === secret.metadata.name,
     );
     if (cert) this.enqueueParent(cert);
   }
@@ -312,5 +310,3 @@ export class CappController {
     };
   }
 }
-
-export type { ResourceType };

@@ -1,21 +1,12 @@
+import { ObjectMeta } from '@capp/capp-model';
+
 import { resourcePath, ResourceType, typeOf } from './resources';
 import { isNotFound, KubeRest } from './rest';
 
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    finalizers?: string[];
-    deletionTimestamp?: string;
-    [key: string]: unknown;
-  };
+  metadata: ObjectMeta & { name: string };
   spec?: unknown;
   status?: unknown;
   [key: string]: unknown;

@@ -175,12 +175,11 @@ export class CappReconciler {
     const autoscale = parseAutoscaleDefaults(this.deps.state.configMap(AUTOSCALE_DEFAULTS_CONFIGMAP));
     const dns = parseDnsConfig(this.deps.state.configMap(DNS_CONFIGMAP));
     const withDefaults: Capp = { ...capp, spec: withSpecDefaults(capp.spec) };
-    const first = renderChildren(withDefaults, { autoscale, dns });
     // The DomainMapping names the certificate's Secret only once cert-manager has issued it.
     const fqdn = withDefaults.spec.routeSpec?.tlsEnabled ? cappDomain(withDefaults, dns) : undefined;
-    if (!fqdn) return first;
-    const secretReady = this.deps.state.secretExists(capp.metadata.namespace ?? '', tlsSecretName(fqdn));
-    return secretReady ? renderChildren(withDefaults, { autoscale, dns }, { tlsSecretReady: true }) : first;
+    const tlsSecretReady =
+      fqdn !== undefined && this.deps.state.secretExists(capp.metadata.namespace ?? '', tlsSecretName(fqdn));
+    return renderChildren(withDefaults, { autoscale, dns }, { tlsSecretReady });
   }
 
   /** Applies one child when it differs from the cached live object; returns what was observed. */
