@@ -1,7 +1,7 @@
 /**
  * Compiles an app and the libs it uses to plain CommonJS under dist/ with SWC (path aliases rewritten
  * to relative imports), so production runs `node dist/apps/<app>/src/main.js` without a TypeScript
- * loader in memory. Usage: node tools/run-ts.cjs tools/build.ts [app ...] (default: operator).
+ * loader in memory. Usage: node tools/run-ts.cjs tools/build.ts [app ...] (default: operator; also cli, api).
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -15,6 +15,7 @@ const { compilerOptions } = require(join(ROOT, 'tsconfig.base.json')) as {
 const SOURCES: Record<string, string[]> = {
   operator: ['apps/operator/src', 'libs/capp-model/src', 'libs/knative-adapter/src'],
   cli: ['apps/cli/src', 'libs/capp-model/src', 'libs/knative-adapter/src'],
+  api: ['apps/api/src', 'libs/capp-model/src', 'prisma/generated/client'],
 };
 
 function* sources(dir: string): Generator<string> {

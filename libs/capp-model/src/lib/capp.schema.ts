@@ -295,3 +295,27 @@ export const cappSchema: ObjectNode = s.object({
   },
   rules: [cappNameRule],
 });
+
+/**
+ * The body of a write through the REST API: the CR's own shape (so a manifest written for
+ * `kubectl apply` works), without the fields the server owns (`status`, `uid`, `resourceVersion`…).
+ * `apiVersion` and `kind` may be left out; `metadata.name` and `namespace` may be left out where the
+ * URL names them.
+ */
+export const cappWriteSchema: ObjectNode = s.object({
+  required: ['metadata', 'spec'],
+  properties: {
+    apiVersion: s.string({ enum: [CAPP_API_VERSION] }),
+    kind: s.string({ enum: [CAPP_KIND] }),
+    metadata: s.object({
+      properties: {
+        name: s.string({ minLength: 1 }),
+        namespace: s.string({ pattern: DNS_LABEL_PATTERN, maxLength: 63 }),
+        labels: stringMap,
+        annotations: stringMap,
+      },
+    }),
+    spec: cappSpecSchema,
+  },
+  rules: [cappNameRule],
+});

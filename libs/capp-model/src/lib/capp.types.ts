@@ -146,3 +146,16 @@ export interface Capp {
   spec: CappSpec;
   status?: CappStatus;
 }
+
+/** What a client sends to the REST API (see `cappWriteSchema`). */
+export interface CappWrite {
+  apiVersion?: 'rcs.dana.io/v1alpha1';
+  kind?: 'Capp';
+  metadata: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: CappSpec;
+}

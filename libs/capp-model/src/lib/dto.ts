@@ -1,5 +1,5 @@
-import { cappSchema, cappSpecSchema } from './capp.schema';
-import { Capp, CappSpec } from './capp.types';
+import { cappSchema, cappSpecSchema, cappWriteSchema } from './capp.schema';
+import { Capp, CappSpec, CappWrite } from './capp.types';
 import { classFor } from './schema/class-validator';
 
 /**
@@ -8,3 +8,5 @@ import { classFor } from './schema/class-validator';
  */
 export const CappDto = classFor(cappSchema, 'Capp') as new () => Capp;
 export const CappSpecDto = classFor(cappSpecSchema, 'CappSpec') as new () => CappSpec;
+/** The REST API's write body (`cappWriteSchema`): metadata (name, namespace, labels, annotations) + spec. */
+export const CappWriteDto = classFor(cappWriteSchema, 'CappWrite') as new () => CappWrite;

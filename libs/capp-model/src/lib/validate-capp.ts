@@ -1,4 +1,4 @@
-import { cappSchema, cappSpecSchema } from './capp.schema';
+import { cappSchema, cappSpecSchema, cappWriteSchema } from './capp.schema';
 import { validateNode, ValidationIssue } from './schema/validate';
 
 /**
@@ -7,6 +7,11 @@ import { validateNode, ValidationIssue } from './schema/validate';
  */
 export function validateCapp(obj: unknown): ValidationIssue[] {
   return validateNode(cappSchema, obj, '');
+}
+
+/** Validates a REST API write body (`cappWriteSchema`): the same rules, without server-owned fields. */
+export function validateCappWrite(obj: unknown): ValidationIssue[] {
+  return validateNode(cappWriteSchema, obj, '');
 }
 
 /** Validates a Capp spec alone; paths start with `spec.`. */

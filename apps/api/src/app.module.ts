@@ -1,0 +1,132 @@
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Inject,
+  Module,
+  OnApplicationBootstrap,
+  RequestMethod,
+} from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import type { IncomingMessage } from 'http';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+
+import { AllCappsController, CappsController } from './app/capps/capps.controller';
+import { CappsRepository } from './app/capps/capps.repository';
+import { CappsService } from './app/capps/capps.service';
+import { AuthedRequest, AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator';
+import { API_CONFIG, ApiConfig } from './config/api-config';
+import { HealthController } from './infra/health/health.controller';
+import { CappWatcher } from './infra/kube/capp-watcher';
+import { KubeGateway } from './infra/kube/kube.gateway';
+import { ROOT_LOGGER } from './infra/logging/logger';
+import { ApiMetrics } from './infra/metrics/metrics';
+import { PrismaService } from './infra/prisma/prisma.service';
+import { PrismaCappsRepository } from './infra/prisma/prisma-capps.repository';
+import { CappSync } from './infra/queues/capp-sync';
+
+/** Paths that are not worth a log line per request. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Starts the background parts after the app is wired, stops them before it goes. */
+class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly sync: CappSync,
+    private readonly watcher: CappWatcher,
+    private readonly prisma: PrismaService,
+    private readonly metrics: ApiMetrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.metrics.observeQueueDepth(() => this.sync.queueDepth());
+    this.sync.start();
+    if (this.config.watchCluster) this.watcher.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.watcher.stop();
+    await this.sync.close(); // lets running applies finish
+    await this.prisma.$disconnect();
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ApiConfig, logger: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot({
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+          pinoHttp: {
+            logger,
+            autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has(req.url ?? '') },
+            customProps: (req: IncomingMessage) => ({ user: (req as AuthedRequest).user?.username }),
+            quietReqLogger: true,
+          },
+        }),
+        TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }],
+          skipIf: () => config.rateLimitPerMinute === 0,
+        }),
+      ],
+      controllers: [CappsController, AllCappsController, HealthController],
+      providers: [
+        { provide: API_CONFIG, useValue: config },
+        { provide: ROOT_LOGGER, useValue: logger },
+        { provide: PrismaService, useFactory: () => new PrismaService(config.databaseUrl) },
+        {
+          provide: CappsRepository,
+          useFactory: (prisma: PrismaService) => new PrismaCappsRepository(prisma),
+          inject: [PrismaService],
+        },
+        { provide: KubeGateway, useFactory: () => KubeGateway.fromKubeconfig(config.kubeconfig) },
+        { provide: ApiMetrics, useFactory: () => new ApiMetrics() },
+        {
+          provide: CappSync,
+          useFactory: (repository: CappsRepository, kube: KubeGateway, metrics: ApiMetrics) =>
+            new CappSync(config, repository, kube, logger.child({ part: 'sync' }), metrics),
+          inject: [CappsRepository, KubeGateway, ApiMetrics],
+        },
+        {
+          provide: CappWatcher,
+          useFactory: (kube: KubeGateway, repository: CappsRepository, sync: CappSync, metrics: ApiMetrics) =>
+            new CappWatcher(
+              kube,
+              repository,
+              sync,
+              config.revisionLimit,
+              logger.child({ part: 'watcher' }),
+              metrics,
+            ),
+          inject: [KubeGateway, CappsRepository, CappSync, ApiMetrics],
+        },
+        {
+          provide: Authenticator,
+          useFactory: (kube: KubeGateway) =>
+            new Authenticator(
+              kube,
+              config.authMode === 'kubernetes',
+              config.authCacheSeconds,
+              logger.child({ part: 'auth' }),
+            ),
+          inject: [KubeGateway],
+        },
+        {
+          provide: CappsService,
+          useFactory: (repository: CappsRepository, sync: CappSync) =>
+            new CappsService(repository, sync, config),
+          inject: [CappsRepository, CappSync],
+        },
+        Lifecycle,
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,370 @@
+import { CappWrite, CappWriteDto } from '@capp/capp-model';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseIntPipe,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+
+import { Access, AuthedRequest } from '../../auth/auth.guard';
+import { Authenticator } from '../../auth/authenticator';
+import { InvalidInputError, UnauthenticatedError } from '../../common/errors';
+import { validationPipe } from '../../common/validation';
+import { API_EXAMPLES, errorResponses, schemaRef } from '../../openapi/openapi';
+import { CappResource, etagOf, RevisionView, toResource, toRevisionView } from './capp-content';
+import { CappRecord } from './capps.repository';
+import { CappsService, Page, WriteResult } from './capps.service';
+import { ListCappsQuery } from './dto/list-capps.query';
+import { RollbackDto } from './dto/rollback.dto';
+import { SetStateDto } from './dto/set-state.dto';
+import { LabelSelectorError, parseLabelSelector } from './label-selector';
+
+export interface CappList {
+  apiVersion: 'rcs.dana.io/v1alpha1';
+  kind: 'CappList';
+  metadata: { continue?: string };
+  items: CappResource[];
+}
+
+function listOf(page: Page): CappList {
+  return {
+    apiVersion: 'rcs.dana.io/v1alpha1',
+    kind: 'CappList',
+    metadata: page.continue ? { continue: page.continue } : {},
+    items: page.items.map(toResource),
+  };
+}
+
+function selector(raw: string | undefined): ReturnType<typeof parseLabelSelector> {
+  try {
+    return parseLabelSelector(raw);
+  } catch (err) {
+    if (err instanceof LabelSelectorError)
+      throw new InvalidInputError(`invalid labelSelector: ${err.message}`, [
+        { path: 'labelSelector', rule: 'labelSelector', message: err.message },
+      ]);
+    throw err;
+  }
+}
+
+/** 200/201 when the cluster has the write, 202 while it is still Pending; ETag on every answer. */
+function send(res: Response, record: CappRecord, applied: number, location?: string): CappResource {
+  res.status(record.syncState === 'Pending' ? 202 : applied);
+  res.setHeader('ETag', etagOf(record));
+  if (location) res.setHeader('Location', location);
+  return toResource(record);
+}
+
+function user(req: AuthedRequest): string {
+  return req.user?.username ?? 'unknown';
+}
+
+const NS = ApiParam({ name: 'ns', description: 'Namespace', example: 'default' });
+const NAME = ApiParam({ name: 'name', description: 'Capp name', example: 'web' });
+const IF_MATCH = ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'ETag from a previous read: the write fails with 412 if the Capp changed since.',
+});
+const CAPP_RESPONSES = [
+  ApiResponse({ status: 200, description: 'Applied to the cluster.', schema: schemaRef('Capp') }),
+  ApiResponse({
+    status: 202,
+    description: 'Stored; the cluster has not applied it yet (`sync.state: Pending`).',
+    schema: schemaRef('Capp'),
+  }),
+];
+
+function apply(...decorators: MethodDecorator[]): MethodDecorator {
+  return (target, key, descriptor) => {
+    for (const d of decorators) d(target, key, descriptor);
+  };
+}
+
+@ApiTags('capps')
+@ApiBearerAuth()
+@Controller({ path: 'namespaces/:ns/capps', version: '1' })
+export class CappsController {
+  constructor(private readonly capps: CappsService) {}
+
+  @Get()
+  @Access('list')
+  @ApiOperation({
+    summary: 'List the Capps of a namespace',
+    description: 'Cursor pagination: pass `metadata.continue` of a page as `continue` for the next.',
+  })
+  @NS
+  @ApiResponse({ status: 200, schema: schemaRef('CappList') })
+  @apply(...errorResponses(400, 401, 403, 503))
+  async list(@Param('ns') ns: string, @Query() query: ListCappsQuery): Promise<CappList> {
+    return listOf(
+      await this.capps.list({
+        namespaces: [ns],
+        labelSelector: selector(query.labelSelector),
+        state: query.state,
+        limit: query.limit,
+        continue: query.continue,
+      }),
+    );
+  }
+
+  @Post()
+  @Access('create')
+  @ApiOperation({
+    summary: 'Create a Capp',
+    description: 'The body is the CR as kubectl would apply it (`metadata` + `spec`).',
+  })
+  @NS
+  @ApiBody({ schema: schemaRef('CappWrite'), examples: API_EXAMPLES.create })
+  @ApiResponse({ status: 201, description: 'Created and applied to the cluster.', schema: schemaRef('Capp') })
+  @ApiResponse({
+    status: 202,
+    description: 'Stored; the cluster has not applied it yet (`sync.state: Pending`).',
+    schema: schemaRef('Capp'),
+  })
+  @apply(...errorResponses(400, 401, 403, 409, 413, 429, 503))
+  async create(
+    @Param('ns') ns: string,
+    @Body(validationPipe(CappWriteDto)) body: CappWrite,
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CappResource> {
+    const { record } = await this.capps.create(ns, body, user(req));
+    return send(res, record, 201, `/api/v1/namespaces/${ns}/capps/${record.name}`);
+  }
+
+  @Get(':name')
+  @Access('get')
+  @ApiOperation({
+    summary: 'Read a Capp',
+    description: 'With its cached cluster `status` and `sync` state; the ETag header is for If-Match.',
+  })
+  @NS
+  @NAME
+  @ApiResponse({ status: 200, schema: schemaRef('Capp') })
+  @apply(...errorResponses(401, 403, 404, 503))
+  async get(
+    @Param('ns') ns: string,
+    @Param('name') name: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CappResource> {
+    const record = await this.capps.get(ns, name);
+    res.setHeader('ETag', etagOf(record));
+    return toResource(record);
+  }
+
+  @Put(':name')
+  @Access('update')
+  @ApiOperation({
+    summary: 'Replace a Capp',
+    description: 'Full replace of labels, annotations and spec. An identical body records no revision.',
+  })
+  @NS
+  @NAME
+  @IF_MATCH
+  @ApiBody({ schema: schemaRef('CappWrite'), examples: API_EXAMPLES.replace })
+  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 429, 503))
+  async replace(
+    @Param('ns') ns: string,
+    @Param('name') name: string,
+    @Body(validationPipe(CappWriteDto)) body: CappWrite,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CappResource> {
+    return this.answer(res, await this.capps.replace(ns, name, body, ifMatch, user(req)));
+  }
+
+  @Patch(':name')
+  @Access('patch')
+  @ApiOperation({
+    summary: 'Merge-patch a Capp',
+    description:
+      'RFC 7386 JSON merge patch on `{metadata: {labels, annotations}, spec}`; `null` removes a field. The result is validated whole.',
+  })
+  @NS
+  @NAME
+  @IF_MATCH
+  @ApiBody({ schema: { type: 'object' }, examples: API_EXAMPLES.patch })
+  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 429, 503))
+  async patch(
+    @Param('ns') ns: string,
+    @Param('name') name: string,
+    @Body() patch: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CappResource> {
+    return this.answer(res, await this.capps.patch(ns, name, patch, ifMatch, user(req)));
+  }
+
+  @Delete(':name')
+  @Access('delete')
+  @ApiOperation({
+    summary: 'Delete a Capp',
+    description: 'Removes the CR (the operator removes its children), then the row and its revisions.',
+  })
+  @NS
+  @NAME
+  @IF_MATCH
+  @ApiResponse({
+    status: 200,
+    description: 'Deleted from the cluster and the API.',
+    schema: schemaRef('Capp'),
+  })
+  @ApiResponse({
+    status: 202,
+    description: 'Deletion accepted; the cluster has not removed it yet.',
+    schema: schemaRef('Capp'),
+  })
+  @apply(...errorResponses(401, 403, 404, 412, 429, 503))
+  async delete(
+    @Param('ns') ns: string,
+    @Param('name') name: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CappResource> {
+    const { record, gone } = await this.capps.delete(ns, name, ifMatch, user(req));
+    res.status(gone ? 200 : 202);
+    return gone
+      ? { ...toResource(record), sync: { ...toResource(record).sync, state: 'Synced' } }
+      : toResource(record);
+  }
+
+  @Put(':name/state')
+  @Access('patch')
+  @ApiOperation({
+    summary: 'Enable or disable a Capp',
+    description: '`disabled` removes the Knative Service and keeps everything else.',
+  })
+  @NS
+  @NAME
+  @IF_MATCH
+  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 429, 503))
+  async setState(
+    @Param('ns') ns: string,
+    @Param('name') name: string,
+    @Body() body: SetStateDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CappResource> {
+    return this.answer(res, await this.capps.setState(ns, name, body.state, ifMatch, user(req)));
+  }
+
+  @Get(':name/revisions')
+  @Access('get')
+  @ApiOperation({
+    summary: 'List the revisions of a Capp',
+    description: 'Oldest first; only the most recent ones are kept (10 by default).',
+  })
+  @NS
+  @NAME
+  @ApiResponse({ status: 200, schema: schemaRef('RevisionList') })
+  @apply(...errorResponses(401, 403, 404, 503))
+  async revisions(@Param('ns') ns: string, @Param('name') name: string): Promise<{ items: RevisionView[] }> {
+    return { items: (await this.capps.revisions(ns, name)).map(toRevisionView) };
+  }
+
+  @Get(':name/revisions/:revision')
+  @Access('get')
+  @ApiOperation({ summary: 'Read one revision of a Capp' })
+  @NS
+  @NAME
+  @ApiParam({ name: 'revision', description: 'Revision number', example: 1 })
+  @ApiResponse({ status: 200, schema: schemaRef('Revision') })
+  @apply(...errorResponses(400, 401, 403, 404, 503))
+  async revision(
+    @Param('ns') ns: string,
+    @Param('name') name: string,
+    @Param('revision', new ParseIntPipe()) revision: number,
+  ): Promise<RevisionView> {
+    return toRevisionView(await this.capps.revision(ns, name, revision));
+  }
+
+  @Post(':name/rollback')
+  @Access('update')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Roll a Capp back to a revision',
+    description: 'Records a new revision with the old content; the cluster follows.',
+  })
+  @NS
+  @NAME
+  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 429, 503))
+  async rollback(
+    @Param('ns') ns: string,
+    @Param('name') name: string,
+    @Body() body: RollbackDto,
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CappResource> {
+    return this.answer(res, await this.capps.rollback(ns, name, body.revision, user(req)));
+  }
+
+  private answer(res: Response, result: WriteResult): CappResource {
+    return send(res, result.record, 200);
+  }
+}
+
+@ApiTags('capps')
+@ApiBearerAuth()
+@Controller({ path: 'capps', version: '1' })
+export class AllCappsController {
+  constructor(
+    private readonly capps: CappsService,
+    private readonly authenticator: Authenticator,
+  ) {}
+
+  @Get()
+  @Access('list', { perNamespace: true })
+  @ApiOperation({
+    summary: 'List Capps across the namespaces the caller may list',
+    description:
+      'Everything for a caller allowed to list capps cluster-wide; otherwise the namespaces where RBAC allows `list`.',
+  })
+  @ApiResponse({ status: 200, schema: schemaRef('CappList') })
+  @apply(...errorResponses(400, 401, 503))
+  async list(@Query() query: ListCappsQuery, @Req() req: AuthedRequest): Promise<CappList> {
+    const who = req.user;
+    if (!who) throw new UnauthenticatedError('not authenticated');
+    let namespaces: string[] | undefined;
+    if (!(await this.authenticator.allowed(who, { verb: 'list', namespace: '' })).allowed) {
+      namespaces = [];
+      for (const ns of await this.capps.namespaces()) {
+        if ((await this.authenticator.allowed(who, { verb: 'list', namespace: ns })).allowed)
+          namespaces.push(ns);
+      }
+    }
+    return listOf(
+      await this.capps.list({
+        namespaces,
+        labelSelector: selector(query.labelSelector),
+        state: query.state,
+        limit: query.limit,
+        continue: query.continue,
+      }),
+    );
+  }
+}

@@ -1,0 +1,104 @@
+import type { CappSpec, CappStatus } from '@capp/capp-model';
+
+import type { LabelRequirement } from './label-selector';
+
+/** What a revision records and what a write changes: the user-owned part of a Capp. */
+export interface CappContent {
+  spec: CappSpec;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export type SyncState = 'Pending' | 'Synced' | 'Failed';
+export type RevisionSource = 'api' | 'cluster' | 'rollback';
+
+export interface CappRecord extends CappContent {
+  id: string;
+  namespace: string;
+  name: string;
+  status: CappStatus | null;
+  /** Incremented on every content change; the ETag. */
+  version: number;
+  syncState: SyncState;
+  syncError: string | null;
+  syncAttempts: number;
+  syncedVersion: number | null;
+  clusterResourceVersion: string | null;
+  updatedBy: string | null;
+  deletedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RevisionRecord extends CappContent {
+  number: number;
+  source: RevisionSource;
+  createdBy: string | null;
+  createdAt: Date;
+}
+
+export interface NewCapp {
+  namespace: string;
+  name: string;
+  content: CappContent;
+  source: RevisionSource;
+  by: string;
+  /** A Capp found in the cluster (kubectl) is already synced. */
+  synced?: { resourceVersion: string; status: CappStatus | null };
+}
+
+export interface ContentChange {
+  id: string;
+  /** The version the change was computed from: a concurrent change makes the write fail. */
+  expectedVersion: number;
+  content: CappContent;
+  source: RevisionSource;
+  by: string;
+  /** A change seen in the cluster is already synced at this resourceVersion. */
+  synced?: { resourceVersion: string };
+}
+
+export interface ListQuery {
+  /** Namespaces to list; `undefined` = all. */
+  namespaces?: string[];
+  labelSelector: LabelRequirement[];
+  state?: 'enabled' | 'disabled';
+  limit: number;
+  /** Keyset cursor: rows strictly after this (namespace, name). */
+  after?: { namespace: string; name: string };
+}
+
+export interface PendingSync {
+  id: string;
+  version: number;
+  deleting: boolean;
+}
+
+/**
+ * The Capp store (port). One-purpose methods; the Prisma adapter implements them with domain errors:
+ * `AlreadyExistsError`, `NotFoundError`, `ConcurrentUpdateError`, `DatabaseUnavailableError`.
+ */
+export abstract class CappsRepository {
+  abstract findByName(namespace: string, name: string): Promise<CappRecord | null>;
+  abstract findById(id: string): Promise<CappRecord | null>;
+  abstract list(query: ListQuery): Promise<CappRecord[]>;
+  abstract namespaces(): Promise<string[]>;
+  /** Creates the row and revision 1 in one transaction. */
+  abstract create(input: NewCapp): Promise<CappRecord>;
+  /** Bumps the version, records the next revision, prunes beyond `revisionLimit`: one transaction. */
+  abstract changeContent(change: ContentChange, revisionLimit: number): Promise<CappRecord>;
+  /** Marks the row deleted (the queue removes the CR, then the row). */
+  abstract markDeleted(id: string, expectedVersion: number, by: string): Promise<CappRecord>;
+  /** Removes the row and its revisions. */
+  abstract purge(id: string): Promise<void>;
+  abstract revisions(id: string): Promise<RevisionRecord[]>;
+  abstract revision(id: string, number: number): Promise<RevisionRecord | null>;
+  /** Records a successful apply of `version`; false when the row moved on meanwhile. */
+  abstract markSynced(id: string, version: number, resourceVersion: string | null): Promise<boolean>;
+  abstract markSyncFailure(id: string, version: number, message: string, permanent: boolean): Promise<void>;
+  /** Re-queues a row whose CR must be applied again (e.g. missing from the cluster). */
+  abstract markPending(id: string, reason: string): Promise<void>;
+  abstract updateStatus(id: string, status: CappStatus | null, resourceVersion: string): Promise<void>;
+  abstract pendingSyncs(limit: number): Promise<PendingSync[]>;
+  abstract ping(): Promise<void>;
+}

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+
+import type { Logger } from 'pino';
+
+import { AuthUnavailableError, ForbiddenError, UnauthenticatedError } from '../common/errors';
+import { AccessRequest, AuthenticatedUser, ClusterError, KubeGateway } from '../infra/kube/kube.gateway';
+
+/** The user of explicit dev mode (`AUTH_MODE=none`). */
+export const DEV_USER: AuthenticatedUser = { username: 'dev', groups: ['system:authenticated'] };
+
+class TtlCache<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 10_000,
+  ) {}
+
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.expires < Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  set(key: string, value: V): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+  }
+}
+
+/**
+ * Cluster RBAC decides: a bearer token is checked with TokenReview, each action with a
+ * SubjectAccessReview on `capps.rcs.dana.io`. Answers are reused for a few seconds (by a hash of the
+ * token, never the token itself).
+ */
+export class Authenticator {
+  private readonly users: TtlCache<AuthenticatedUser | null>;
+  private readonly decisions: TtlCache<{ allowed: boolean; reason?: string }>;
+
+  constructor(
+    private readonly kube: KubeGateway,
+    readonly enabled: boolean,
+    cacheSeconds: number,
+    private readonly logger: Logger,
+  ) {
+    this.users = new TtlCache(cacheSeconds * 1000);
+    this.decisions = new TtlCache(cacheSeconds * 1000);
+  }
+
+  async authenticate(authorization: string | undefined): Promise<AuthenticatedUser> {
+    if (!this.enabled) return DEV_USER;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) throw new UnauthenticatedError('missing bearer token: send "Authorization: Bearer <token>"');
+    const key = createHash('sha256').update(match[1]).digest('hex');
+    let user = this.users.get(key);
+    if (user === undefined) {
+      user = (await this.ask(() => this.kube.authenticate(match[1]))) ?? null;
+      this.users.set(key, user);
+    }
+    if (!user) throw new UnauthenticatedError('the bearer token is not valid');
+    return user;
+  }
+
+  /** Whether the user may; never throws for a plain "no". */
+  async allowed(
+    user: AuthenticatedUser,
+    access: AccessRequest,
+  ): Promise<{ allowed: boolean; reason?: string }> {
+    if (!this.enabled) return { allowed: true };
+    const key = [user.username, user.groups.join(','), access.verb, access.namespace, access.name ?? ''].join(
+      '|',
+    );
+    let decision = this.decisions.get(key);
+    if (!decision) {
+      decision = await this.ask(() => this.kube.authorize(user, access));
+      this.decisions.set(key, decision);
+    }
+    return decision;
+  }
+
+  async authorize(user: AuthenticatedUser, access: AccessRequest): Promise<void> {
+    const { allowed, reason } = await this.allowed(user, access);
+    if (allowed) return;
+    const where = access.namespace ? `in namespace "${access.namespace}"` : 'across all namespaces';
+    throw new ForbiddenError(
+      `user "${user.username}" cannot ${access.verb} capps.rcs.dana.io ${where}${reason ? `: ${reason}` : ''}`,
+    );
+  }
+
+  private async ask<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'authentication/authorization check failed');
+      if (err instanceof ClusterError)
+        throw new AuthUnavailableError('cannot check credentials: the Kubernetes API server did not answer');
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { VersioningType } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { json, NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+
+import { AppModule } from './app.module';
+import { ErrorEnvelopeFilter, toEnvelope } from './common/error.filter';
+import { validationPipe } from './common/validation';
+import type { ApiConfig } from './config/api-config';
+import { createLogger } from './infra/logging/logger';
+import { ApiMetrics } from './infra/metrics/metrics';
+import { mountSwagger } from './openapi/openapi';
+
+/** The route template a request matched (bounded label values for metrics), else "unmatched". */
+function routeOf(req: Request): string {
+  const route = (req as Request & { route?: { path?: string } }).route?.path;
+  return route ? `${req.baseUrl}${route}` : 'unmatched';
+}
+
+/**
+ * Builds the API application (not yet listening): security headers, body limit, CORS, /api/v1 URI
+ * versioning, the global ValidationPipe and error envelope, metrics, Swagger UI at /docs.
+ */
+export async function createApi(
+  config: ApiConfig,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(NestPinoLogger));
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(helmet());
+  if (config.corsOrigins.length) {
+    app.enableCors({
+      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      exposedHeaders: ['ETag', 'Location'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'If-Match'],
+    });
+  }
+  const metrics = app.get(ApiMetrics);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () =>
+      metrics.request(
+        req.method,
+        routeOf(req),
+        res.statusCode,
+        Number(process.hrtime.bigint() - started) / 1e9,
+      ),
+    );
+    next();
+  });
+  app.use(
+    json({
+      limit: config.bodyLimit,
+      type: ['application/json', 'application/merge-patch+json', 'application/*+json'],
+    }),
+  );
+  // body-parser's errors (413, malformed JSON) in the same envelope as every other error.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (!err) return next();
+    const envelope = toEnvelope(err, logger);
+    res.status(envelope.statusCode).json(envelope);
+  });
+  app.setGlobalPrefix('api', { exclude: ['healthz', 'readyz', 'metrics'] });
+  app.enableVersioning({ type: VersioningType.URI });
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new ErrorEnvelopeFilter(logger));
+  mountSwagger(app);
+  app.enableShutdownHooks();
+  return app;
+}

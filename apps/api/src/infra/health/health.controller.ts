@@ -1,0 +1,71 @@
+import { Controller, Get, Header, VERSION_NEUTRAL } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
+
+import { CappsRepository } from '../../app/capps/capps.repository';
+import { KubeGateway } from '../kube/kube.gateway';
+import { ApiMetrics } from '../metrics/metrics';
+import { CappSync } from '../queues/capp-sync';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Liveness, readiness (PostgreSQL, Redis, the cluster) and Prometheus metrics, outside /api/v1. */
+@ApiExcludeController()
+@SkipThrottle()
+@Controller({ version: VERSION_NEUTRAL })
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly repository: CappsRepository,
+    private readonly sync: CappSync,
+    private readonly kube: KubeGateway,
+    private readonly metrics: ApiMetrics,
+  ) {}
+
+  private async probe(
+    key: string,
+    fn: () => Promise<unknown>,
+  ): Promise<Record<string, { status: 'up' | 'down' }>> {
+    const indicator = this.indicators.check(key);
+    try {
+      await within(fn(), CHECK_TIMEOUT_MS);
+      return indicator.up();
+    } catch (err) {
+      return indicator.down({ message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** The process is alive (dependencies do not matter here: restarting would not fix them). */
+  @Get('healthz')
+  healthz(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('readyz')
+  @HealthCheck()
+  readyz(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.probe('database', () => this.repository.ping()),
+      () => this.probe('redis', () => this.sync.ping()),
+      () => this.probe('cluster', () => this.kube.ping()),
+    ]);
+  }
+
+  @Get('metrics')
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  metricsText(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}

@@ -1,0 +1,257 @@
+import {
+  Capp,
+  CAPP_GROUP,
+  CAPP_PLURAL,
+  CAPP_VERSION,
+  CappStatus,
+  MANAGED_BY_OPERATOR,
+} from '@capp/capp-model';
+import { Informer, KubernetesObject, makeInformer, ObjectCache } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+
+import { contentOf, sameContent } from '../../app/capps/capp-content';
+import { CappsRepository } from '../../app/capps/capps.repository';
+import { AlreadyExistsError, ConcurrentUpdateError } from '../../common/errors';
+import { sameJson } from '../../common/json';
+import type { ApiMetrics } from '../metrics/metrics';
+import type { CappSync } from '../queues/capp-sync';
+import { API_FIELD_MANAGER, KubeGateway } from './kube.gateway';
+
+/**
+ * Whether resourceVersion `a` is newer than `b`. Resource versions of one resource type are
+ * comparable integers (etcd revisions; made official by KEP-5504); anything else counts as newer
+ * when different.
+ */
+export function newerResourceVersion(a: string | undefined, b: string | null): boolean {
+  if (!a) return false;
+  if (!b) return true;
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) > BigInt(b);
+  return a !== b;
+}
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  subresource?: string;
+  time?: string;
+}
+
+/** Who last changed the object's content in the cluster, from managedFields (`cluster:kubectl-edit`). */
+export function clusterActor(capp: Capp): string {
+  const entries = ((capp.metadata.managedFields ?? []) as ManagedFieldsEntry[])
+    .filter(
+      (e) =>
+        !e.subresource && e.manager && e.manager !== API_FIELD_MANAGER && e.manager !== MANAGED_BY_OPERATOR,
+    )
+    .sort((x, y) => (x.time ?? '').localeCompare(y.time ?? ''));
+  const manager = entries.at(-1)?.manager;
+  return `cluster:${manager ?? 'unknown'}`;
+}
+
+const RETRY_MS = 2000;
+
+/**
+ * Follows every Capp in the cluster (list + watch; relists on 410) so that the API's rows tell the
+ * truth whichever way a change came in:
+ * - status changes refresh the cached `status`;
+ * - a content change made outside the API (kubectl) becomes a revision with source `cluster`;
+ * - a Capp created with kubectl is imported (revision 1, source `cluster`);
+ * - a Capp deleted with kubectl is removed.
+ * A row with an API write still Pending is left alone: the queue is about to apply it.
+ */
+export class CappWatcher {
+  private informer?: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+  private stopped = false;
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private synced = false;
+
+  constructor(
+    private readonly kube: KubeGateway,
+    private readonly repository: CappsRepository,
+    private readonly sync: CappSync,
+    private readonly revisionLimit: number,
+    private readonly logger: Logger,
+    private readonly metrics?: ApiMetrics,
+  ) {}
+
+  /** Whether the first list completed (for /readyz detail). */
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  start(): void {
+    const path = `/apis/${CAPP_GROUP}/${CAPP_VERSION}/${CAPP_PLURAL}`;
+    const informer = makeInformer<KubernetesObject>(this.kube.kubeConfig, path, () => this.kube.listCapps());
+    this.informer = informer;
+    informer.on('add', (obj) => this.enqueue(obj as unknown as Capp, false));
+    informer.on('update', (obj) => this.enqueue(obj as unknown as Capp, false));
+    informer.on('delete', (obj) => this.enqueue(obj as unknown as Capp, true));
+    informer.on('error', (err: unknown) => {
+      this.synced = false;
+      if (this.stopped) return;
+      this.logger.warn({ err: String((err as Error)?.message ?? err) }, 'capp watch failed; restarting');
+      this.later(() => this.run());
+    });
+    this.run();
+  }
+
+  private run(): void {
+    if (this.stopped || !this.informer) return;
+    this.informer
+      .start()
+      .then(() => {
+        this.synced = true;
+        return this.findMissing();
+      })
+      .catch((err: unknown) => {
+        this.logger.warn({ err: String((err as Error)?.message ?? err) }, 'capp list failed; retrying');
+        this.later(() => this.run());
+      });
+  }
+
+  private later(fn: () => void): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      fn();
+    }, RETRY_MS);
+    this.retryTimers.add(timer);
+  }
+
+  /** One change at a time per Capp, in watch order. */
+  private enqueue(obj: Capp, deleted: boolean): void {
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.handle(obj, deleted))
+      .catch((err: unknown) => {
+        this.logger.warn(
+          { err, namespace: obj.metadata.namespace, name: obj.metadata.name },
+          'could not record a cluster change; retrying',
+        );
+        // Retry with the latest object the cache has (or the delete).
+        this.later(() => {
+          const latest = this.informer?.get(obj.metadata.name ?? '', obj.metadata.namespace);
+          this.enqueue((latest as unknown as Capp | undefined) ?? obj, deleted || !latest);
+        });
+      })
+      .finally(() => {
+        if (this.chains.get(key) === next) this.chains.delete(key);
+      });
+    this.chains.set(key, next);
+  }
+
+  private async handle(obj: Capp, deleted: boolean): Promise<void> {
+    const namespace = obj.metadata.namespace ?? '';
+    const name = obj.metadata.name ?? '';
+    const resourceVersion = obj.metadata.resourceVersion;
+    const log = this.logger.child({ namespace, name, generation: obj.metadata.generation, resourceVersion });
+    const row = await this.repository.findByName(namespace, name);
+
+    if (deleted) {
+      if (!row || row.deletedAt) return;
+      const deletedAt = obj.metadata.deletionTimestamp ? new Date(obj.metadata.deletionTimestamp) : undefined;
+      if (row.syncState === 'Pending' || (deletedAt && row.createdAt > deletedAt)) {
+        // A newer write (or a new Capp of the same name) is waiting to be applied: apply it again.
+        await this.repository.markPending(row.id, 'the capp was deleted in the cluster; applying it again');
+        await this.sync.enqueue({ id: row.id, namespace, name, version: row.version, deleting: false });
+        return;
+      }
+      await this.repository.purge(row.id);
+      this.metrics?.clusterChange('delete');
+      log.info('capp deleted in the cluster; removed from the API');
+      return;
+    }
+
+    const content = contentOf(obj);
+    const status = (obj.status ?? null) as CappStatus | null;
+    if (!row) {
+      if (obj.metadata.deletionTimestamp) return;
+      try {
+        await this.repository.create({
+          namespace,
+          name,
+          content,
+          source: 'cluster',
+          by: clusterActor(obj),
+          synced: { resourceVersion: resourceVersion ?? '', status },
+        });
+      } catch (err) {
+        if (err instanceof AlreadyExistsError) return this.handle(obj, deleted); // created meanwhile
+        throw err;
+      }
+      this.metrics?.clusterChange('import');
+      log.info('capp created in the cluster; imported with revision 1');
+      return;
+    }
+    if (row.deletedAt || !newerResourceVersion(resourceVersion, row.clusterResourceVersion)) return;
+
+    if (row.syncState !== 'Pending' && !sameContent(content, row)) {
+      try {
+        const updated = await this.repository.changeContent(
+          {
+            id: row.id,
+            expectedVersion: row.version,
+            content,
+            source: 'cluster',
+            by: clusterActor(obj),
+            synced: { resourceVersion: resourceVersion ?? '' },
+          },
+          this.revisionLimit,
+        );
+        if (!sameJson(status, row.status))
+          await this.repository.updateStatus(row.id, status, resourceVersion ?? '');
+        this.metrics?.clusterChange('revision');
+        log.info(
+          { version: updated.version, by: updated.updatedBy },
+          'capp changed in the cluster; revision recorded',
+        );
+      } catch (err) {
+        if (err instanceof ConcurrentUpdateError) return this.handle(obj, deleted); // an API write won
+        throw err;
+      }
+      return;
+    }
+    await this.repository.updateStatus(row.id, status, resourceVersion ?? '');
+  }
+
+  /**
+   * After a (re)list: rows the API believes applied but the cluster lacks are applied again. A
+   * missing CR at start is not proof of a deletion (the cluster may have been rebuilt); a live watch
+   * delete is, and removes the row.
+   */
+  private async findMissing(): Promise<void> {
+    if (!this.informer) return;
+    let after: { namespace: string; name: string } | undefined;
+    for (;;) {
+      const rows = await this.repository.list({ labelSelector: [], limit: 500, after });
+      for (const row of rows) {
+        if (row.deletedAt || row.syncState !== 'Synced') continue;
+        if (this.informer.get(row.name, row.namespace)) continue;
+        await this.repository.markPending(row.id, 'the capp is missing from the cluster; applying it again');
+        await this.sync.enqueue({
+          id: row.id,
+          namespace: row.namespace,
+          name: row.name,
+          version: row.version,
+          deleting: false,
+        });
+        this.logger.info(
+          { namespace: row.namespace, name: row.name },
+          'capp missing from the cluster; re-applying',
+        );
+      }
+      if (rows.length < 500) return;
+      const last = rows[rows.length - 1];
+      after = { namespace: last.namespace, name: last.name };
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.retryTimers) clearTimeout(t);
+    await this.informer?.stop();
+    await Promise.allSettled([...this.chains.values()]);
+  }
+}

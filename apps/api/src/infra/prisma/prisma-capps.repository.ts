@@ -1,0 +1,369 @@
+import type { CappSpec, CappStatus } from '@capp/capp-model';
+
+import type {
+  CappContent,
+  CappRecord,
+  ContentChange,
+  ListQuery,
+  NewCapp,
+  PendingSync,
+  RevisionRecord,
+} from '../../app/capps/capps.repository';
+import { CappsRepository } from '../../app/capps/capps.repository';
+import type { LabelRequirement } from '../../app/capps/label-selector';
+import {
+  AlreadyExistsError,
+  ConcurrentUpdateError,
+  DatabaseUnavailableError,
+  NotFoundError,
+} from '../../common/errors';
+import { Prisma, PrismaService } from './prisma.service';
+
+type Tx = Prisma.TransactionClient;
+
+/** Prisma error codes that mean "the database is not there" rather than "the request is wrong". */
+const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
+const UNAVAILABLE_MESSAGE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connection timeout|terminating connection|the database system is (starting up|shutting down)|Can't reach database|Client has encountered a connection error|Connection is closed/i;
+
+function isUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (e instanceof Error && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** Prisma and driver errors → domain errors. Anything else is a bug and stays a 500. */
+function mapError(err: unknown, what: string): never {
+  if (err instanceof Prisma.PrismaClientKnownRequestError) {
+    if (err.code === 'P2002') throw new AlreadyExistsError(`${what} already exists`);
+    if (err.code === 'P2025') throw new NotFoundError(`${what} not found`);
+  }
+  if (isUnavailable(err))
+    throw new DatabaseUnavailableError(
+      'the database is unavailable; the request was not applied, retry later',
+    );
+  throw err;
+}
+
+function toContent(row: { spec: unknown; labels: unknown; annotations: unknown }): CappContent {
+  return {
+    spec: row.spec as CappSpec,
+    labels: (row.labels ?? {}) as Record<string, string>,
+    annotations: (row.annotations ?? {}) as Record<string, string>,
+  };
+}
+
+function toRecord(row: {
+  id: string;
+  namespace: string;
+  name: string;
+  spec: unknown;
+  labels: unknown;
+  annotations: unknown;
+  status: unknown;
+  version: number;
+  syncState: string;
+  syncError: string | null;
+  syncAttempts: number;
+  syncedVersion: number | null;
+  clusterResourceVersion: string | null;
+  updatedBy: string | null;
+  deletedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}): CappRecord {
+  return {
+    ...toContent(row),
+    id: row.id,
+    namespace: row.namespace,
+    name: row.name,
+    status: (row.status ?? null) as CappStatus | null,
+    version: row.version,
+    syncState: row.syncState as CappRecord['syncState'],
+    syncError: row.syncError,
+    syncAttempts: row.syncAttempts,
+    syncedVersion: row.syncedVersion,
+    clusterResourceVersion: row.clusterResourceVersion,
+    updatedBy: row.updatedBy,
+    deletedAt: row.deletedAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function json(value: unknown): Prisma.InputJsonValue {
+  return value as Prisma.InputJsonValue;
+}
+
+function labelCondition({ key, operator, values }: LabelRequirement): Prisma.Sql {
+  switch (operator) {
+    case 'eq':
+      return Prisma.sql`"labels" @> ${JSON.stringify({ [key]: values[0] })}::jsonb`;
+    case 'neq':
+      return Prisma.sql`NOT ("labels" @> ${JSON.stringify({ [key]: values[0] })}::jsonb)`;
+    case 'in':
+      return Prisma.sql`("labels" ->> ${key}) IN (${Prisma.join(values)})`;
+    case 'notin':
+      return Prisma.sql`(("labels" ->> ${key}) IS NULL OR ("labels" ->> ${key}) NOT IN (${Prisma.join(values)}))`;
+    case 'exists':
+      return Prisma.sql`jsonb_exists("labels", ${key})`;
+    case 'notexists':
+      return Prisma.sql`NOT jsonb_exists("labels", ${key})`;
+  }
+}
+
+/** The Prisma adapter of the Capp store. */
+export class PrismaCappsRepository extends CappsRepository {
+  constructor(private readonly prisma: PrismaService) {
+    super();
+  }
+
+  private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      return mapError(err, what);
+    }
+  }
+
+  async findByName(namespace: string, name: string): Promise<CappRecord | null> {
+    return this.run(`capp ${namespace}/${name}`, async () => {
+      const row = await this.prisma.capp.findUnique({ where: { namespace_name: { namespace, name } } });
+      return row && toRecord(row);
+    });
+  }
+
+  async findById(id: string): Promise<CappRecord | null> {
+    return this.run(`capp ${id}`, async () => {
+      const row = await this.prisma.capp.findUnique({ where: { id } });
+      return row && toRecord(row);
+    });
+  }
+
+  async list(query: ListQuery): Promise<CappRecord[]> {
+    const where: Prisma.Sql[] = [];
+    if (query.namespaces) {
+      if (!query.namespaces.length) return [];
+      where.push(Prisma.sql`"namespace" IN (${Prisma.join(query.namespaces)})`);
+    }
+    if (query.after)
+      where.push(Prisma.sql`("namespace", "name") > (${query.after.namespace}, ${query.after.name})`);
+    if (query.state) where.push(Prisma.sql`COALESCE("spec" ->> 'state', 'enabled') = ${query.state}`);
+    where.push(...query.labelSelector.map(labelCondition));
+    const clause = where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty;
+    return this.run('capps', async () => {
+      const rows = await this.prisma.$queryRaw<Parameters<typeof toRecord>[0][]>`
+        SELECT * FROM "Capp" ${clause} ORDER BY "namespace", "name" LIMIT ${query.limit}`;
+      return rows.map(toRecord);
+    });
+  }
+
+  async namespaces(): Promise<string[]> {
+    return this.run('namespaces', async () => {
+      const rows = await this.prisma.capp.findMany({ distinct: ['namespace'], select: { namespace: true } });
+      return rows.map((r) => r.namespace).sort();
+    });
+  }
+
+  async create(input: NewCapp): Promise<CappRecord> {
+    const { namespace, name, content, source, by, synced } = input;
+    return this.run(`capp ${namespace}/${name}`, async () => {
+      const row = await this.prisma.capp.create({
+        data: {
+          namespace,
+          name,
+          spec: json(content.spec),
+          labels: content.labels,
+          annotations: content.annotations,
+          updatedBy: by,
+          ...(synced && {
+            syncState: 'Synced',
+            syncedVersion: 1,
+            clusterResourceVersion: synced.resourceVersion,
+            status: synced.status ? json(synced.status) : Prisma.DbNull,
+          }),
+          revisions: {
+            create: {
+              number: 1,
+              spec: json(content.spec),
+              labels: content.labels,
+              annotations: content.annotations,
+              source,
+              createdBy: by,
+            },
+          },
+        },
+      });
+      return toRecord(row);
+    });
+  }
+
+  async changeContent(change: ContentChange, revisionLimit: number): Promise<CappRecord> {
+    const { id, expectedVersion, content, source, by, synced } = change;
+    return this.run(`capp ${id}`, () =>
+      this.prisma.$transaction(async (tx: Tx) => {
+        const updated = await tx.capp.updateMany({
+          where: { id, version: expectedVersion, deletedAt: null },
+          data: {
+            spec: json(content.spec),
+            labels: content.labels,
+            annotations: content.annotations,
+            version: { increment: 1 },
+            updatedBy: by,
+            ...(synced
+              ? {
+                  syncState: 'Synced',
+                  syncError: null,
+                  syncAttempts: 0,
+                  syncedVersion: expectedVersion + 1,
+                  clusterResourceVersion: synced.resourceVersion,
+                }
+              : { syncState: 'Pending', syncError: null, syncAttempts: 0 }),
+          },
+        });
+        if (updated.count === 0) {
+          const exists = await tx.capp.findUnique({ where: { id }, select: { id: true } });
+          if (!exists) throw new NotFoundError('capp not found');
+          throw new ConcurrentUpdateError('the capp was changed concurrently; read it again and retry');
+        }
+        const row = await tx.capp.findUniqueOrThrow({ where: { id } });
+        const last = await tx.cappRevision.aggregate({ where: { cappId: id }, _max: { number: true } });
+        const number = (last._max.number ?? 0) + 1;
+        await tx.cappRevision.create({
+          data: {
+            cappId: id,
+            number,
+            spec: json(content.spec),
+            labels: content.labels,
+            annotations: content.annotations,
+            source,
+            createdBy: by,
+          },
+        });
+        await tx.cappRevision.deleteMany({ where: { cappId: id, number: { lte: number - revisionLimit } } });
+        return toRecord(row);
+      }),
+    );
+  }
+
+  async markDeleted(id: string, expectedVersion: number, by: string): Promise<CappRecord> {
+    return this.run(`capp ${id}`, async () => {
+      const updated = await this.prisma.capp.updateMany({
+        where: { id, version: expectedVersion },
+        data: {
+          deletedAt: new Date(),
+          syncState: 'Pending',
+          syncError: null,
+          syncAttempts: 0,
+          updatedBy: by,
+        },
+      });
+      if (updated.count === 0)
+        throw new ConcurrentUpdateError('the capp was changed concurrently; read it again and retry');
+      return toRecord(await this.prisma.capp.findUniqueOrThrow({ where: { id } }));
+    });
+  }
+
+  async purge(id: string): Promise<void> {
+    await this.run(`capp ${id}`, () => this.prisma.capp.deleteMany({ where: { id } }));
+  }
+
+  async revisions(id: string): Promise<RevisionRecord[]> {
+    return this.run(`revisions of ${id}`, async () => {
+      const rows = await this.prisma.cappRevision.findMany({
+        where: { cappId: id },
+        orderBy: { number: 'asc' },
+      });
+      return rows.map((r) => ({
+        ...toContent(r),
+        number: r.number,
+        source: r.source,
+        createdBy: r.createdBy,
+        createdAt: r.createdAt,
+      }));
+    });
+  }
+
+  async revision(id: string, number: number): Promise<RevisionRecord | null> {
+    return this.run(`revision ${number} of ${id}`, async () => {
+      const r = await this.prisma.cappRevision.findUnique({
+        where: { cappId_number: { cappId: id, number } },
+      });
+      return (
+        r && {
+          ...toContent(r),
+          number: r.number,
+          source: r.source,
+          createdBy: r.createdBy,
+          createdAt: r.createdAt,
+        }
+      );
+    });
+  }
+
+  async markSynced(id: string, version: number, resourceVersion: string | null): Promise<boolean> {
+    return this.run(`capp ${id}`, async () => {
+      const updated = await this.prisma.capp.updateMany({
+        where: { id, version, deletedAt: null },
+        data: {
+          syncState: 'Synced',
+          syncError: null,
+          syncedVersion: version,
+          ...(resourceVersion && { clusterResourceVersion: resourceVersion }),
+        },
+      });
+      return updated.count > 0;
+    });
+  }
+
+  async markSyncFailure(id: string, version: number, message: string, permanent: boolean): Promise<void> {
+    await this.run(`capp ${id}`, () =>
+      this.prisma.capp.updateMany({
+        where: { id, version },
+        data: {
+          syncError: message.slice(0, 2000),
+          syncAttempts: { increment: 1 },
+          ...(permanent && { syncState: 'Failed' }),
+        },
+      }),
+    );
+  }
+
+  async markPending(id: string, reason: string): Promise<void> {
+    await this.run(`capp ${id}`, () =>
+      this.prisma.capp.updateMany({
+        where: { id, deletedAt: null },
+        data: { syncState: 'Pending', syncError: reason, syncAttempts: 0 },
+      }),
+    );
+  }
+
+  async updateStatus(id: string, status: CappStatus | null, resourceVersion: string): Promise<void> {
+    await this.run(`capp ${id}`, () =>
+      this.prisma.capp.updateMany({
+        where: { id },
+        data: { status: status ? json(status) : Prisma.DbNull, clusterResourceVersion: resourceVersion },
+      }),
+    );
+  }
+
+  async pendingSyncs(limit: number): Promise<PendingSync[]> {
+    return this.run('pending capps', async () => {
+      const rows = await this.prisma.capp.findMany({
+        where: { syncState: 'Pending' },
+        select: { id: true, version: true, deletedAt: true },
+        orderBy: { updatedAt: 'asc' },
+        take: limit,
+      });
+      return rows.map((r) => ({ id: r.id, version: r.version, deleting: r.deletedAt !== null }));
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.run('ping', () => this.prisma.$queryRaw`SELECT 1`);
+  }
+}

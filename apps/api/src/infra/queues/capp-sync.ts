@@ -1,0 +1,205 @@
+import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+import { CappsRepository } from '../../app/capps/capps.repository';
+import type { ApiConfig } from '../../config/api-config';
+import { cappObject, ClusterError, KubeGateway } from '../kube/kube.gateway';
+import type { ApiMetrics } from '../metrics/metrics';
+
+export const CAPP_SYNC_QUEUE = 'capp-sync';
+
+export interface SyncJobData {
+  id: string;
+  namespace: string;
+  name: string;
+  version: number;
+  deleting: boolean;
+}
+
+/** Retry delay: 0.5 s doubling to at most 30 s, forever — a write waits for the cluster to return. */
+export function retryDelayMs(attemptsMade: number): number {
+  return Math.min(30_000, 500 * 2 ** Math.max(0, attemptsMade - 1));
+}
+
+const ENQUEUE_TIMEOUT_MS = 2000;
+
+function jobId(data: Pick<SyncJobData, 'id' | 'version' | 'deleting'>): string {
+  return data.deleting ? `${data.id}.delete` : `${data.id}.v${data.version}`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Delivers committed rows to the cluster. Every write commits first, then enqueues a job keyed by
+ * (Capp, version); the worker applies the row's *latest* content (server-side apply, field manager
+ * `capp-api`) and records the result. Jobs retry with capped backoff until the cluster answers; the
+ * apiserver's 400/422 are permanent (`sync: Failed`). A sweep re-enqueues rows still Pending, so a
+ * crash between commit and enqueue, or a lost Redis, loses nothing.
+ */
+export class CappSync {
+  private readonly producerConnection: Redis;
+  private readonly queue: Queue<SyncJobData>;
+  private worker?: Worker<SyncJobData>;
+  private events?: QueueEvents;
+  private sweepTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: ApiConfig,
+    private readonly repository: CappsRepository,
+    private readonly kube: KubeGateway,
+    private readonly logger: Logger,
+    private readonly metrics?: ApiMetrics,
+  ) {
+    // Producer: fail fast while Redis is down (the row is committed; the sweep enqueues it later).
+    this.producerConnection = new Redis(config.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+    });
+    this.producerConnection.on('error', (err: Error) =>
+      this.logger.debug({ err }, 'redis producer connection error'),
+    );
+    this.queue = new Queue<SyncJobData>(CAPP_SYNC_QUEUE, { connection: this.producerConnection });
+    this.queue.on('error', (err: Error) => this.logger.debug({ err }, 'sync queue error'));
+  }
+
+  /** Starts the worker, the completion listener and the sweep (which runs once right away). */
+  start(): void {
+    const connection = { url: this.config.redisUrl, maxRetriesPerRequest: null } as const;
+    this.worker = new Worker<SyncJobData>(CAPP_SYNC_QUEUE, (job) => this.process(job), {
+      connection: new Redis(this.config.redisUrl, { maxRetriesPerRequest: null }),
+      concurrency: this.config.syncConcurrency,
+      settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade) },
+    });
+    this.worker.on('error', (err: Error) => this.logger.warn({ err }, 'sync worker error'));
+    this.events = new QueueEvents(CAPP_SYNC_QUEUE, { connection: { ...connection } });
+    this.events.on('error', (err: Error) => this.logger.debug({ err }, 'sync events error'));
+    const sweep = (): void => {
+      this.sweep().catch((err: unknown) => this.logger.warn({ err }, 'sync sweep failed'));
+    };
+    sweep();
+    this.sweepTimer = setInterval(sweep, this.config.sweepSeconds * 1000);
+    this.sweepTimer.unref();
+  }
+
+  /** Enqueues delivery of a committed row; false when Redis is unreachable (the sweep retries). */
+  async enqueue(data: SyncJobData): Promise<Job<SyncJobData> | undefined> {
+    try {
+      return await withTimeout(
+        this.queue.add('sync', data, {
+          jobId: jobId(data),
+          attempts: Number.MAX_SAFE_INTEGER,
+          backoff: { type: 'custom' },
+          removeOnComplete: true,
+          removeOnFail: true,
+        }),
+        ENQUEUE_TIMEOUT_MS,
+        'enqueue',
+      );
+    } catch (err) {
+      this.logger.warn(
+        { err, namespace: data.namespace, name: data.name, version: data.version },
+        'could not enqueue the cluster sync; the sweep will retry',
+      );
+      return undefined;
+    }
+  }
+
+  /** Waits up to `ms` for the job to finish (applied, or failed for good). */
+  async waitFor(job: Job<SyncJobData> | undefined, ms: number): Promise<void> {
+    if (!job || !this.events || ms <= 0) return;
+    try {
+      await job.waitUntilFinished(this.events, ms);
+    } catch {
+      // Still retrying (the cluster is slow or down), or failed: the row says which.
+    }
+  }
+
+  /** Re-enqueues rows still Pending; the job id dedupes what is already queued. */
+  async sweep(): Promise<number> {
+    const pending = await this.repository.pendingSyncs(1000);
+    let enqueued = 0;
+    for (const p of pending) {
+      const row = await this.repository.findById(p.id);
+      if (!row) continue;
+      if (
+        await this.enqueue({
+          id: p.id,
+          namespace: row.namespace,
+          name: row.name,
+          version: p.version,
+          deleting: p.deleting,
+        })
+      )
+        enqueued++;
+    }
+    if (pending.length) this.logger.info({ pending: pending.length, enqueued }, 'sync sweep');
+    return enqueued;
+  }
+
+  private async process(job: Job<SyncJobData>): Promise<void> {
+    const { id, namespace, name } = job.data;
+    const row = await this.repository.findById(id);
+    if (!row) return;
+    const log = this.logger.child({ namespace, name, version: row.version, attempt: job.attemptsMade + 1 });
+    try {
+      if (row.deletedAt) {
+        await this.kube.deleteCapp(row.namespace, row.name);
+        await this.repository.purge(id);
+        log.info('capp deleted from the cluster');
+        this.metrics?.syncDone('delete', 'ok');
+        return;
+      }
+      if (job.data.deleting) return;
+      if (row.syncState === 'Synced' && row.syncedVersion === row.version) return;
+      if (row.syncState === 'Failed') return;
+      const capp = cappObject(row.namespace, row.name, row, row.updatedBy ?? 'capp-api');
+      const resourceVersion = await this.kube.applyCapp(capp);
+      const current = await this.repository.markSynced(id, row.version, resourceVersion ?? null);
+      log.info({ resourceVersion, current }, 'capp applied to the cluster');
+      this.metrics?.syncDone('apply', 'ok');
+    } catch (err) {
+      const permanent = err instanceof ClusterError && err.permanent;
+      const message = err instanceof Error ? err.message : String(err);
+      this.metrics?.syncDone(row.deletedAt ? 'delete' : 'apply', permanent ? 'failed' : 'retry');
+      await this.repository
+        .markSyncFailure(id, row.version, message, permanent)
+        .catch((e: unknown) => log.warn({ err: e }, 'could not record the sync failure'));
+      if (permanent) {
+        log.warn({ err: message }, 'the cluster refused the capp; not retrying');
+        throw new UnrecoverableError(message);
+      }
+      log.warn(
+        { err: message, retryInMs: retryDelayMs(job.attemptsMade + 1) },
+        'capp sync failed; will retry',
+      );
+      throw err;
+    }
+  }
+
+  async queueDepth(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  async ping(): Promise<void> {
+    await withTimeout(this.producerConnection.ping(), 1000, 'redis ping');
+  }
+
+  /** Stops taking jobs, lets running ones finish, closes connections. */
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    await this.worker?.close();
+    await this.events?.close();
+    await this.queue.close();
+    this.producerConnection.disconnect();
+  }
+}
