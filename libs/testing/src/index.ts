@@ -12,6 +12,8 @@ export {
 } from './lib/control-plane';
 export type { CrdSet } from './lib/crds';
 export { installCrds, readCrdDir, testCrds } from './lib/crds';
+export type { MigratedDatabase } from './lib/database';
+export { createMigratedDatabase, prismaCli, withDatabase } from './lib/database';
 export type { Environment, EnvironmentInfo, EnvironmentOptions } from './lib/environment';
 export { ENV_INFO_FILE, readEnvironmentInfo, startEnvironment, testEnvironment } from './lib/environment';
 export { FALLBACK_CRD_SPECS, fallbackCrds } from './lib/fallback-crds';

@@ -29,6 +29,8 @@ export interface ApiConfig {
   logLevel: string;
   /** Watch Capps in the cluster (cached status, kubectl edits as revisions). */
   watchCluster: boolean;
+  /** Redis key prefix of the sync queue (several installations may share one Redis). */
+  queuePrefix: string;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +52,7 @@ export const CONFIG_HELP: Record<string, string> = {
   CORS_ORIGINS: 'comma-separated allowed origins, or * (default: CORS off)',
   LOG_LEVEL: 'pino level (default info)',
   WATCH_CLUSTER: 'true|false: follow Capps in the cluster (default true)',
+  QUEUE_PREFIX: 'Redis key prefix of the sync queue (default capp)',
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -118,7 +121,10 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       .filter(Boolean),
     logLevel,
     watchCluster: watchRaw === 'true',
+    queuePrefix: get('QUEUE_PREFIX') ?? 'capp',
   };
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.queuePrefix))
+    problems.push(`QUEUE_PREFIX must be 1-64 letters, digits, "_" or "-", got "${config.queuePrefix}"`);
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return config;
 }

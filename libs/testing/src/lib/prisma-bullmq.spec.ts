@@ -1,35 +1,16 @@
 // The API's two stores through the harness services: the real Prisma CLI migrates an empty database
 // offline (WASM schema engine + pg adapter, see docs/adr/0003-prisma-offline.md) and the generated
 // client runs on @prisma/adapter-pg; a BullMQ job makes a round trip through the harness Redis.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 import { PrismaPg } from '@prisma/adapter-pg';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 
+import { prismaCli } from './database';
 import { REPO_ROOT } from './paths';
 import { type Postgres, startPostgres } from './postgres';
 import { run } from './system';
-
-/** `npx prisma …` in the repository root (where prisma.config.ts is) against `databaseUrl`. */
-function prisma(args: string[], databaseUrl: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'npx',
-      ['--no-install', 'prisma', ...args],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, DATABASE_URL: databaseUrl, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
-        timeout: 120_000,
-      },
-      (err, stdout, stderr) =>
-        err
-          ? reject(new Error(`prisma ${args.join(' ')}: ${err.message}\n${stderr}${stdout}`))
-          : resolve(stdout),
-    );
-  });
-}
 
 async function publicTables(databaseUrl: string): Promise<string[]> {
   const out = await run('psql', [
@@ -81,21 +62,21 @@ describe('Prisma migrations and client, offline', () => {
   it('`prisma migrate deploy` takes an empty database to the committed schema', async () => {
     expect(await publicTables(url)).toEqual([]);
 
-    const out = await prisma(['migrate', 'deploy'], url);
+    const out = await prismaCli(['migrate', 'deploy'], url);
     expect(out).toContain('All migrations have been successfully applied.');
     expect(await publicTables(url)).toEqual(['Capp', 'CappRevision', '_prisma_migrations']);
 
-    expect(await prisma(['migrate', 'status'], url)).toContain('Database schema is up to date!');
+    expect(await prismaCli(['migrate', 'status'], url)).toContain('Database schema is up to date!');
     // The committed migrations produce exactly schema.prisma (replayed on a shadow database).
     const drift = ['--from-migrations', 'prisma/migrations', '--to-schema-datamodel', 'prisma/schema.prisma'];
-    expect(await prisma(['migrate', 'diff', ...drift, '--exit-code'], url)).toContain(
+    expect(await prismaCli(['migrate', 'diff', ...drift, '--exit-code'], url)).toContain(
       'No difference detected.',
     );
     // The 6.19 WASM schema engine leaves a 10 s timer behind, so each deploy takes ~11 s.
   }, 120_000);
 
   it('`prisma generate` builds a client that works on the pg driver adapter', async () => {
-    expect(await prisma(['generate'], url)).toContain('Generated Prisma Client');
+    expect(await prismaCli(['generate'], url)).toContain('Generated Prisma Client');
     const { PrismaClient } = require(
       join(REPO_ROOT, 'prisma', 'generated', 'client', 'client'),
     ) as ClientModule;

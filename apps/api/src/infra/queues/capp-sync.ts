@@ -51,6 +51,7 @@ export class CappSync {
   private worker?: Worker<SyncJobData>;
   private events?: QueueEvents;
   private sweepTimer?: NodeJS.Timeout;
+  private readonly connections: Redis[] = [];
 
   constructor(
     private readonly config: ApiConfig,
@@ -67,20 +68,31 @@ export class CappSync {
     this.producerConnection.on('error', (err: Error) =>
       this.logger.debug({ err }, 'redis producer connection error'),
     );
-    this.queue = new Queue<SyncJobData>(CAPP_SYNC_QUEUE, { connection: this.producerConnection });
+    this.queue = new Queue<SyncJobData>(CAPP_SYNC_QUEUE, {
+      connection: this.producerConnection,
+      prefix: config.queuePrefix,
+    });
+    // Every request waiting for its job (waitUntilFinished) listens on the queue: as many as requests in flight.
+    this.queue.setMaxListeners(0);
     this.queue.on('error', (err: Error) => this.logger.debug({ err }, 'sync queue error'));
   }
 
   /** Starts the worker, the completion listener and the sweep (which runs once right away). */
   start(): void {
-    const connection = { url: this.config.redisUrl, maxRetriesPerRequest: null } as const;
+    // Worker and events block on Redis: their own connections, retried forever while Redis is down.
+    const workerConnection = this.connection();
+    const eventsConnection = this.connection();
     this.worker = new Worker<SyncJobData>(CAPP_SYNC_QUEUE, (job) => this.process(job), {
-      connection: new Redis(this.config.redisUrl, { maxRetriesPerRequest: null }),
+      connection: workerConnection,
+      prefix: this.config.queuePrefix,
       concurrency: this.config.syncConcurrency,
       settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade) },
     });
     this.worker.on('error', (err: Error) => this.logger.warn({ err }, 'sync worker error'));
-    this.events = new QueueEvents(CAPP_SYNC_QUEUE, { connection: { ...connection } });
+    this.events = new QueueEvents(CAPP_SYNC_QUEUE, {
+      connection: eventsConnection,
+      prefix: this.config.queuePrefix,
+    });
     this.events.on('error', (err: Error) => this.logger.debug({ err }, 'sync events error'));
     const sweep = (): void => {
       this.sweep().catch((err: unknown) => this.logger.warn({ err }, 'sync sweep failed'));
@@ -88,6 +100,13 @@ export class CappSync {
     sweep();
     this.sweepTimer = setInterval(sweep, this.config.sweepSeconds * 1000);
     this.sweepTimer.unref();
+  }
+
+  private connection(): Redis {
+    const redis = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
+    redis.on('error', (err: Error) => this.logger.debug({ err }, 'redis connection error'));
+    this.connections.push(redis);
+    return redis;
   }
 
   /** Enqueues delivery of a committed row; false when Redis is unreachable (the sweep retries). */
@@ -201,5 +220,6 @@ export class CappSync {
     await this.events?.close();
     await this.queue.close();
     this.producerConnection.disconnect();
+    for (const c of this.connections) c.disconnect();
   }
 }

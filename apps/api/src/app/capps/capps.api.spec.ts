@@ -1,0 +1,394 @@
+// The Capp endpoints end to end, in-process, on the real PostgreSQL, Redis and control plane.
+import {
+  cappBody,
+  clusterCapp,
+  createNamespace,
+  eventually,
+  startTestApi,
+  suffix,
+  TestApi,
+} from '../../testing/api-fixture';
+
+interface Resource {
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  };
+  spec: Record<string, AnyJson>;
+  sync: { state: string; attempts: number; appliedVersion?: number; error?: string };
+}
+interface Revision {
+  number: number;
+  source: string;
+  createdBy: string;
+  spec: Record<string, AnyJson>;
+  metadata: { labels: Record<string, string> };
+}
+interface Envelope {
+  statusCode: number;
+  error: string;
+  message: string;
+  details: { path: string; rule: string; message: string }[];
+}
+
+describe('Capps REST API', () => {
+  let api: TestApi;
+  let ns: string;
+  const base = (): string => `/api/v1/namespaces/${ns}/capps`;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    ns = `api-${suffix()}`;
+    await createNamespace(ns);
+  });
+  afterAll(() => api?.close());
+
+  it('creates a Capp: stored, applied to the cluster, answered 201 with an ETag and sync Synced', async () => {
+    const res = await api.request<Resource>('POST', base(), {
+      body: cappBody('web', {}, { labels: { app: 'web' } }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('etag')).toBe('"1"');
+    expect(res.headers.get('location')).toBe(`${base()}/web`);
+    expect(res.body.sync).toMatchObject({ state: 'Synced', appliedVersion: 1 });
+    // Defaults the CRD would apply are part of the stored spec.
+    expect(res.body.spec).toMatchObject({ scaleMetric: 'concurrency', state: 'enabled' });
+
+    const cr = await clusterCapp(ns, 'web');
+    expect(cr?.['metadata'].labels).toEqual({ app: 'web' });
+    expect(cr?.['metadata'].annotations['rcs.dana.io/last-updated-by']).toBe('dev');
+    expect(cr?.['metadata'].managedFields.map((f: { manager: string }) => f.manager)).toContain('capp-api');
+    expect(cr?.['spec'].configurationSpec.template.spec.containers[0].image).toBe(
+      'ghcr.io/dana-team/capp-gin-app:v0.2.0',
+    );
+
+    const again = await api.request<Envelope>('POST', base(), { body: cappBody('web') });
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/already exists/);
+  });
+
+  it('keeps revisions 2..11 after a create and 10 updates, and the cluster has the last one', async () => {
+    await api.request('POST', base(), { body: cappBody('history') });
+    for (let i = 1; i <= 10; i++) {
+      const res = await api.request<Resource>('PUT', `${base()}/history`, {
+        body: cappBody('history', { routeSpec: { routeTimeoutSeconds: 10 + i } }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('etag')).toBe(`"${i + 1}"`);
+    }
+    const revisions = await api.request<{ items: Revision[] }>('GET', `${base()}/history/revisions`);
+    expect(revisions.body.items.map((r) => r.number)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(revisions.body.items.every((r) => r.source === 'api' && r.createdBy === 'dev')).toBe(true);
+    expect((await clusterCapp(ns, 'history'))?.['spec'].routeSpec.routeTimeoutSeconds).toBe(20);
+
+    const pruned = await api.request<Envelope>('GET', `${base()}/history/revisions/1`);
+    expect(pruned.status).toBe(404);
+  });
+
+  it('records no revision for an update that changes nothing', async () => {
+    await api.request('POST', base(), { body: cappBody('same', {}, { labels: { a: 'b' } }) });
+    // The same content, spelled differently: explicit defaults, other key order, no apiVersion/kind.
+    const {
+      apiVersion: _a,
+      kind: _k,
+      ...bare
+    } = cappBody('same', { state: 'enabled', scaleMetric: 'concurrency' }, { labels: { a: 'b' } });
+    delete bare['apiVersion'];
+    delete bare['kind'];
+    const res = await api.request<Resource>('PUT', `${base()}/same`, { body: bare });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toBe('"1"');
+    const revisions = await api.request<{ items: Revision[] }>('GET', `${base()}/same/revisions`);
+    expect(revisions.body.items.map((r) => r.number)).toEqual([1]);
+  });
+
+  it('rolls back: a new revision with the old content, and the cluster follows', async () => {
+    await api.request('POST', base(), { body: cappBody('roll', { scaleMetric: 'rps' }) });
+    await api.request('PUT', `${base()}/roll`, { body: cappBody('roll', { scaleMetric: 'cpu' }) });
+    expect((await clusterCapp(ns, 'roll'))?.['spec'].scaleMetric).toBe('cpu');
+
+    const res = await api.request<Resource>('POST', `${base()}/roll/rollback`, { body: { revision: 1 } });
+    expect(res.status).toBe(200);
+    expect(res.body.spec['scaleMetric']).toBe('rps');
+    const revisions = (await api.request<{ items: Revision[] }>('GET', `${base()}/roll/revisions`)).body
+      .items;
+    expect(revisions.map((r) => [r.number, r.source, r.spec['scaleMetric']])).toEqual([
+      [1, 'api', 'rps'],
+      [2, 'api', 'cpu'],
+      [3, 'rollback', 'rps'],
+    ]);
+    expect(revisions[2].spec).toEqual(revisions[0].spec);
+    expect((await clusterCapp(ns, 'roll'))?.['spec'].scaleMetric).toBe('rps');
+
+    const missing = await api.request<Envelope>('POST', `${base()}/roll/rollback`, {
+      body: { revision: 99 },
+    });
+    expect(missing.status).toBe(404);
+    const bad = await api.request<Envelope>('POST', `${base()}/roll/rollback`, { body: { revision: 0 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details).toEqual([expect.objectContaining({ path: 'revision', rule: 'minimum' })]);
+  });
+
+  it('refuses an invalid body with 400 naming each bad field and its rule, and stores nothing', async () => {
+    const res = await api.request<Envelope>('POST', base(), {
+      body: cappBody('Bad_Name', {
+        scaleMetric: 'gpu',
+        routeSpec: { tlsEnabled: true },
+        logSpec: { type: 'elastic' },
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    const found = res.body.details.map((d) => `${d.path}:${d.rule}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'metadata.name:name',
+        'spec.scaleMetric:enum',
+        'spec.routeSpec.tlsEnabled:tlsRequiresHostname',
+      ]),
+    );
+    expect(found.some((f) => f.startsWith('spec.logSpec'))).toBe(true);
+    expect(res.body.message).toContain('spec.scaleMetric');
+    expect((await api.request('GET', `${base()}/Bad_Name`)).status).toBe(404);
+  });
+
+  it('refuses unknown fields, including server-owned ones like status', async () => {
+    const body = { ...cappBody('unknown', { replicas: 3 }), status: {} };
+    const res = await api.request<Envelope>('POST', base(), { body });
+    expect(res.status).toBe(400);
+    expect(res.body.details.map((d) => `${d.path}:${d.rule}`).sort()).toEqual([
+      'spec.replicas:unknownField',
+      'status:unknownField',
+    ]);
+  });
+
+  it('refuses a body whose namespace or name contradicts the URL', async () => {
+    const res = await api.request<Envelope>('POST', base(), {
+      body: cappBody('elsewhere', {}, { namespace: 'other' }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.details).toEqual([
+      expect.objectContaining({ path: 'metadata.namespace', rule: 'match' }),
+    ]);
+    const nameless = await api.request<Envelope>('POST', base(), {
+      body: { spec: cappBody('x')['spec'], metadata: {} },
+    });
+    expect(nameless.body.details).toEqual([
+      expect.objectContaining({ path: 'metadata.name', rule: 'required' }),
+    ]);
+  });
+
+  it('answers 412 to a write with a stale If-Match and applies a fresh one', async () => {
+    const created = await api.request<Resource>('POST', base(), { body: cappBody('etag') });
+    const etag = created.headers.get('etag') ?? '';
+    const first = await api.request('PUT', `${base()}/etag`, {
+      body: cappBody('etag', { scaleMetric: 'rps' }),
+      headers: { 'if-match': etag },
+    });
+    expect(first.status).toBe(200);
+    const stale = await api.request<Envelope>('PUT', `${base()}/etag`, {
+      body: cappBody('etag', { scaleMetric: 'cpu' }),
+      headers: { 'if-match': etag },
+    });
+    expect(stale.status).toBe(412);
+    expect(stale.body.error).toBe('Precondition Failed');
+    const staleDelete = await api.request('DELETE', `${base()}/etag`, { headers: { 'if-match': etag } });
+    expect(staleDelete.status).toBe(412);
+    expect((await api.request<Resource>('GET', `${base()}/etag`)).body.spec['scaleMetric']).toBe('rps');
+  });
+
+  it('merge-patches labels and spec, validating the result whole', async () => {
+    await api.request('POST', base(), {
+      body: cappBody('patchme', {}, { labels: { keep: 'yes', drop: 'me' } }),
+    });
+    const res = await api.request<Resource>('PATCH', `${base()}/patchme`, {
+      body: { metadata: { labels: { drop: null, tier: 'front' } }, spec: { scaleMetric: 'memory' } },
+      contentType: 'application/merge-patch+json',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.metadata.labels).toEqual({ keep: 'yes', tier: 'front' });
+    expect(res.body.spec['scaleMetric']).toBe('memory');
+    expect((await clusterCapp(ns, 'patchme'))?.['spec'].scaleMetric).toBe('memory');
+
+    const invalid = await api.request<Envelope>('PATCH', `${base()}/patchme`, {
+      body: { spec: { routeSpec: { tlsEnabled: true } } },
+      contentType: 'application/merge-patch+json',
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.details).toEqual([
+      expect.objectContaining({ path: 'spec.routeSpec.tlsEnabled', rule: 'tlsRequiresHostname' }),
+    ]);
+  });
+
+  it('disables and enables a Capp through /state', async () => {
+    await api.request('POST', base(), { body: cappBody('toggle') });
+    const off = await api.request<Resource>('PUT', `${base()}/toggle/state`, { body: { state: 'disabled' } });
+    expect(off.status).toBe(200);
+    expect((await clusterCapp(ns, 'toggle'))?.['spec'].state).toBe('disabled');
+    const bad = await api.request<Envelope>('PUT', `${base()}/toggle/state`, { body: { state: 'paused' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details).toEqual([expect.objectContaining({ path: 'state', rule: 'enum' })]);
+    await api.request('PUT', `${base()}/toggle/state`, { body: { state: 'enabled' } });
+    const revisions = (await api.request<{ items: Revision[] }>('GET', `${base()}/toggle/revisions`)).body
+      .items;
+    expect(revisions.map((r) => r.spec['state'])).toEqual(['enabled', 'disabled', 'enabled']);
+  });
+
+  it('deletes the CR and then the row', async () => {
+    await api.request('POST', base(), { body: cappBody('gone') });
+    expect(await clusterCapp(ns, 'gone')).toBeDefined();
+    const res = await api.request<Resource>('DELETE', `${base()}/gone`);
+    expect(res.status).toBe(200);
+    expect(await clusterCapp(ns, 'gone')).toBeUndefined();
+    expect((await api.request('GET', `${base()}/gone`)).status).toBe(404);
+    expect((await api.request('GET', `${base()}/gone/revisions`)).status).toBe(404);
+  });
+
+  it('filters lists by label selector and state', async () => {
+    const names = (res: { body: { items: Resource[] } }): string[] =>
+      res.body.items.map((i) => i.metadata.name);
+    const sel = async (s: string): Promise<string[]> =>
+      names(
+        await api.request<{ items: Resource[] }>('GET', `${base()}?labelSelector=${encodeURIComponent(s)}`),
+      );
+    expect(await sel('app=web')).toEqual(['web']);
+    expect(await sel('keep in (yes,no),tier')).toEqual(['patchme']);
+    expect(await sel('a')).toEqual(['same']);
+    expect((await sel('!app')).includes('web')).toBe(false);
+    expect((await sel('app!=web')).includes('web')).toBe(false);
+    await api.request('PUT', `${base()}/toggle/state`, { body: { state: 'disabled' } });
+    expect(names(await api.request<{ items: Resource[] }>('GET', `${base()}?state=disabled`))).toEqual([
+      'toggle',
+    ]);
+    const bad = await api.request<Envelope>(
+      'GET',
+      `${base()}?labelSelector=${encodeURIComponent('a in (b')}`,
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.details[0]).toMatchObject({ path: 'labelSelector' });
+  });
+
+  it('answers 404 in the error envelope for an unknown Capp or route', async () => {
+    const res = await api.request<Envelope>('GET', `${base()}/nope`);
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: expect.stringContaining('nope'),
+      details: [],
+    });
+    const route = await api.request<Envelope>('GET', '/api/v1/nothing-here');
+    expect(route.status).toBe(404);
+    expect(route.body.statusCode).toBe(404);
+  });
+
+  it('refuses a body over the size limit with 413 and malformed JSON with 400, in the envelope', async () => {
+    const huge = cappBody('huge', {}, { annotations: { big: 'x'.repeat(600 * 1024) } });
+    const res = await api.request<Envelope>('POST', base(), { body: huge });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ statusCode: 413, details: [] });
+    const broken = await api.request<Envelope>('POST', base(), {
+      raw: '{"metadata":',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(broken.status).toBe(400);
+    expect(broken.body.statusCode).toBe(400);
+  });
+
+  it('walks all of 250 Capps page by page with no duplicates or gaps', async () => {
+    const pageNs = `page-${suffix()}`;
+    await createNamespace(pageNs);
+    const want = Array.from({ length: 250 }, (_, i) => `app-${String(i).padStart(3, '0')}`);
+    // Rows are what pagination walks; the cluster applies them in the background.
+    for (let i = 0; i < want.length; i += 25) {
+      await Promise.all(
+        want
+          .slice(i, i + 25)
+          .map((name) =>
+            api.request('POST', `/api/v1/namespaces/${pageNs}/capps`, { body: cappBody(name), headers: {} }),
+          ),
+      );
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const q = `limit=40${cursor ? `&continue=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await api.request<{ items: Resource[]; metadata: { continue?: string } }>(
+        'GET',
+        `/api/v1/namespaces/${pageNs}/capps?${q}`,
+      );
+      expect(res.status).toBe(200);
+      seen.push(...res.body.items.map((i) => i.metadata.name));
+      cursor = res.body.metadata.continue;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(7);
+    expect(seen).toEqual(want);
+
+    // Across namespaces (GET /capps) the same walk finds them too, in (namespace, name) order.
+    const all: string[] = [];
+    cursor = undefined;
+    do {
+      const q = `limit=100${cursor ? `&continue=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await api.request<{ items: Resource[]; metadata: { continue?: string } }>(
+        'GET',
+        `/api/v1/capps?${q}`,
+      );
+      all.push(...res.body.items.filter((i) => i.metadata.namespace === pageNs).map((i) => i.metadata.name));
+      cursor = res.body.metadata.continue;
+    } while (cursor);
+    expect(all).toEqual(want);
+
+    const bad = await api.request<Envelope>('GET', `/api/v1/namespaces/${pageNs}/capps?continue=garbage`);
+    expect(bad.status).toBe(400);
+    const tooMany = await api.request<Envelope>('GET', `/api/v1/namespaces/${pageNs}/capps?limit=501`);
+    expect(tooMany.body.details).toEqual([expect.objectContaining({ path: 'limit', rule: 'maximum' })]);
+
+    await eventually(
+      'every paged Capp in the cluster',
+      async () => (await clusterCapp(pageNs, 'app-249')) !== undefined,
+      60_000,
+    );
+  });
+
+  it('serves /healthz, /readyz and Prometheus /metrics outside /api/v1', async () => {
+    expect((await api.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
+    const ready = await api.request<{ status: string; details: Record<string, { status: string }> }>(
+      'GET',
+      '/readyz',
+    );
+    expect(ready.status).toBe(200);
+    expect(Object.keys(ready.body.details).sort()).toEqual(['cluster', 'database', 'redis']);
+    const metrics = await api.request<string>('GET', '/metrics');
+    expect(metrics.body).toMatch(
+      /capp_api_http_requests_total\{method="POST",route="\/api\/v1\/namespaces\/:ns\/capps",status="201"\} \d+/,
+    );
+    expect(metrics.body).toMatch(/capp_api_sync_total\{operation="apply",result="ok"\} \d+/);
+    expect(metrics.body).toMatch(/capp_api_sync_queue_depth \d+/);
+  });
+});
+
+describe('rate limiting', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ RATE_LIMIT_PER_MINUTE: '5' });
+  });
+  afterAll(() => api?.close());
+
+  it('answers 429 with Retry-After once a client exceeds its requests per minute', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++)
+      statuses.push((await api.request('GET', '/api/v1/namespaces/default/capps')).status);
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    const limited = await api.request<Envelope>('GET', '/api/v1/namespaces/default/capps');
+    expect(limited.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    expect(limited.headers.get('retry-after')).toBeTruthy();
+    // Probes are never limited.
+    expect((await api.request('GET', '/healthz')).status).toBe(200);
+  });
+});

@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+
+import {
+  createMigratedDatabase,
+  kubeJson,
+  kubeRequest,
+  type MigratedDatabase,
+  testEnvironment,
+} from '@capp/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import pino from 'pino';
+
+import { createApi } from '../bootstrap';
+import { ApiConfig, loadApiConfig } from '../config/api-config';
+import { REDACTED_PATHS } from '../infra/logging/logger';
+
+/** What integration tests need around an API served in-process on the real PostgreSQL, Redis and cluster. */
+export interface TestApi {
+  url: string;
+  config: ApiConfig;
+  db: MigratedDatabase;
+  app: NestExpressApplication;
+  /** Every log line the API wrote (JSON), for assertions such as "no token is logged". */
+  logs: string[];
+  request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options?: RequestOptions,
+  ): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Raw body (sent as is). */
+  raw?: string;
+  token?: string;
+  headers?: Record<string, string>;
+  contentType?: string;
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** JSON read back from the cluster or the API, for deep assertions (the one loosely typed value in tests). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJson = any;
+
+export const suffix = (): string => randomBytes(3).toString('hex');
+
+export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+  const db = await createMigratedDatabase();
+  const config = loadApiConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env['REDIS_URL'],
+    KUBECONFIG: process.env['KUBECONFIG'],
+    HOST: '127.0.0.1',
+    PORT: '0',
+    AUTH_MODE: 'none',
+    WATCH_CLUSTER: 'false',
+    QUEUE_PREFIX: `test-${suffix()}`,
+    SYNC_WAIT_MS: '5000',
+    RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done): void {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = pino(
+    { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    sink,
+  );
+  const app = await createApi(config, logger);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    config,
+    db,
+    app,
+    logs,
+    async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+      const headers: Record<string, string> = { ...(options.headers ?? {}) };
+      if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+      let body: string | undefined = options.raw;
+      if (options.body !== undefined) {
+        body = JSON.stringify(options.body);
+        headers['content-type'] = options.contentType ?? 'application/json';
+      }
+      const res = await fetch(`${url}${path}`, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON (e.g. /metrics)
+      }
+      return { status: res.status, body: parsed as T, headers: res.headers };
+    },
+    async close(): Promise<void> {
+      await app.close();
+      await db.drop().catch(() => undefined);
+    },
+  };
+}
+
+/** The admin view of the cluster (what kubectl would show). */
+export function cluster(): ReturnType<typeof testEnvironment> {
+  return testEnvironment();
+}
+
+export async function createNamespace(name: string): Promise<void> {
+  await kubeJson(cluster().target, 'POST', '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name },
+  });
+}
+
+export function cappPath(namespace: string, name = ''): string {
+  return `/apis/rcs.dana.io/v1alpha1/namespaces/${namespace}/capps${name ? `/${name}` : ''}`;
+}
+
+/** The Capp CR in the cluster, or undefined when absent. */
+export async function clusterCapp(
+  namespace: string,
+  name: string,
+): Promise<Record<string, AnyJson> | undefined> {
+  const res = await kubeRequest<Record<string, AnyJson>>(cluster().target, 'GET', cappPath(namespace, name));
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`GET capp ${namespace}/${name}: HTTP ${res.status}`);
+  return res.body;
+}
+
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function cappBody(
+  name: string,
+  spec: Record<string, unknown> = {},
+  metadata: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    apiVersion: 'rcs.dana.io/v1alpha1',
+    kind: 'Capp',
+    metadata: { name, ...metadata },
+    spec: {
+      configurationSpec: {
+        template: { spec: { containers: [{ name: 'app', image: 'ghcr.io/dana-team/capp-gin-app:v0.2.0' }] } },
+      },
+      ...spec,
+    },
+  };
+}
