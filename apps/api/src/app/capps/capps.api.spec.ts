@@ -91,11 +91,7 @@ describe('Capps REST API', () => {
   it('records no revision for an update that changes nothing', async () => {
     await api.request('POST', base(), { body: cappBody('same', {}, { labels: { a: 'b' } }) });
     // The same content, spelled differently: explicit defaults, other key order, no apiVersion/kind.
-    const {
-      apiVersion: _a,
-      kind: _k,
-      ...bare
-    } = cappBody('same', { state: 'enabled', scaleMetric: 'concurrency' }, { labels: { a: 'b' } });
+    const bare = cappBody('same', { state: 'enabled', scaleMetric: 'concurrency' }, { labels: { a: 'b' } });
     delete bare['apiVersion'];
     delete bare['kind'];
     const res = await api.request<Resource>('PUT', `${base()}/same`, { body: bare });
