@@ -53,7 +53,10 @@ export type AnyJson = any;
 export const suffix = (): string => randomBytes(3).toString('hex');
 
 export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
-  const db = await createMigratedDatabase();
+  const given = env['DATABASE_URL'];
+  const db: MigratedDatabase = given
+    ? { url: given, name: new URL(given).pathname.slice(1), drop: async () => undefined }
+    : await createMigratedDatabase();
   const config = loadApiConfig({
     DATABASE_URL: db.url,
     REDIS_URL: process.env['REDIS_URL'],
@@ -83,6 +86,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
+  let stopped = false;
   return {
     url,
     config,
@@ -107,8 +111,13 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       }
       return { status: res.status, body: parsed as T, headers: res.headers };
     },
-    async close(): Promise<void> {
+    async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
       await app.close();
+    },
+    async close(): Promise<void> {
+      await this.stop();
       await db.drop().catch(() => undefined);
     },
   };

@@ -1,0 +1,149 @@
+// Authentication (TokenReview) and authorization (SubjectAccessReview) against the real apiserver's RBAC.
+import { kubeJson } from '@capp/testing';
+
+import { cappBody, cluster, createNamespace, startTestApi, suffix, TestApi } from '../testing/api-fixture';
+
+interface Envelope {
+  statusCode: number;
+  error: string;
+  message: string;
+}
+
+async function grant(
+  namespace: string,
+  user: { kind: 'User' | 'ServiceAccount'; name: string; namespace?: string },
+  verbs: string[],
+): Promise<void> {
+  const { target } = cluster();
+  const name = `capps-${suffix()}`;
+  await kubeJson(target, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name },
+    rules: [{ apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs }],
+  });
+  await kubeJson(target, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [
+      user.kind === 'User'
+        ? { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user.name }
+        : { kind: 'ServiceAccount', name: user.name, namespace: user.namespace },
+    ],
+  });
+}
+
+describe('API authentication and authorization (cluster RBAC decides)', () => {
+  let api: TestApi;
+  let nsA: string;
+  let nsB: string;
+  const env = cluster();
+
+  beforeAll(async () => {
+    // No reuse of answers here, so a RoleBinding takes effect on the next request.
+    api = await startTestApi({ AUTH_MODE: 'kubernetes', AUTH_CACHE_SECONDS: '0' });
+    nsA = `auth-a-${suffix()}`;
+    nsB = `auth-b-${suffix()}`;
+    await createNamespace(nsA);
+    await createNamespace(nsB);
+  });
+  afterAll(() => api?.close());
+
+  it('answers 401 without a bearer token or with one the cluster does not know', async () => {
+    const none = await api.request<Envelope>('GET', `/api/v1/namespaces/${nsA}/capps`);
+    expect(none.status).toBe(401);
+    expect(none.body).toMatchObject({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: expect.stringMatching(/bearer token/),
+    });
+    const bogus = await api.request<Envelope>('GET', `/api/v1/namespaces/${nsA}/capps`, {
+      token: 'not-a-real-token',
+    });
+    expect(bogus.status).toBe(401);
+    expect(bogus.body.message).toMatch(/not valid/);
+  });
+
+  it('answers 403 to a user without RBAC in the namespace, naming the verb and namespace, and 200 once a RoleBinding allows it', async () => {
+    const alice = env.userToken('alice');
+    const denied = await api.request<Envelope>('POST', `/api/v1/namespaces/${nsA}/capps`, {
+      token: alice,
+      body: cappBody('web'),
+    });
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toContain('"alice" cannot create capps.rcs.dana.io in namespace');
+    expect(denied.body.message).toContain(nsA);
+
+    await grant(nsA, { kind: 'User', name: 'alice' }, ['get', 'list', 'create']);
+    const created = await api.request('POST', `/api/v1/namespaces/${nsA}/capps`, {
+      token: alice,
+      body: cappBody('web'),
+    });
+    expect(created.status).toBe(201);
+    expect((await api.request('GET', `/api/v1/namespaces/${nsA}/capps/web`, { token: alice })).status).toBe(
+      200,
+    );
+    // Allowed to create, not to delete.
+    expect(
+      (await api.request('DELETE', `/api/v1/namespaces/${nsA}/capps/web`, { token: alice })).status,
+    ).toBe(403);
+    // Nothing in the other namespace.
+    expect((await api.request('GET', `/api/v1/namespaces/${nsB}/capps`, { token: alice })).status).toBe(403);
+
+    const revisions = await api.request<{ items: { createdBy: string }[] }>(
+      'GET',
+      `/api/v1/namespaces/${nsA}/capps/web/revisions`,
+      { token: alice },
+    );
+    expect(revisions.body.items[0].createdBy).toBe('alice');
+  });
+
+  it('accepts ServiceAccount tokens, with that ServiceAccount’s RBAC', async () => {
+    await kubeJson(env.target, 'POST', `/api/v1/namespaces/${nsB}/serviceaccounts`, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'deployer' },
+    });
+    const token = await env.mintServiceAccountToken(nsB, 'deployer');
+    expect((await api.request('GET', `/api/v1/namespaces/${nsB}/capps`, { token })).status).toBe(403);
+    await grant(nsB, { kind: 'ServiceAccount', name: 'deployer', namespace: nsB }, ['list', 'create']);
+    const created = await api.request('POST', `/api/v1/namespaces/${nsB}/capps`, {
+      token,
+      body: cappBody('svc'),
+    });
+    expect(created.status).toBe(201);
+  });
+
+  it('lists across namespaces only what the caller may list', async () => {
+    const alice = env.userToken('alice');
+    const res = await api.request<{ items: { metadata: { namespace: string } }[] }>('GET', '/api/v1/capps', {
+      token: alice,
+    });
+    expect(res.status).toBe(200);
+    const namespaces = new Set(res.body.items.map((i) => i.metadata.namespace));
+    expect([...namespaces]).toEqual([nsA]);
+
+    // The cluster admin (system:masters) sees both.
+    const admin = await api.request<{ items: { metadata: { namespace: string } }[] }>(
+      'GET',
+      '/api/v1/capps?limit=500',
+      { token: env.adminToken },
+    );
+    const all = new Set(admin.body.items.map((i) => i.metadata.namespace));
+    expect(all.has(nsA) && all.has(nsB)).toBe(true);
+  });
+
+  it('never writes a token to the logs', async () => {
+    const tokens = [env.userToken('alice'), env.adminToken, 'not-a-real-token'];
+    expect(api.logs.length).toBeGreaterThan(0);
+    for (const line of api.logs) for (const t of tokens) expect(line).not.toContain(t);
+    expect(api.logs.some((l) => l.includes('"authorization":"[redacted]"'))).toBe(true);
+  });
+
+  it('leaves health, metrics and docs open', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/docs-json'])
+      expect((await api.request('GET', path)).status).toBe(200);
+  });
+});
