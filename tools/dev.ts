@@ -1,59 +1,198 @@
 /**
- * `npm run dev`: the platform on this machine. Starts (or reuses) the local control plane with
- * PostgreSQL and Redis (`npm run cluster:up`), installs the platform ConfigMaps from
- * ../shared/examples when present, then runs the operator in the foreground. Ctrl-C stops the
- * operator; `npm run cluster:down` stops the rest.
+ * `npm run dev`: the whole platform on this machine.
+ *
+ * - Kubernetes: `KUBECONFIG` when set, else the local control plane of `npm run cluster:up`
+ *   (kube-apiserver + etcd + kube-controller-manager with the child CRDs), started or reused.
+ * - PostgreSQL / Redis: `DATABASE_URL` / `REDIS_URL` when set, else private servers.
+ * - Then: migrations, the Capp CRD and the platform ConfigMaps, a `capp-dev` ServiceAccount allowed
+ *   to manage Capps, and the operator and the API in the foreground. Prints the Swagger URL and a
+ *   token. Ctrl-C stops the operator and the API; `npm run cluster:down` stops the rest.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { CLUSTER_STATE_DIR, ENV_INFO_FILE, type EnvironmentInfo, REPO_ROOT } from '@capp/testing';
+import {
+  CLUSTER_STATE_DIR,
+  ENV_INFO_FILE,
+  type EnvironmentInfo,
+  type Postgres,
+  prismaCli,
+  type Redis,
+  REPO_ROOT,
+  startPostgres,
+  startRedis,
+} from '@capp/testing';
 import { parse } from 'yaml';
 
 import { KubeRest } from '../apps/operator/src/kube/rest';
 import { build } from './build';
 
 const OPERATOR_NAMESPACE = 'capp-operator-system';
+const DEV_NAMESPACE = 'default';
+const DEV_ACCOUNT = 'capp-dev';
+const CAPP_CRD = join(REPO_ROOT, 'charts', 'capp-platform', 'crds', 'capps.rcs.dana.io.yaml');
 
-async function main(): Promise<void> {
-  execFileSync(process.execPath, ['tools/run-ts.cjs', 'tools/cluster.ts', 'up', '--postgres', '--redis'], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
+async function apply(rest: KubeRest, path: string, body: unknown): Promise<void> {
+  await rest.request('PATCH', path, {
+    query: { fieldManager: 'capp-dev', force: true },
+    body,
+    contentType: 'application/apply-patch+yaml',
   });
+}
+
+/** The cluster: KUBECONFIG's, or the local control plane (started once, reused afterwards). */
+function kubernetes(
+  wantPostgres: boolean,
+  wantRedis: boolean,
+): { kubeconfig: string; info?: EnvironmentInfo } {
+  const external = process.env['KUBECONFIG'];
+  if (external) return { kubeconfig: external };
+  const args = ['tools/run-ts.cjs', 'tools/cluster.ts', 'up'];
+  if (wantPostgres) args.push('--postgres');
+  if (wantRedis) args.push('--redis');
+  execFileSync(process.execPath, args, { cwd: REPO_ROOT, stdio: 'inherit' });
   const info = JSON.parse(readFileSync(join(CLUSTER_STATE_DIR, ENV_INFO_FILE), 'utf8')) as EnvironmentInfo;
-  const rest = KubeRest.fromKubeconfig(info.kubeconfigPath);
-  await rest
-    .request('POST', '/api/v1/namespaces', {
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } },
-    })
-    .catch(() => undefined);
+  if (!info.kubeconfigPath) throw new Error('cluster:up did not report a kubeconfig');
+  return { kubeconfig: info.kubeconfigPath, info };
+}
+
+async function prepareCluster(rest: KubeRest): Promise<string> {
+  // The Capp CRD (the local control plane already has it; an external cluster may not).
+  await apply(
+    rest,
+    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/capps.rcs.dana.io',
+    parse(readFileSync(CAPP_CRD, 'utf8')),
+  );
+  await apply(rest, `/api/v1/namespaces/${OPERATOR_NAMESPACE}`, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: OPERATOR_NAMESPACE },
+  });
   const examples = join(REPO_ROOT, '..', 'shared', 'examples');
   for (const file of ['autoscale-defaults.yaml', 'dns-config.yaml']) {
     const path = join(examples, file);
     if (!existsSync(path)) continue;
     const cm = parse(readFileSync(path, 'utf8')) as { metadata: { name: string } };
-    await rest.request('PATCH', `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/${cm.metadata.name}`, {
-      query: { fieldManager: 'capp-dev', force: true },
-      body: { ...cm, metadata: { ...cm.metadata, namespace: OPERATOR_NAMESPACE } },
-      contentType: 'application/apply-patch+yaml',
+    await apply(rest, `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/${cm.metadata.name}`, {
+      ...cm,
+      metadata: { ...cm.metadata, namespace: OPERATOR_NAMESPACE },
     });
-    console.log(`applied ConfigMap ${cm.metadata.name} from ${path}`);
   }
+  // A ServiceAccount that may manage Capps everywhere: its token is what the Swagger UI needs.
+  await apply(rest, `/api/v1/namespaces/${DEV_NAMESPACE}/serviceaccounts/${DEV_ACCOUNT}`, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: DEV_ACCOUNT, namespace: DEV_NAMESPACE },
+  });
+  await apply(rest, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${DEV_ACCOUNT}`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: DEV_ACCOUNT },
+    rules: [
+      {
+        apiGroups: ['rcs.dana.io'],
+        resources: ['capps'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      },
+    ],
+  });
+  await apply(rest, `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${DEV_ACCOUNT}`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: DEV_ACCOUNT },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: DEV_ACCOUNT },
+    subjects: [{ kind: 'ServiceAccount', name: DEV_ACCOUNT, namespace: DEV_NAMESPACE }],
+  });
+  const review = (await rest.request(
+    'POST',
+    `/api/v1/namespaces/${DEV_NAMESPACE}/serviceaccounts/${DEV_ACCOUNT}/token`,
+    {
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 86_400 },
+      },
+    },
+  )) as { status: { token: string } };
+  return review.status.token;
+}
+
+async function main(): Promise<void> {
+  const wantPostgres = !process.env['DATABASE_URL'];
+  const wantRedis = !process.env['REDIS_URL'];
+  const { kubeconfig, info } = kubernetes(wantPostgres, wantRedis);
+  // With an external cluster, missing PostgreSQL/Redis are private servers for this session.
+  let postgres: Postgres | undefined;
+  let redis: Redis | undefined;
+  if (!info && wantPostgres) postgres = await startPostgres({ url: null });
+  if (!info && wantRedis) redis = await startRedis({ url: null });
+  const databaseUrl = process.env['DATABASE_URL'] ?? info?.databaseUrl ?? postgres?.databaseUrl;
+  const redisUrl = process.env['REDIS_URL'] ?? info?.redisUrl ?? redis?.redisUrl;
+  if (!databaseUrl || !redisUrl)
+    throw new Error('no PostgreSQL or Redis (set DATABASE_URL / REDIS_URL, or let dev start them)');
+
+  console.log('dev: applying database migrations');
+  await prismaCli(['migrate', 'deploy'], databaseUrl);
+  const rest = KubeRest.fromKubeconfig(kubeconfig);
+  const token = await prepareCluster(rest);
   rest.close();
-  console.log(`\nplatform: operator starting against ${info.server}`);
-  console.log(`try:  export KUBECONFIG=${info.kubeconfigPath}`);
-  console.log(
-    '      npm run -s capp -- render -f ../shared/examples/capp-full.yaml --dns-config ../shared/examples/dns-config.yaml\n',
-  );
+
   build('operator');
-  const operator = spawn(
-    process.execPath,
-    ['dist/apps/operator/src/main.js', '--leader-elect', 'false', '--metrics-port', '0', '--probe-port', '0'],
-    { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, KUBECONFIG: info.kubeconfigPath } },
-  );
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => operator.kill(signal));
-  operator.on('exit', (code) => process.exit(code ?? 0));
+  build('api');
+  const port = process.env['PORT'] ?? '3000';
+  const env = { ...process.env, KUBECONFIG: kubeconfig, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl };
+  const children = [
+    spawn(
+      process.execPath,
+      [
+        'dist/apps/operator/src/main.js',
+        '--leader-elect',
+        'false',
+        '--metrics-port',
+        '0',
+        '--probe-port',
+        '0',
+      ],
+      {
+        cwd: REPO_ROOT,
+        stdio: 'inherit',
+        env,
+      },
+    ),
+    spawn(process.execPath, ['dist/apps/api/src/main.js'], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+      env: { ...env, PORT: port },
+    }),
+  ];
+  console.log(`
+platform: operator + API against ${kubeconfig}
+  Swagger UI:  http://127.0.0.1:${port}/docs   (Authorize → paste the token below)
+  API:         http://127.0.0.1:${port}/api/v1/namespaces/default/capps
+  token (ServiceAccount ${DEV_NAMESPACE}/${DEV_ACCOUNT}, 24 h):
+    ${token}
+  try:  export TOKEN=${token}
+        curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+          -d '{"metadata":{"name":"hello"},"spec":{"configurationSpec":{"template":{"spec":{"containers":[{"image":"ghcr.io/dana-team/capp-gin-app:v0.2.0"}]}}}}}' \\
+          http://127.0.0.1:${port}/api/v1/namespaces/default/capps
+        export KUBECONFIG=${kubeconfig}
+`);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) child.kill(signal);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
+  let exited = 0;
+  for (const child of children) {
+    child.on('exit', (code) => {
+      stop('SIGTERM');
+      if (++exited < children.length) return;
+      void Promise.all([postgres?.stop(), redis?.stop()]).finally(() => process.exit(code ?? 0));
+    });
+  }
 }
 
 main().catch((err: unknown) => {

@@ -28,6 +28,9 @@ export interface TestApi {
     path: string,
     options?: RequestOptions,
   ): Promise<ApiResponse<T>>;
+  /** Stops the API (graceful shutdown), keeping its database. */
+  stop(): Promise<void>;
+  /** Stops the API and drops its database (unless the database was given). */
   close(): Promise<void>;
 }
 
@@ -87,7 +90,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   const { port } = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
   let stopped = false;
-  return {
+  const api: TestApi = {
     url,
     config,
     db,
@@ -117,10 +120,11 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       await app.close();
     },
     async close(): Promise<void> {
-      await this.stop();
+      await api.stop();
       await db.drop().catch(() => undefined);
     },
   };
+  return api;
 }
 
 /** The admin view of the cluster (what kubectl would show). */

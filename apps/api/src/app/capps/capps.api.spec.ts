@@ -1,5 +1,6 @@
 // The Capp endpoints end to end, in-process, on the real PostgreSQL, Redis and control plane.
 import {
+  AnyJson,
   cappBody,
   clusterCapp,
   createNamespace,
@@ -330,10 +331,10 @@ describe('Capps REST API', () => {
     cursor = undefined;
     do {
       const q = `limit=100${cursor ? `&continue=${encodeURIComponent(cursor)}` : ''}`;
-      const res = await api.request<{ items: Resource[]; metadata: { continue?: string } }>(
-        'GET',
-        `/api/v1/capps?${q}`,
-      );
+      const res: { body: { items: Resource[]; metadata: { continue?: string } } } = await api.request<{
+        items: Resource[];
+        metadata: { continue?: string };
+      }>('GET', `/api/v1/capps?${q}`);
       all.push(...res.body.items.filter((i) => i.metadata.namespace === pageNs).map((i) => i.metadata.name));
       cursor = res.body.metadata.continue;
     } while (cursor);
