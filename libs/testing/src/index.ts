@@ -1,5 +1,6 @@
 export type { KubeBinaries } from './lib/binaries';
 export { kubeBinaries } from './lib/binaries';
+export { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH, ensureChromium } from './lib/chromium';
 export type { ControlPlane, ControlPlaneInfo, ControlPlaneOptions } from './lib/control-plane';
 export {
   ADMIN_USER,

@@ -1,6 +1,7 @@
 import { cappSpecSchema, cappStatusSchema, cappWriteSchema, toOpenApi } from '@capp/capp-model';
 import type { INestApplication } from '@nestjs/common';
 import { ApiResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 
 /**
  * The OpenAPI document. Capp bodies are described by the same schema that validates them and
@@ -214,6 +215,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 export function mountSwagger(app: INestApplication): OpenAPIObject {
   const document = buildOpenApiDocument(app);
+  // helmet's default CSP includes `upgrade-insecure-requests`: served over plain HTTP under any host
+  // name but localhost, the browser then loads the UI's scripts (and sends "Try it out" calls) over
+  // https, which this server does not speak — a blank page. The same policy without it for the UI.
+  app.use('/docs', helmet.contentSecurityPolicy({ directives: { upgradeInsecureRequests: null } }));
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     customSiteTitle: 'Capp platform API',
