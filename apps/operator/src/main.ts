@@ -11,6 +11,7 @@ import { KubeRest } from './kube/rest';
 import { startHttpServer } from './observability/http';
 import { createLogger } from './observability/logger';
 import { OperatorMetrics } from './observability/metrics';
+import { CappWebhooks } from './webhook/webhooks';
 import { eventsPort } from './wiring';
 
 /** The repository checkout this runs from (sources or dist/), found by its nx.json. */
@@ -74,6 +75,20 @@ export async function main(argv: string[]): Promise<void> {
         retryPeriodSeconds: (config.leaseDurationSeconds * 2) / 15,
       })
     : undefined;
+  // Webhooks run on every replica: admission must not depend on which one leads.
+  const webhooks =
+    config.webhookPort > 0
+      ? new CappWebhooks(
+          rest,
+          {
+            port: config.webhookPort,
+            certDir: config.webhookCertDir,
+            trustedUpdaters: config.trustedUpdaters,
+          },
+          logger.child({ part: 'webhook' }),
+        )
+      : undefined;
+  await webhooks?.start();
   const probes = await startHttpServer(config.probePort, {
     '/healthz': async () => ({ status: 200, body: 'ok' }),
     '/readyz': async () =>
@@ -94,6 +109,7 @@ export async function main(argv: string[]): Promise<void> {
       server: rest.serverUrl,
       probePort: probes.port,
       metricsPort: metricsServer.port,
+      webhookPort: webhooks?.port,
       config: { ...config },
     },
     'capp-operator started',
@@ -106,7 +122,7 @@ export async function main(argv: string[]): Promise<void> {
     logger.info({ event: 'stopping', signal }, 'draining in-flight reconciles');
     await controller.stop();
     await elector?.stop();
-    await Promise.all([probes.close(), metricsServer.close()]);
+    await Promise.all([probes.close(), metricsServer.close(), webhooks?.stop()]);
     logger.info({ event: 'stopped' }, 'capp-operator stopped');
     process.exit(code);
   };

@@ -17,6 +17,12 @@ export interface OperatorConfig {
   /** Identity in the Lease; pod name in a cluster. */
   identity: string;
   logLevel: string;
+  /** HTTPS port of the admission webhooks (0 = no webhooks). */
+  webhookPort: number;
+  /** Directory with tls.crt and tls.key for the webhook server. */
+  webhookCertDir: string;
+  /** Users allowed to name the end user in rcs.dana.io/last-updated-by (the API's ServiceAccount). */
+  trustedUpdaters: string[];
 }
 
 export class ConfigError extends Error {}
@@ -43,6 +49,18 @@ const FLAGS = {
   'lease-duration-seconds': { env: 'LEASE_DURATION_SECONDS', help: 'Lease duration (default 15)' },
   identity: { env: 'POD_NAME', help: 'identity in the Lease (default hostname-pid)' },
   'log-level': { env: 'LOG_LEVEL', help: 'pino level (default info)' },
+  'webhook-port': {
+    env: 'WEBHOOK_PORT',
+    help: 'HTTPS port of the admission webhooks (default 0 = off; chart: 9443)',
+  },
+  'webhook-cert-dir': {
+    env: 'WEBHOOK_CERT_DIR',
+    help: 'directory with tls.crt and tls.key (default /tmp/k8s-webhook-server/serving-certs)',
+  },
+  'trusted-updaters': {
+    env: 'TRUSTED_UPDATERS',
+    help: 'comma-separated users that may set rcs.dana.io/last-updated-by themselves (the API ServiceAccount)',
+  },
 } as const;
 
 type FlagName = keyof typeof FLAGS;
@@ -113,5 +131,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
     leaseDurationSeconds: integer('lease-duration-seconds', get('lease-duration-seconds'), 15, 2, 600),
     identity: get('identity') || `${hostname}-${process.pid}`,
     logLevel,
+    webhookPort: integer('webhook-port', get('webhook-port'), 0, 0, 65_535),
+    webhookCertDir: get('webhook-cert-dir') || '/tmp/k8s-webhook-server/serving-certs',
+    trustedUpdaters: (get('trusted-updaters') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }

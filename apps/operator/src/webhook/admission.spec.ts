@@ -1,0 +1,161 @@
+import { AdmissionRequest, ClusterLookups, mutateAdmission, validateAdmission } from './admission';
+
+const capp = (
+  spec: Record<string, unknown> = {},
+  metadata: Record<string, unknown> = {},
+): Record<string, unknown> => ({
+  apiVersion: 'rcs.dana.io/v1alpha1',
+  kind: 'Capp',
+  metadata: { name: 'web', namespace: 'team', ...metadata },
+  spec: { configurationSpec: { template: { spec: { containers: [{ image: 'nginx' }] } } }, ...spec },
+});
+
+const request = (object: unknown, extra: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
+  uid: 'u1',
+  operation: 'CREATE',
+  namespace: 'team',
+  name: 'web',
+  userInfo: { username: 'alice' },
+  object,
+  ...extra,
+});
+
+const lookups = (secrets: string[] = [], hostnames: Record<string, string> = {}): ClusterLookups => ({
+  secretExists: async (ns, name) => secrets.includes(`${ns}/${name}`),
+  cappsWithHostname: (h) =>
+    Object.entries(hostnames)
+      .filter(([, host]) => host === h)
+      .map(([key]) => ({ namespace: key.split('/')[0], name: key.split('/')[1] })),
+});
+
+const elastic = {
+  type: 'elastic',
+  host: 'es.example.com',
+  index: 'logs',
+  user: 'u',
+  passwordSecret: 'es-pass',
+};
+const decode = (patch?: string): unknown => JSON.parse(Buffer.from(patch ?? '', 'base64').toString('utf8'));
+
+describe('validating admission', () => {
+  it('refuses what the shared schema refuses, naming field and rule', async () => {
+    const res = await validateAdmission(
+      request(capp({ scaleMetric: 'gpu', routeSpec: { tlsEnabled: true } })),
+      lookups(),
+    );
+    expect(res.allowed).toBe(false);
+    expect(res.status?.code).toBe(422);
+    expect(res.status?.details?.causes.map((c) => `${c.field}:${c.reason}`)).toEqual(
+      expect.arrayContaining(['spec.scaleMetric:enum', 'spec.routeSpec.tlsEnabled:tlsRequiresHostname']),
+    );
+    expect(res.status?.message).toContain('spec.scaleMetric');
+  });
+
+  it('refuses a log Secret that does not exist in the namespace, and accepts one that does', async () => {
+    const missing = await validateAdmission(request(capp({ logSpec: elastic })), lookups());
+    expect(missing.status?.details?.causes).toEqual([
+      {
+        field: 'spec.logSpec.passwordSecret',
+        reason: 'secretExists',
+        message: 'Secret "es-pass" not found in namespace "team"',
+      },
+    ]);
+    expect(
+      (await validateAdmission(request(capp({ logSpec: elastic })), lookups(['team/es-pass']))).allowed,
+    ).toBe(true);
+  });
+
+  it('refuses a hostname another Capp already uses, but not the Capp’s own', async () => {
+    const taken = lookups([], { 'other/shop': 'shop.example.com' });
+    const res = await validateAdmission(
+      request(capp({ routeSpec: { hostname: 'shop.example.com' } })),
+      taken,
+    );
+    expect(res.status?.details?.causes).toEqual([
+      {
+        field: 'spec.routeSpec.hostname',
+        reason: 'uniqueHostname',
+        message: '"shop.example.com" is already used by capp other/shop',
+      },
+    ]);
+    const own = lookups([], { 'team/web': 'shop.example.com' });
+    expect(
+      (await validateAdmission(request(capp({ routeSpec: { hostname: 'shop.example.com' } })), own)).allowed,
+    ).toBe(true);
+  });
+
+  it('does not re-check the cluster for what an update leaves unchanged, and never blocks deletes, status or finalizer removal', async () => {
+    const old = capp({ logSpec: elastic, routeSpec: { hostname: 'shop.example.com' } });
+    const updated = capp(
+      { logSpec: elastic, routeSpec: { hostname: 'shop.example.com' } },
+      { labels: { a: 'b' } },
+    );
+    const hostile = lookups([], { 'other/shop': 'shop.example.com' }); // Secret gone, hostname clashes
+    expect(
+      (await validateAdmission(request(updated, { operation: 'UPDATE', oldObject: old }), hostile)).allowed,
+    ).toBe(true);
+    expect(
+      (await validateAdmission(request(undefined, { operation: 'DELETE', oldObject: old }), hostile)).allowed,
+    ).toBe(true);
+    expect(
+      (await validateAdmission(request(capp({ scaleMetric: 'gpu' }), { subResource: 'status' }), hostile))
+        .allowed,
+    ).toBe(true);
+    const deleting = capp({ logSpec: elastic }, { deletionTimestamp: '2026-11-23T00:00:00Z' });
+    expect(
+      (await validateAdmission(request(deleting, { operation: 'UPDATE', oldObject: old }), hostile)).allowed,
+    ).toBe(true);
+  });
+});
+
+describe('mutating admission', () => {
+  it('defaults scaleMetric and state and records the requesting user', () => {
+    const res = mutateAdmission(request(capp()));
+    expect(res).toMatchObject({ allowed: true, patchType: 'JSONPatch' });
+    expect(decode(res.patch)).toEqual([
+      { op: 'add', path: '/spec/scaleMetric', value: 'concurrency' },
+      { op: 'add', path: '/spec/state', value: 'enabled' },
+      { op: 'add', path: '/metadata/annotations', value: { 'rcs.dana.io/last-updated-by': 'alice' } },
+    ]);
+  });
+
+  it('keeps explicit values and replaces a last-updated-by the user tried to set', () => {
+    const body = capp(
+      { scaleMetric: 'rps', state: 'disabled' },
+      { annotations: { 'rcs.dana.io/last-updated-by': 'mallory', x: 'y' } },
+    );
+    expect(decode(mutateAdmission(request(body)).patch)).toEqual([
+      { op: 'replace', path: '/metadata/annotations/rcs.dana.io~1last-updated-by', value: 'alice' },
+    ]);
+  });
+
+  it('lets a trusted updater (the REST API) name the end user', () => {
+    const body = capp(
+      { scaleMetric: 'rps', state: 'enabled' },
+      { annotations: { 'rcs.dana.io/last-updated-by': 'bob' } },
+    );
+    const api = 'system:serviceaccount:capp-system:capp-api';
+    expect(
+      mutateAdmission(request(body, { userInfo: { username: api } }), new Set([api])).patch,
+    ).toBeUndefined();
+  });
+
+  it('leaves an update that changes nothing of the content (e.g. the operator’s finalizer) unattributed', () => {
+    const old = capp(
+      { scaleMetric: 'rps', state: 'enabled' },
+      { annotations: { 'rcs.dana.io/last-updated-by': 'alice' } },
+    );
+    const withFinalizer = capp(
+      { scaleMetric: 'rps', state: 'enabled' },
+      { annotations: { 'rcs.dana.io/last-updated-by': 'alice' }, finalizers: ['rcs.dana.io/capp-cleanup'] },
+    );
+    const res = mutateAdmission(
+      request(withFinalizer, {
+        operation: 'UPDATE',
+        oldObject: old,
+        userInfo: { username: 'system:serviceaccount:x:capp-operator' },
+      }),
+    );
+    expect(res.patch).toBeUndefined();
+  });
+});

@@ -1,0 +1,92 @@
+import type { Capp } from '@capp/capp-model';
+import type { Logger } from 'pino';
+
+import { Informer, KubeObjectLike } from '../kube/informer';
+import { CAPP_TYPE, resourcePath, SECRET_TYPE } from '../kube/resources';
+import { isNotFound, KubeRest } from '../kube/rest';
+import { ClusterLookups, mutateAdmission, validateAdmission } from './admission';
+import { startWebhookServer, WebhookServer } from './server';
+
+export const VALIDATE_PATH = '/validate-capp';
+export const MUTATE_PATH = '/mutate-capp';
+
+export interface WebhookOptions {
+  port: number;
+  certDir: string;
+  /** Users that may name the end user in rcs.dana.io/last-updated-by (the REST API's ServiceAccount). */
+  trustedUpdaters: string[];
+}
+
+/**
+ * The admission webhooks, served by every replica (not only the leader): their own Capp cache for
+ * hostname uniqueness, and a metadata-only GET for a Secret's existence (its data is never read).
+ */
+export class CappWebhooks implements ClusterLookups {
+  private readonly capps: Informer<Capp & KubeObjectLike>;
+  private server?: WebhookServer;
+
+  constructor(
+    private readonly rest: KubeRest,
+    private readonly options: WebhookOptions,
+    private readonly logger: Logger,
+  ) {
+    this.capps = new Informer(
+      rest,
+      CAPP_TYPE,
+      {},
+      {
+        onError: (err) =>
+          logger.warn(
+            { event: 'webhook-informer-error', err: String(err) },
+            'webhook capp watch failed; relisting',
+          ),
+      },
+    );
+  }
+
+  get port(): number | undefined {
+    return this.server?.port;
+  }
+
+  async start(): Promise<void> {
+    this.capps.start();
+    await this.capps.waitForSync();
+    const trusted = new Set(this.options.trustedUpdaters);
+    this.server = await startWebhookServer(
+      this.options.port,
+      this.options.certDir,
+      {
+        [VALIDATE_PATH]: (req) => validateAdmission(req, this),
+        [MUTATE_PATH]: (req) => mutateAdmission(req, trusted),
+      },
+      this.logger,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    await this.capps.stop();
+  }
+
+  async secretExists(namespace: string, name: string): Promise<boolean> {
+    try {
+      await this.rest.request('GET', resourcePath(SECRET_TYPE, namespace, name), {
+        accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+      });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  cappsWithHostname(hostname: string): Array<{ namespace: string; name: string }> {
+    const want = hostname.replace(/\.$/, '');
+    return this.capps
+      .list()
+      .filter(
+        (c) => !c.metadata.deletionTimestamp && c.spec?.routeSpec?.hostname?.replace(/\.$/, '') === want,
+      )
+      .map((c) => ({ namespace: c.metadata.namespace ?? '', name: c.metadata.name ?? '' }));
+  }
+}
