@@ -156,8 +156,11 @@ describe('the cluster watcher', () => {
         'the CR re-applied',
         async () => (await kubeRequest(target, 'GET', cappPath(ns, 'lost'))).status === 200,
       );
-      const row = await restarted.request<AnyJson>('GET', `/api/v1/namespaces/${ns}/capps/lost`);
-      expect(row.body.sync.state).toBe('Synced');
+      // The row says Synced once the apply's result is recorded (just after the CR appears).
+      await eventually('the row Synced again', async () => {
+        const row = await restarted.request<AnyJson>('GET', `/api/v1/namespaces/${ns}/capps/lost`);
+        return row.body.sync.state === 'Synced';
+      });
     } finally {
       await restarted.close();
     }
