@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { ensureDir, keepFromEnv } from './paths';
 import { freePort } from './ports';
-import { ProcessGroup } from './process';
+import { killPids, type ManagedProcess, ProcessGroup } from './process';
 import { ensureAptPackages, onPath, postgresBinDir, run } from './system';
 
 export const POSTGRES_PASSWORD = 'postgres';
@@ -36,6 +36,11 @@ export interface Postgres {
   /** Creates a fresh database (random name by default) and returns its URL. */
   createDatabase(name?: string): Promise<string>;
   dropDatabase(name: string): Promise<void>;
+  /**
+   * Outage drill: stops the server (fast shutdown: clients are disconnected), runs `whileStopped`,
+   * then starts it again on the same port and data. Private servers only.
+   */
+  restart(whileStopped?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,7 +87,13 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const external = options.url === undefined ? process.env['DATABASE_URL'] : options.url;
   if (external) {
     if (!onPath('psql')) await ensureAptPackages(['postgresql-client'], () => onPath('psql'));
-    return { databaseUrl: external, external: true, ...databaseOps(external), stop: async () => undefined };
+    return {
+      databaseUrl: external,
+      external: true,
+      ...databaseOps(external),
+      restart: () => Promise.reject(new Error(`cannot restart the external PostgreSQL of ${external}`)),
+      stop: async () => undefined,
+    };
   }
 
   const t0 = Date.now();
@@ -149,24 +160,43 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       'max_connections=200',
     ]);
     // SIGINT = "fast shutdown": disconnect clients and stop at once (SIGTERM would wait for them).
-    const server = group.spawn('postgres', cmd, args, { stopSignal: 'SIGINT', cwd: dataRoot });
-    await group.waitFor(
-      'PostgreSQL to accept connections',
-      async () => {
-        await run('pg_isready', ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'], {
-          timeoutMs: 5000,
-        });
-        return true;
-      },
-      { timeoutMs: 60_000, intervalMs: 100, watch: [server] },
-    );
+    const spawnServer = async (): Promise<ManagedProcess> => {
+      const proc = group.spawn('postgres', cmd, args, { stopSignal: 'SIGINT', cwd: dataRoot });
+      await group.waitFor(
+        'PostgreSQL to accept connections',
+        async () => {
+          await run('pg_isready', ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'], {
+            timeoutMs: 5000,
+          });
+          return true;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, watch: [proc] },
+      );
+      return proc;
+    };
+    let server = await spawnServer();
     const serverUrl = `postgresql://postgres:${POSTGRES_PASSWORD}@127.0.0.1:${port}/postgres`;
     const ops = databaseOps(serverUrl);
     const databaseUrl = await ops.createDatabase(options.database ?? DEFAULT_DATABASE);
     log(
       `PostgreSQL ready at 127.0.0.1:${port} in ${Date.now() - t0} ms (data ${dataDir}, log ${server.logFile})`,
     );
-    return { databaseUrl, external: false, port, ...ops, stop: () => group.stop() };
+    return {
+      databaseUrl,
+      external: false,
+      port,
+      ...ops,
+      async restart(whileStopped?: () => Promise<void>): Promise<void> {
+        await killPids([server.pid], 'SIGINT', 10_000);
+        await server.exited;
+        try {
+          await whileStopped?.();
+        } finally {
+          server = await spawnServer();
+        }
+      },
+      stop: () => group.stop(),
+    };
   } catch (err) {
     await group.stop(3000, false);
     throw new Error(

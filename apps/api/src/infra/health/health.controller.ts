@@ -1,7 +1,8 @@
-import { Controller, Get, Header, VERSION_NEUTRAL } from '@nestjs/common';
+import { Controller, Get, Header, Res, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
+import type { Response } from 'express';
 
 import { CappsRepository } from '../../app/capps/capps.repository';
 import { KubeGateway } from '../kube/kube.gateway';
@@ -53,14 +54,21 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /** 200 or 503, with which dependency is down (terminus's 503 would lose that in the error envelope). */
   @Get('readyz')
   @HealthCheck()
-  readyz(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.probe('database', () => this.repository.ping()),
-      () => this.probe('redis', () => this.sync.ping()),
-      () => this.probe('cluster', () => this.kube.ping()),
-    ]);
+  async readyz(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.probe('database', () => this.repository.ping()),
+        () => this.probe('redis', () => this.sync.ping()),
+        () => this.probe('cluster', () => this.kube.ping()),
+      ]);
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      res.status(503);
+      return err.getResponse() as HealthCheckResult;
+    }
   }
 
   @Get('metrics')

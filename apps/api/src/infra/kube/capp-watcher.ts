@@ -65,6 +65,8 @@ export class CappWatcher {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private synced = false;
+  /** Whether the informer's list succeeded during the current start (else its cache proves nothing). */
+  private listed = false;
 
   constructor(
     private readonly kube: KubeGateway,
@@ -82,7 +84,11 @@ export class CappWatcher {
 
   start(): void {
     const path = `/apis/${CAPP_GROUP}/${CAPP_VERSION}/${CAPP_PLURAL}`;
-    const informer = makeInformer<KubernetesObject>(this.kube.kubeConfig, path, () => this.kube.listCapps());
+    const informer = makeInformer<KubernetesObject>(this.kube.kubeConfig, path, async () => {
+      const list = await this.kube.listCapps();
+      this.listed = true;
+      return list;
+    });
     this.informer = informer;
     informer.on('add', (obj) => this.enqueue(obj as unknown as Capp, false));
     informer.on('update', (obj) => this.enqueue(obj as unknown as Capp, false));
@@ -98,9 +104,13 @@ export class CappWatcher {
 
   private run(): void {
     if (this.stopped || !this.informer) return;
+    this.listed = false;
     this.informer
       .start()
       .then(() => {
+        // start() also resolves when the list failed (reported as 'error') or was skipped (a watch
+        // resumed at the last resourceVersion): only a fresh list tells which Capps are missing.
+        if (!this.listed) return;
         this.synced = true;
         return this.findMissing();
       })
