@@ -36,3 +36,4 @@ export {
 } from './lib/process';
 export type { Redis, RedisOptions } from './lib/redis';
 export { ensureRedisInstalled, redisPing, startRedis } from './lib/redis';
+export { waitFor } from './lib/wait';

@@ -7,6 +7,7 @@ import {
   kubeRequest,
   type MigratedDatabase,
   testEnvironment,
+  waitFor,
 } from '@capp/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import pino from 'pino';
@@ -155,25 +156,8 @@ export async function clusterCapp(
   return res.body;
 }
 
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls until the probe holds (see `waitFor` in @capp/testing). */
+export const eventually = waitFor;
 
 export function cappBody(
   name: string,
