@@ -1,0 +1,383 @@
+/**
+ * `npm run bench:api [-- --duration 10 --connections 10 --auth kubernetes,none --sync-wait-ms 2000]`:
+ * HTTP throughput and latency of the REST API against a bare NestJS endpoint measured the same way in
+ * the same run.
+ *
+ *  1. starts a private environment (control plane, PostgreSQL, Redis) and a migrated database;
+ *  2. baseline: a NestJS app with one controller returning a small JSON (same Express platform, no
+ *     logger, no helmet, no guards), in its own process;
+ *  3. the API compiled as deployed (`dist/apps/api/src/main.js`) in its own process, once per auth
+ *     mode, on the same database: `get` (one Capp), `list` (limit=100 over 120 Capps), `create`
+ *     (POST, a unique name per request);
+ *  4. autocannon on loopback, from this process, after a short warm-up of each endpoint; the API's
+ *     own CPU time per request from /proc.
+ *
+ * Prints numbers; asserts nothing (non-2xx answers are counted, with the tail of the server's log).
+ */
+import 'reflect-metadata';
+
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+
+import {
+  createMigratedDatabase,
+  freePort,
+  kubeJson,
+  ProcessGroup,
+  startEnvironment,
+  testEnvironment,
+} from '@capp/testing';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import autocannon from 'autocannon';
+
+import { build } from '../build';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10' },
+    /** Comma-separated AUTH_MODEs to measure the API in. */
+    auth: { type: 'string', default: 'kubernetes,none' },
+    /** The API's SYNC_WAIT_MS (default: the API's own default, 2000): 0 answers creates before the apply. */
+    'sync-wait-ms': { type: 'string', default: '2000' },
+    /** Internal: serve the baseline app on PORT (the bench starts itself with this flag). */
+    'baseline-server': { type: 'boolean', default: false },
+  },
+});
+const DURATION = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+const WARMUP_SECONDS = 2;
+const LIST_CAPPS = 120;
+const LIST_NAMESPACE = 'bench-list';
+/** How long a write waits for the cluster apply before answering 202 (the API's default is 2000). */
+const SYNC_WAIT_MS = values['sync-wait-ms'];
+
+// --- the baseline: the least any NestJS endpoint costs here -----------------------------------------
+
+@Controller()
+class PingController {
+  @Get('ping')
+  ping(): { status: string; time: string } {
+    return { status: 'ok', time: new Date().toISOString() };
+  }
+}
+
+@Module({ controllers: [PingController] })
+class BaselineModule {}
+
+async function serveBaseline(): Promise<void> {
+  const app = await NestFactory.create(BaselineModule, { logger: false });
+  await app.listen(Number(process.env['PORT']), '127.0.0.1');
+}
+
+// --- helpers -------------------------------------------------------------------------------------------
+
+function capp(name: string): Record<string, unknown> {
+  return {
+    apiVersion: 'rcs.dana.io/v1alpha1',
+    kind: 'Capp',
+    metadata: { name, labels: { bench: 'true' } },
+    spec: {
+      configurationSpec: {
+        template: {
+          spec: { containers: [{ name: 'app', image: 'ghcr.io/dana-team/capp-gin-app:v0.2.0' }] },
+        },
+      },
+    },
+  };
+}
+
+/** CPU seconds (user + system) a process has used. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
+}
+
+interface Server {
+  name: string;
+  url: string;
+  pid: number;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node args` in its own process group (log in `logDir/<name>.log`, killed by a watchdog should
+ * this process die) and waits until GET `readyPath` answers 200.
+ */
+async function startServer(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  port: number,
+  readyPath: string,
+): Promise<Server> {
+  const group = new ProcessGroup(name, logDir);
+  const proc = group.spawn(name, process.execPath, args, { env });
+  const url = `http://127.0.0.1:${port}`;
+  await group.waitFor(
+    `${name} to answer ${readyPath}`,
+    () =>
+      fetch(`${url}${readyPath}`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  return { name, url, pid: proc.pid, logFile: proc.logFile, stop: () => group.stop(10_000) };
+}
+
+async function request(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, {
+    method,
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+/** Resolves once the API's sync queue is empty (every write applied to the cluster). */
+async function drained(api: Server): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const text = await (await fetch(`${api.url}/metrics`)).text();
+    const depth = /^capp_api_sync_queue_depth (\S+)$/m.exec(text)?.[1];
+    if (depth === '0') return;
+    if (Date.now() > deadline) throw new Error(`sync queue of ${api.name} not drained: depth ${depth}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface Row {
+  endpoint: string;
+  auth: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx answers and connection errors. */
+  bad: number;
+  total: number;
+  cpuMsPerReq: number;
+  /** The server's CPU time over the measured seconds (1 = one core busy). */
+  cores: number;
+  statuses: string;
+  bytesPerReq: number;
+}
+
+type Requests = autocannon.Options['requests'];
+
+async function measure(
+  server: Server,
+  endpoint: string,
+  auth: string,
+  opts: { path: string; method?: string; headers?: Record<string, string>; requests?: Requests },
+): Promise<Row> {
+  const base: autocannon.Options = {
+    url: `${server.url}${opts.path}`,
+    method: (opts.method ?? 'GET') as autocannon.Options['method'],
+    headers: opts.headers,
+    requests: opts.requests,
+    connections: CONNECTIONS,
+  };
+  await autocannon({ ...base, duration: WARMUP_SECONDS });
+  const cpu0 = cpuSeconds(server.pid);
+  const r = await autocannon({ ...base, duration: DURATION });
+  const cpu = cpuSeconds(server.pid) - cpu0;
+  const statuses = Object.entries(r.statusCodeStats ?? {})
+    .map(([code, s]) => `${code}×${s.count ?? 0}`)
+    .join(' ');
+  const row: Row = {
+    endpoint,
+    auth,
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    bad: r.non2xx + r.errors,
+    total: r.requests.total,
+    cpuMsPerReq: r.requests.total ? (cpu * 1000) / r.requests.total : NaN,
+    cores: cpu / r.duration,
+    statuses,
+    bytesPerReq: r.requests.total ? r.throughput.total / r.requests.total : NaN,
+  };
+  if (row.bad > 0) {
+    const tail = readFileSync(server.logFile, 'utf8').trim().split('\n').slice(-10).join('\n');
+    process.stderr.write(
+      `  ${row.bad} non-2xx answers or errors; last lines of ${server.name}'s log:\n${tail}\n`,
+    );
+  }
+  process.stderr.write(
+    `  ${endpoint.padEnd(8)} ${auth.padEnd(10)} ${row.reqPerSec.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms (${statuses})\n`,
+  );
+  return row;
+}
+
+// --- the run -------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const modes = values.auth.split(',').map((m) => m.trim());
+  for (const m of modes) if (!['kubernetes', 'none'].includes(m)) throw new Error(`unknown auth mode ${m}`);
+  const loadAtStart = loadavg()[0].toFixed(1);
+  process.stderr.write(`starting a private environment (control plane, PostgreSQL, Redis)\n`);
+  const env = await startEnvironment({ log: () => undefined });
+  const servers: Server[] = [];
+  try {
+    const db = await createMigratedDatabase(env.databaseUrl);
+    const kube = testEnvironment(env.infoFile);
+    const adminToken = kube.adminToken ?? '';
+    const namespace = (name: string): Promise<unknown> =>
+      kubeJson(kube.target, 'POST', '/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name },
+      });
+    await namespace(LIST_NAMESPACE);
+    build('api');
+
+    const rows: Row[] = [];
+
+    // Baseline first, on a quiet machine (the environment idles).
+    const baselinePort = await freePort();
+    const baseline = await startServer(
+      'baseline',
+      [require.resolve('../run-ts.cjs'), __filename, '--baseline-server'],
+      { ...process.env, PORT: String(baselinePort) },
+      env.stateDir,
+      baselinePort,
+      '/ping',
+    );
+    servers.push(baseline);
+    process.stderr.write(`measuring ${DURATION} s per endpoint, ${CONNECTIONS} connections\n`);
+    rows.push(await measure(baseline, 'baseline', '-', { path: '/ping' }));
+    await baseline.stop();
+
+    let seeded = false;
+    for (const mode of modes) {
+      const port = await freePort();
+      const api = await startServer(
+        `api-${mode}`,
+        ['dist/apps/api/src/main.js'],
+        {
+          ...process.env,
+          DATABASE_URL: db.url,
+          REDIS_URL: env.redisUrl,
+          KUBECONFIG: env.kubeconfigPath,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          AUTH_MODE: mode,
+          RATE_LIMIT_PER_MINUTE: '0',
+          LOG_LEVEL: 'warn',
+          SYNC_WAIT_MS,
+        },
+        env.stateDir,
+        port,
+        '/readyz',
+      );
+      servers.push(api);
+      // The admin token (system:masters) in both modes, so requests are the same size; AUTH_MODE=none ignores it.
+      const headers = { authorization: `Bearer ${adminToken}` };
+      const base = `/api/v1/namespaces/${LIST_NAMESPACE}/capps`;
+      if (!seeded) {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 10 }, async () => {
+            while (next < LIST_CAPPS) {
+              const res = await request(`${api.url}${base}`, 'POST', headers, capp(`app-${next++}`));
+              if (res.status !== 201 && res.status !== 202)
+                throw new Error(`seeding: HTTP ${res.status} ${res.text}`);
+            }
+          }),
+        );
+        seeded = true;
+      }
+      await drained(api);
+      const page = JSON.parse((await request(`${api.url}${base}?limit=100`, 'GET', headers)).text) as {
+        items?: unknown[];
+      };
+      if (page.items?.length !== 100) throw new Error(`list: expected 100 items, got ${page.items?.length}`);
+
+      rows.push(await measure(api, 'get', mode, { path: `${base}/app-0`, headers }));
+      rows.push(await measure(api, 'list', mode, { path: `${base}?limit=100`, headers }));
+
+      const createNs = `bench-create-${mode}`;
+      await namespace(createNs);
+      let n = 0;
+      rows.push(
+        await measure(api, 'create', mode, {
+          path: `/api/v1/namespaces/${createNs}/capps`,
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          requests: [
+            {
+              setupRequest: (req) => ({ ...req, body: JSON.stringify(capp(`c-${n++}`)) }),
+            },
+          ],
+        }),
+      );
+      await drained(api);
+      await api.stop();
+    }
+
+    const [b] = rows;
+    const head = [
+      'endpoint',
+      'auth',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'vs baseline',
+      'server CPU ms/req',
+      'server cores',
+      'bytes/resp',
+      'non-2xx',
+      'answers',
+    ];
+    const table = rows.map((r) => [
+      r.endpoint,
+      r.auth,
+      r.reqPerSec.toFixed(0),
+      String(r.p50),
+      String(r.p99),
+      r === b ? '1' : `${(r.reqPerSec / b.reqPerSec).toFixed(3)}`,
+      Number.isNaN(r.cpuMsPerReq) ? 'n/a' : r.cpuMsPerReq.toFixed(2),
+      r.cores.toFixed(2),
+      r.bytesPerReq.toFixed(0),
+      String(r.bad),
+      r.statuses,
+    ]);
+    const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+    const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |\n`;
+    process.stdout.write(
+      `\nAPI vs bare NestJS, ${DURATION} s per endpoint, ${CONNECTIONS} connections, SYNC_WAIT_MS=${SYNC_WAIT_MS}; ` +
+        `${cpus().length} cores, load average ${loadAtStart} at start, ${loadavg()[0].toFixed(1)} at end\n`,
+    );
+    process.stdout.write(line(head));
+    process.stdout.write(line(widths.map((w) => '-'.repeat(w))));
+    for (const row of table) process.stdout.write(line(row));
+  } finally {
+    for (const s of servers) await s.stop();
+    await env.stop();
+  }
+}
+
+if (values['baseline-server']) {
+  serveBaseline().catch((err: unknown) => {
+    process.stderr.write(`baseline failed: ${String(err)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  });
+}
