@@ -16,12 +16,14 @@ import type { Logger } from 'pino';
 import { AllCappsController, CappsController } from './app/capps/capps.controller';
 import { CappsRepository } from './app/capps/capps.repository';
 import { CappsService } from './app/capps/capps.service';
+import { ClusterAdmission } from './app/capps/cluster-admission';
 import { AuthedRequest, AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator';
 import { API_CONFIG, ApiConfig } from './config/api-config';
 import { HealthController } from './infra/health/health.controller';
 import { CappWatcher } from './infra/kube/capp-watcher';
 import { KubeGateway } from './infra/kube/kube.gateway';
+import { KubeClusterAdmission } from './infra/kube/kube-cluster-admission';
 import { ROOT_LOGGER } from './infra/logging/logger';
 import { ApiMetrics } from './infra/metrics/metrics';
 import { PrismaService } from './infra/prisma/prisma.service';
@@ -118,10 +120,16 @@ export class AppModule {
           inject: [KubeGateway],
         },
         {
+          provide: ClusterAdmission,
+          useFactory: (kube: KubeGateway) =>
+            new KubeClusterAdmission(kube, config.admissionTimeoutMs, logger.child({ part: 'admission' })),
+          inject: [KubeGateway],
+        },
+        {
           provide: CappsService,
-          useFactory: (repository: CappsRepository, sync: CappSync) =>
-            new CappsService(repository, sync, config),
-          inject: [CappsRepository, CappSync],
+          useFactory: (repository: CappsRepository, sync: CappSync, admission: ClusterAdmission) =>
+            new CappsService(repository, sync, admission, config),
+          inject: [CappsRepository, CappSync, ClusterAdmission],
         },
         Lifecycle,
         { provide: APP_GUARD, useClass: ThrottlerGuard },

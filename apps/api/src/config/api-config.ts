@@ -19,6 +19,8 @@ export interface ApiConfig {
   /** How long a write waits for the cluster apply before answering 202 with `sync: Pending`. */
   syncWaitMs: number;
   syncConcurrency: number;
+  /** How long a write waits for the cluster's dry run (admission) before it is accepted anyway. */
+  admissionTimeoutMs: number;
   /** Period of the sweep that re-enqueues Pending rows (e.g. after a crash between commit and enqueue). */
   sweepSeconds: number;
   /** Requests per minute per client (0 disables the limit). */
@@ -46,6 +48,8 @@ export const CONFIG_HELP: Record<string, string> = {
   REVISION_LIMIT: 'revisions kept per Capp (default 10)',
   SYNC_WAIT_MS: 'how long a write waits for the cluster before answering 202 (default 2000)',
   SYNC_CONCURRENCY: 'cluster applies at once (default 8)',
+  ADMISSION_TIMEOUT_MS:
+    "how long a write waits for the cluster's dry run before it is accepted anyway (default 5000)",
   SWEEP_SECONDS: 're-enqueue period for rows still Pending (default 30)',
   RATE_LIMIT_PER_MINUTE: 'requests per minute per client (default 600; 0 disables)',
   BODY_LIMIT: 'largest request body (default 512kb)',
@@ -112,6 +116,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     revisionLimit: integer('REVISION_LIMIT', 10, 1, 1000),
     syncWaitMs: integer('SYNC_WAIT_MS', 2000, 0, 60_000),
     syncConcurrency: integer('SYNC_CONCURRENCY', 8, 1, 256),
+    admissionTimeoutMs: integer('ADMISSION_TIMEOUT_MS', 5000, 100, 60_000),
     sweepSeconds: integer('SWEEP_SECONDS', 30, 1, 3600),
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     bodyLimit,

@@ -72,6 +72,11 @@ export const API_EXAMPLES = {
       value: { ...EXAMPLE_CAPP, spec: { ...EXAMPLE_CAPP.spec, scaleMetric: 'rps' } },
     },
   },
+  state: {
+    disable: { summary: 'Remove the Knative Service, keep the rest', value: { state: 'disabled' } },
+    enable: { summary: 'Bring it back', value: { state: 'enabled' } },
+  },
+  rollback: { first: { summary: 'Back to revision 1 (as a new revision)', value: { revision: 1 } } },
   patch: {
     metric: { summary: 'Change the scale metric', value: { spec: { scaleMetric: 'cpu' } } },
     label: {

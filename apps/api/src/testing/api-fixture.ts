@@ -71,6 +71,8 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     WATCH_CLUSTER: 'false',
     QUEUE_PREFIX: `test-${suffix()}`,
     SYNC_WAIT_MS: '5000',
+    // Tests share 2 cores with a control plane: give the dry run time rather than accept blindly.
+    ADMISSION_TIMEOUT_MS: '20000',
     RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'debug',
     ...env,

@@ -1,7 +1,11 @@
 // The Capp endpoints end to end, in-process, on the real PostgreSQL, Redis and control plane.
+import { kubeJson, kubeRequest } from '@capp/testing';
+
 import {
   AnyJson,
   cappBody,
+  cappPath,
+  cluster,
   clusterCapp,
   createNamespace,
   eventually,
@@ -150,6 +154,86 @@ describe('Capps REST API', () => {
     expect(found.some((f) => f.startsWith('spec.logSpec'))).toBe(true);
     expect(res.body.message).toContain('spec.scaleMetric');
     expect((await api.request('GET', `${base()}/Bad_Name`)).status).toBe(404);
+  });
+
+  it('refuses with 422, storing nothing, what the cluster’s own admission refuses', async () => {
+    // A ValidatingAdmissionPolicy stands for what only the cluster can judge (webhooks, policies).
+    const { target } = cluster();
+    const policy = `no-legacy-${suffix()}`;
+    await kubeJson(target, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: policy },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [
+            {
+              apiGroups: ['rcs.dana.io'],
+              apiVersions: ['v1alpha1'],
+              operations: ['CREATE', 'UPDATE'],
+              resources: ['capps'],
+            },
+          ],
+        },
+        validations: [
+          {
+            expression: "!has(object.metadata.labels) || !('legacy' in object.metadata.labels)",
+            message: 'legacy apps are not allowed here',
+          },
+        ],
+      },
+    });
+    await kubeJson(
+      target,
+      'POST',
+      '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings',
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: { name: policy },
+        spec: {
+          policyName: policy,
+          validationActions: ['Deny'],
+          matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } },
+        },
+      },
+    );
+    try {
+      const legacy = cappBody('legacy', {}, { labels: { legacy: 'yes' } });
+      await eventually('the policy in force', async () => {
+        const dry = await kubeRequest(target, 'POST', `${cappPath(ns)}?dryRun=All`, {
+          ...legacy,
+          metadata: { ...(legacy['metadata'] as object), namespace: ns },
+        });
+        return dry.status === 422;
+      });
+      const res = await api.request<Envelope>('POST', base(), { body: legacy });
+      expect(res.status).toBe(422);
+      expect(res.body.error).toBe('Unprocessable Entity');
+      expect(res.body.message).toContain('legacy apps are not allowed here');
+      expect((await api.request('GET', `${base()}/legacy`)).status).toBe(404);
+      // An update the cluster would refuse is refused too, and the stored Capp is unchanged.
+      const refused = await api.request<Envelope>('PATCH', `${base()}/web`, {
+        body: { metadata: { labels: { legacy: 'yes' } } },
+        contentType: 'application/merge-patch+json',
+      });
+      expect(refused.status).toBe(422);
+      expect((await api.request<Resource>('GET', `${base()}/web`)).body.metadata.labels).toEqual({
+        app: 'web',
+      });
+    } finally {
+      await kubeRequest(
+        target,
+        'DELETE',
+        `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/${policy}`,
+      );
+      await kubeRequest(
+        target,
+        'DELETE',
+        `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/${policy}`,
+      );
+    }
   });
 
   it('refuses unknown fields, including server-owned ones like status', async () => {
@@ -301,13 +385,16 @@ describe('Capps REST API', () => {
     const want = Array.from({ length: 250 }, (_, i) => `app-${String(i).padStart(3, '0')}`);
     // Rows are what pagination walks; the cluster applies them in the background.
     for (let i = 0; i < want.length; i += 25) {
-      await Promise.all(
+      const statuses = await Promise.all(
         want
           .slice(i, i + 25)
-          .map((name) =>
-            api.request('POST', `/api/v1/namespaces/${pageNs}/capps`, { body: cappBody(name), headers: {} }),
+          .map(
+            async (name) =>
+              (await api.request('POST', `/api/v1/namespaces/${pageNs}/capps`, { body: cappBody(name) }))
+                .status,
           ),
       );
+      expect(statuses.filter((s) => s !== 201 && s !== 202)).toEqual([]);
     }
     const seen: string[] = [];
     let cursor: string | undefined;

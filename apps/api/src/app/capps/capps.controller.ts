@@ -67,9 +67,9 @@ function selector(raw: string | undefined): ReturnType<typeof parseLabelSelector
   }
 }
 
-/** 200/201 when the cluster has the write, 202 while it is still Pending; ETag on every answer. */
+/** 200/201 when the cluster has the write, 202 when not (yet: `sync` says why); ETag on every answer. */
 function send(res: Response, record: CappRecord, applied: number, location?: string): CappResource {
-  res.status(record.syncState === 'Pending' ? 202 : applied);
+  res.status(record.syncState === 'Synced' ? applied : 202);
   res.setHeader('ETag', etagOf(record));
   if (location) res.setHeader('Location', location);
   return toResource(record);
@@ -254,6 +254,7 @@ export class CappsController {
 
   @Put(':name/state')
   @Access('patch')
+  @ApiBody({ type: SetStateDto, examples: API_EXAMPLES.state })
   @ApiOperation({
     summary: 'Enable or disable a Capp',
     description: '`disabled` removes the Knative Service and keeps everything else.',
@@ -305,6 +306,7 @@ export class CappsController {
 
   @Post(':name/rollback')
   @Access('update')
+  @ApiBody({ type: RollbackDto, examples: API_EXAMPLES.rollback })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Roll a Capp back to a revision',

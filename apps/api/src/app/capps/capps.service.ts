@@ -13,6 +13,7 @@ import {
   RevisionRecord,
   RevisionSource,
 } from './capps.repository';
+import { ClusterAdmission } from './cluster-admission';
 
 export interface WriteResult {
   record: CappRecord;
@@ -78,6 +79,7 @@ export class CappsService {
   constructor(
     private readonly repository: CappsRepository,
     private readonly sync: CappSync,
+    private readonly admission: ClusterAdmission,
     private readonly config: Pick<ApiConfig, 'revisionLimit' | 'syncWaitMs'>,
   ) {}
 
@@ -108,13 +110,9 @@ export class CappsService {
 
   async create(namespace: string, body: CappWrite, by: string): Promise<WriteResult> {
     const name = checkIdentity(body, namespace, undefined);
-    const record = await this.repository.create({
-      namespace,
-      name,
-      content: contentOf(body),
-      source: 'api',
-      by,
-    });
+    const content = contentOf(body);
+    await this.admit(namespace, name, content, by);
+    const record = await this.repository.create({ namespace, name, content, source: 'api', by });
     return { record: await this.deliver(record), changed: true };
   }
 
@@ -232,11 +230,23 @@ export class CappsService {
         changed: false,
       };
     }
+    await this.admit(current.namespace, current.name, content, by);
     const record = await this.repository.changeContent(
       { id: current.id, expectedVersion: current.version, content, source, by },
       this.config.revisionLimit,
     );
     return { record: await this.deliver(record), changed: true };
+  }
+
+  /** Refuses (422, nothing stored) what the cluster would refuse; see ClusterAdmission. */
+  private async admit(namespace: string, name: string, content: CappContent, by: string): Promise<void> {
+    const issues = await this.admission.check(namespace, name, content, by);
+    if (issues.length)
+      throw new InvalidInputError(
+        `the cluster refuses the capp: ${issues.map((i) => `${i.path || '<root>'} ${i.message}`).join('; ')}`,
+        issues,
+        422,
+      );
   }
 
   private async deliver(record: CappRecord): Promise<CappRecord> {

@@ -38,6 +38,12 @@ export interface AccessRequest {
   name?: string;
 }
 
+export interface StatusCause {
+  field?: string;
+  reason?: string;
+  message?: string;
+}
+
 /** A failure talking to the cluster, classified for retrying. */
 export class ClusterError extends Error {
   constructor(
@@ -46,17 +52,23 @@ export class ClusterError extends Error {
     readonly status: number | undefined,
     /** Retrying the same request cannot succeed (the apiserver rejected the object). */
     readonly permanent: boolean,
+    /** The apiserver's (or an admission webhook's) field-level causes. */
+    readonly causes: StatusCause[] = [],
   ) {
     super(message);
   }
 }
 
-function statusMessage(body: unknown): string | undefined {
+interface StatusBody {
+  message?: unknown;
+  details?: { causes?: StatusCause[] };
+}
+
+function parseStatus(body: unknown): StatusBody | undefined {
   try {
-    const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: unknown };
-    return typeof parsed?.message === 'string' ? parsed.message : undefined;
+    return (typeof body === 'string' ? JSON.parse(body) : body) as StatusBody;
   } catch {
-    return typeof body === 'string' && body ? body.slice(0, 500) : undefined;
+    return typeof body === 'string' && body ? { message: body.slice(0, 500) } : undefined;
   }
 }
 
@@ -65,8 +77,14 @@ export function toClusterError(err: unknown, what: string): ClusterError {
   if (err instanceof ClusterError) return err;
   if (err instanceof ApiException) {
     const code = (err as ApiException<unknown>).code;
-    const message = statusMessage((err as ApiException<unknown>).body) ?? `HTTP ${code}`;
-    return new ClusterError(`${what}: ${message}`, code, code === 400 || code === 422);
+    const status = parseStatus((err as ApiException<unknown>).body);
+    const message = typeof status?.message === 'string' ? status.message : `HTTP ${code}`;
+    return new ClusterError(
+      `${what}: ${message}`,
+      code,
+      code === 400 || code === 422,
+      status?.details?.causes ?? [],
+    );
   }
   const cause = (err as { cause?: { code?: string } }).cause;
   const detail = [(err as Error)?.message, cause?.code].filter(Boolean).join(' ');
@@ -112,18 +130,21 @@ export class KubeGateway {
     return new KubeGateway(kc);
   }
 
-  /** Server-side apply under field manager `capp-api`; returns the CR's new resourceVersion. */
-  async applyCapp(capp: Capp): Promise<string | undefined> {
+  /**
+   * Server-side apply under field manager `capp-api`; returns the CR's new resourceVersion. With
+   * `dryRun`, the apiserver runs validation and admission (webhooks, policies) and stores nothing.
+   */
+  async applyCapp(capp: Capp, options: { dryRun?: boolean } = {}): Promise<string | undefined> {
     try {
       const applied = await this.objects.patch(
         capp as unknown as KubernetesObject,
         undefined,
-        undefined,
+        options.dryRun ? 'All' : undefined,
         API_FIELD_MANAGER,
         true,
         PatchStrategy.ServerSideApply,
       );
-      if (applied.metadata?.deletionTimestamp)
+      if (!options.dryRun && applied.metadata?.deletionTimestamp)
         throw new ClusterError(
           `capp ${capp.metadata.namespace}/${capp.metadata.name} is still being deleted in the cluster; it is applied again once it is gone`,
           409,

@@ -7,9 +7,10 @@ export class PrismaService extends PrismaClient {
     super({
       adapter: new PrismaPg({
         connectionString: databaseUrl,
-        // Fail fast when PostgreSQL is down (→ 503) instead of queueing requests behind a dead pool.
-        connectionTimeoutMillis: 3000,
-        max: 10,
+        // A refused connection fails at once (→ 503); this bounds the wait for a pool slot or a
+        // server that does not answer, without turning a busy pool into false 503s.
+        connectionTimeoutMillis: 10_000,
+        max: 20,
       }),
     });
   }
