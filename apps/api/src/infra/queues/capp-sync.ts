@@ -23,6 +23,8 @@ export function retryDelayMs(attemptsMade: number): number {
 }
 
 const ENQUEUE_TIMEOUT_MS = 2000;
+/** ioredis states after a lost connection (not the first connect: that one is waited for). */
+const REDIS_DOWN = new Set(['reconnecting', 'close', 'end']);
 
 function jobId(data: Pick<SyncJobData, 'id' | 'version' | 'deleting'>): string {
   return data.deleting ? `${data.id}.delete` : `${data.id}.v${data.version}`;
@@ -111,6 +113,19 @@ export class CappSync {
 
   /** Enqueues delivery of a committed row; false when Redis is unreachable (the sweep retries). */
   async enqueue(data: SyncJobData): Promise<Job<SyncJobData> | undefined> {
+    if (REDIS_DOWN.has(this.producerConnection.status)) {
+      // Redis is down: answer now (the row is committed); the sweep enqueues it once Redis is back.
+      this.logger.warn(
+        {
+          namespace: data.namespace,
+          name: data.name,
+          version: data.version,
+          redis: this.producerConnection.status,
+        },
+        'could not enqueue the cluster sync; the sweep will retry',
+      );
+      return undefined;
+    }
     try {
       return await withTimeout(
         this.queue.add('sync', data, {
