@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 
 import { KubeClient } from './kube/client';
 import { Informer, KubeObjectLike, objectKey } from './kube/informer';
+import { OwnWrites } from './kube/own-writes';
 import { CAPP_TYPE, CHILD_TYPES, CONFIGMAP_TYPE, SECRET_TYPE } from './kube/resources';
 import { KubeRest } from './kube/rest';
 import { WorkQueue } from './queue/work-queue';
@@ -55,6 +56,8 @@ export class CappController {
   readonly queue: WorkQueue;
   private readonly reconciler: CappReconciler;
   private resyncTimer?: NodeJS.Timeout;
+  /** What our own writes returned, until their watch events come back (see OwnWrites). */
+  private readonly own = new OwnWrites();
   /** Children by the `namespace/name` of their Capp (from labels), maintained by the child informers. */
   private readonly byParent = new Map<string, Map<string, K8sObject & KubeObjectLike>>();
   private started = false;
@@ -80,11 +83,17 @@ export class CappController {
           rest,
           CAPP_TYPE,
           {
-            onAdd: (c) => this.enqueue(objectKey(c)),
-            onUpdate: (c, old) => {
-              if (meaningful(c) !== meaningful(old)) this.enqueue(objectKey(c));
+            onAdd: (c) => {
+              if (!this.own.isEcho(this.idOf(c), c)) this.enqueue(objectKey(c));
             },
-            onDelete: (c) => this.queue.forget(objectKey(c)),
+            onUpdate: (c, old) => {
+              const echo = this.own.isEcho(this.idOf(c), c);
+              if (!echo && meaningful(c) !== meaningful(old)) this.enqueue(objectKey(c));
+            },
+            onDelete: (c) => {
+              this.own.forget(this.idOf(c));
+              this.queue.forget(objectKey(c));
+            },
           },
           { namespace, onError: onError('capps') },
         ),
@@ -151,7 +160,19 @@ export class CappController {
         ),
     );
 
-    this.reconciler = new CappReconciler({ client, state: this.state(), events, metrics, logger });
+    this.reconciler = new CappReconciler({
+      client,
+      state: this.state(),
+      events,
+      metrics,
+      logger,
+      writes: {
+        wrote: (o) => {
+          delete o.metadata.managedFields; // as the informers do: nothing here reads it
+          this.own.wrote(this.idOf(o), o, this.cached(o)?.metadata.resourceVersion);
+        },
+      },
+    });
     this.queue = new WorkQueue(
       (key) => this.handle(key),
       { concurrency: options.concurrency },
@@ -248,11 +269,31 @@ export class CappController {
     if (key) this.enqueue(key);
   }
 
-  /** Keeps the parent → children index (so a reconcile never scans every cache) and queues the parent. */
+  /** One object across kinds: `apiVersion/kind/[namespace/]name`. */
+  private idOf(o: KubeObjectLike): string {
+    return `${o.apiVersion}/${o.kind}/${objectKey(o)}`;
+  }
+
+  /** The informer cache's copy of an object the reconciler wrote. */
+  private cached(o: KubeObjectLike): KubeObjectLike | undefined {
+    const kind = { apiVersion: o.apiVersion ?? '', kind: o.kind ?? '' };
+    const informers = (
+      kind.apiVersion === CAPP_TYPE.apiVersion && kind.kind === CAPP_TYPE.kind
+        ? this.capps
+        : (this.children.get(this.kindKey(kind)) ?? [])
+    ) as Informer<KubeObjectLike>[];
+    return this.findIn(informers, o.metadata.namespace, o.metadata.name ?? '');
+  }
+
+  /**
+   * Keeps the parent → children index (so a reconcile never scans every cache) and queues the parent,
+   * unless the event is the echo of the parent's own reconcile.
+   */
   private childChanged(o: K8sObject & KubeObjectLike, exists: boolean): void {
+    const id = this.idOf(o);
+    const echo = exists ? this.own.isEcho(id, o) : (this.own.forget(id), false);
     const parent = this.parentKey(o);
     if (!parent) return;
-    const id = `${o.apiVersion}/${o.kind}/${objectKey(o)}`;
     let children = this.byParent.get(parent);
     if (exists) {
       if (!children) this.byParent.set(parent, (children = new Map()));
@@ -261,7 +302,7 @@ export class CappController {
       children.delete(id);
       if (children.size === 0) this.byParent.delete(parent);
     }
-    this.enqueue(parent);
+    if (!echo) this.enqueue(parent);
   }
 
   /** A TLS Secret appeared or went: re-reconcile the Capp whose Certificate names it. */
@@ -299,9 +340,16 @@ export class CappController {
 
   private state(): ObservedState {
     return {
-      capp: (namespace, name) => this.findIn(this.capps, namespace, name),
+      capp: (namespace, name) =>
+        this.own.latest(
+          this.idOf({ ...CAPP_TYPE, metadata: { namespace, name } }),
+          this.findIn(this.capps, namespace, name),
+        ) as CappObject | undefined,
       child: (kind, namespace, name) =>
-        this.findIn(this.children.get(this.kindKey(kind)) ?? [], namespace, name),
+        this.own.latest(
+          this.idOf({ ...kind, metadata: { namespace, name } }),
+          this.findIn(this.children.get(this.kindKey(kind)) ?? [], namespace, name),
+        ) as (K8sObject & KubeObjectLike) | undefined,
       childrenOf: (namespace, name) => [...(this.byParent.get(`${namespace}/${name}`)?.values() ?? [])],
       configMap: (name) =>
         this.configMaps.get(this.options.operatorNamespace, name) as

@@ -51,3 +51,25 @@ it('makes zero write requests when it re-reconciles converged Capps', async () =
   expect(rest.counts.writes - before.writes).toBe(0);
   expect(rest.counts.reads - before.reads).toBe(0);
 });
+
+it('writes a new Capp’s children, its finalizer and its status once each, plus one Event', async () => {
+  const rest = fx.controllerRest;
+  const controller = fx.controller;
+  if (!controller || !rest) throw new Error('controller not running');
+  await controller.queue.whenIdle();
+  const before = { ...rest.counts };
+  await fx.apply(capp('fresh'));
+  const converged = await waitFor('fresh converged', async () => {
+    const c = await fx.get(CAPP_TYPE, fx.ns, 'fresh');
+    return c && c.status?.['observedGeneration'] === (c.metadata as { generation?: number }).generation
+      ? c
+      : undefined;
+  });
+  // Let the watch events of the controller's own writes arrive: they must not cause more writes.
+  await new Promise((r) => setTimeout(r, 1000));
+  await controller.queue.whenIdle();
+  const children = (converged.status?.['managedResources'] as unknown[]).length;
+  expect(children).toBe(7);
+  expect(rest.counts.writes - before.writes).toBe(children + 2 + 1);
+  expect(rest.counts.reads - before.reads).toBe(0);
+});

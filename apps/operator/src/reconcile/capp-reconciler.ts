@@ -59,10 +59,16 @@ export interface ReconcileMetrics {
   childDeleted(kind: string): void;
 }
 
+/** Told about every object the reconciler wrote, as the API server returned it. */
+export interface WriteObserver {
+  wrote(obj: KubeObject): void;
+}
+
 export interface ReconcilerDeps {
   client: KubeClient;
   state: ObservedState;
   events: ReconcileEvents;
+  writes?: WriteObserver;
   metrics?: ReconcileMetrics;
   logger: Logger;
   clock?: () => Date;
@@ -136,7 +142,7 @@ export class CappReconciler {
       return;
     }
     if (!capp.metadata.finalizers?.includes(CAPP_FINALIZER)) {
-      await this.deps.client.apply(this.finalizerPatch(capp, true));
+      this.deps.writes?.wrote(await this.deps.client.apply(this.finalizerPatch(capp, true)));
       log.info({ event: 'finalizer-added' }, 'finalizer added');
     }
 
@@ -202,6 +208,7 @@ export class CappReconciler {
 
     try {
       const applied = await this.deps.client.apply<KubeObject>(wanted as KubeObject);
+      this.deps.writes?.wrote(applied);
       this.deps.metrics?.childApplied(child.kind);
       const ref = refOf(child);
       if (!live) {
@@ -306,7 +313,7 @@ export class CappReconciler {
 
   private async writeStatus(capp: Capp, status: CappStatus, log: Logger): Promise<void> {
     if (statusEqual(status, capp.status)) return;
-    await this.deps.client.apply(
+    const written = await this.deps.client.apply(
       {
         apiVersion: capp.apiVersion,
         kind: capp.kind,
@@ -315,6 +322,7 @@ export class CappReconciler {
       },
       'status',
     );
+    this.deps.writes?.wrote(written);
     const ready = status.conditions?.find((c) => c.type === CONDITION_READY);
     log.info({ event: 'status-written', ready: ready?.status, reason: ready?.reason }, 'status updated');
   }
