@@ -42,6 +42,8 @@ export interface WatchEvent<T> {
 type Query = Record<string, string | number | boolean | undefined>;
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** How long credentials from the kubeconfig are reused before asking client-node again. */
+const AUTH_TTL_MS = 1000;
 
 /**
  * A small Kubernetes REST client: client-node's KubeConfig decides the server, TLS and credentials
@@ -52,6 +54,7 @@ export class KubeRest {
   readonly counts: RequestCounts = { reads: 0, writes: 0, watches: 0 };
   private readonly server: URL;
   private agent?: Agent;
+  private authCache?: { at: number; options: Promise<RequestOptions> };
 
   constructor(private readonly kc: KubeConfig) {
     const cluster = kc.getCurrentCluster();
@@ -188,31 +191,51 @@ export class KubeRest {
   ): Promise<RequestOptions> {
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const auth = await this.auth();
     const options: RequestOptions = {
       method,
       protocol: url.protocol,
       hostname: url.hostname,
       port: url.port,
       path: `${url.pathname}${url.search}`,
-      headers: { Accept: accept },
+      headers: { ...auth.headers, Accept: accept },
     };
-    // Credentials may rotate (in-cluster tokens, exec plugins): client-node fills them per request.
-    await this.kc.applyToHTTPSOptions(options);
+    if (auth.auth) options.auth = auth.auth;
     if (url.protocol === 'https:') {
       // client-node makes a fresh agent per call; keep one pooled keep-alive agent with the same TLS material.
       this.agent ??= new Agent({
         keepAlive: true,
         maxSockets: 64,
-        ca: options.ca,
-        cert: options.cert,
-        key: options.key,
-        servername: options.servername,
-        rejectUnauthorized: options.rejectUnauthorized,
+        ca: auth.ca,
+        cert: auth.cert,
+        key: auth.key,
+        servername: auth.servername,
+        rejectUnauthorized: auth.rejectUnauthorized,
       });
       options.agent = this.agent;
-    } else {
-      delete options.agent;
     }
+    return options;
+  }
+
+  /**
+   * Credentials and TLS material from client-node. They may rotate (in-cluster tokens, exec plugins),
+   * so they are asked for again after AUTH_TTL_MS; asking per request would read the kubeconfig's
+   * files and build a throw-away agent for every call, a large share of the operator's CPU under load.
+   */
+  private auth(): Promise<RequestOptions> {
+    const now = Date.now();
+    if (this.authCache && now - this.authCache.at < AUTH_TTL_MS) return this.authCache.options;
+    const options = (async (): Promise<RequestOptions> => {
+      const opts: RequestOptions = { headers: {} };
+      await this.kc.applyToHTTPSOptions(opts);
+      delete opts.agent;
+      return opts;
+    })();
+    this.authCache = { at: now, options };
+    // A failure is not cached: the next request asks again.
+    options.catch(() => {
+      if (this.authCache?.options === options) this.authCache = undefined;
+    });
     return options;
   }
 
