@@ -6,13 +6,18 @@
  *     concurrency) — the least work any operator must do;
  *  2. operator: a separate `npm run operator` process; N Capps created at once; time until every Capp
  *     has observedGeneration == generation and all its children exist;
+ *     (seen through a watch: polling lists of N Capps would cost the API server more than it measures);
  *  3. requests per Capp (reads, writes) and during one resync of the converged set, from the operator's
- *     own /metrics; peak RSS of the operator process (VmHWM).
+ *     own /metrics; peak RSS of the operator process (VmHWM); CPU seconds of every process during each
+ *     phase, and of the rest of the machine (`others`: a busy machine makes the run meaningless);
+ *  4. with `--profile DIR`: kube-apiserver pprof CPU profiles of both phases and the operator's
+ *     `--cpu-prof` profile (read them with `go tool pprof -top` and Chrome DevTools).
  *
  * Prints numbers; asserts nothing.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { Capp } from '@capp/capp-model';
@@ -28,6 +33,8 @@ const { values } = parseArgs({
   options: {
     capps: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '8' },
+    /** Write CPU profiles here: kube-apiserver (pprof) during each phase, the operator (--cpu-prof). */
+    profile: { type: 'string' },
   },
 });
 const N = Number(values.capps);
@@ -64,7 +71,7 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<unk
   );
 }
 
-async function namespace(rest: KubeRest, name: string): Promise<void> {
+async function createNamespace(rest: KubeRest, name: string): Promise<void> {
   await rest.request('POST', '/api/v1/namespaces', {
     body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
   });
@@ -81,13 +88,105 @@ function requests(before: string, after: string, kind: 'read' | 'write'): number
   return metric(after, 'capp_kube_requests_total', label) - metric(before, 'capp_kube_requests_total', label);
 }
 
+/** CPU seconds (user + system) used so far by each process whose command line mentions `marker`. */
+function cpuByProcess(marker: string, extra: Record<string, number | undefined>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const tick = 100; // USER_HZ on Linux
+  const read = (pid: number): number => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / tick;
+  };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!cmd.some((a) => a.includes(marker))) continue;
+      const name = cmd[0].split('/').pop() ?? entry;
+      out[name] = (out[name] ?? 0) + read(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (const [name, pid] of Object.entries(extra)) if (pid) out[name] = read(pid);
+  // The whole machine (user, nice, system, irq, softirq, steal): what is left is other people's work.
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  out[MACHINE] = (user + nice + system + irq + softirq + steal) / tick;
+  return out;
+}
+
+const MACHINE = '(machine)';
+
+/** CPU seconds per process between two samples, and what other processes used meanwhile. */
+function cpuDelta(before: Record<string, number>, after: Record<string, number>): string {
+  const delta = (k: string): number => after[k] - (before[k] ?? 0);
+  const names = Object.keys(after)
+    .filter((k) => k !== MACHINE && delta(k) >= 0.05)
+    .sort();
+  const others = delta(MACHINE) - names.reduce((sum, k) => sum + delta(k), 0);
+  return [...names.map((k) => `${k} ${delta(k).toFixed(1)}`), `others ${others.toFixed(1)}`].join(', ');
+}
+
+/**
+ * Resolves once `n` Capps in `namespace` have observedGeneration == generation and `perCapp` children
+ * in their inventory, as seen by a watch opened before they are created.
+ */
+async function convergence(rest: KubeRest, namespace: string, n: number, perCapp: number): Promise<void> {
+  const path = resourcePath(CAPP_TYPE, namespace);
+  let resourceVersion = (await rest.request<{ metadata: { resourceVersion: string } }>('GET', path)).metadata
+    .resourceVersion;
+  const done = new Set<string>();
+  const abort = new AbortController();
+  while (done.size < n) {
+    await rest.watch<Capp>(
+      path,
+      { resourceVersion, timeoutSeconds: 600 },
+      ({ type, object: c }) => {
+        resourceVersion = c.metadata.resourceVersion ?? resourceVersion;
+        if (type !== 'ADDED' && type !== 'MODIFIED') return;
+        const name = c.metadata.name ?? '';
+        if (
+          c.status?.observedGeneration === c.metadata.generation &&
+          (c.status?.managedResources?.length ?? 0) === perCapp
+        )
+          done.add(name);
+        else done.delete(name);
+        if (done.size === n) abort.abort();
+      },
+      abort.signal,
+    );
+  }
+}
+
 async function main(): Promise<void> {
-  const cp = await startControlPlane({ log: () => undefined });
+  const cp = await startControlPlane({
+    log: () => undefined,
+    apiserverFlags: values.profile ? ['--profiling=true'] : [],
+  });
+  /** Samples kube-apiserver's CPU for `seconds` into `<profile>/<name>.pprof` (in the background). */
+  const profileApiserver = (name: string, seconds: number): Promise<unknown> => {
+    if (!values.profile) return Promise.resolve();
+    mkdirSync(values.profile, { recursive: true });
+    const curl = spawn('curl', [
+      '-sk',
+      '-H',
+      `Authorization: Bearer ${cp.adminToken}`,
+      '-o',
+      join(values.profile, `${name}.pprof`),
+      `${cp.server}/debug/pprof/profile?seconds=${seconds}`,
+    ]);
+    return new Promise((r) => curl.once('exit', r));
+  };
   const rest = KubeRest.fromKubeconfig(cp.kubeconfigPath);
   const client = new RestKubeClient(rest, 'bench');
   try {
     process.stdout.write(`control plane up in ${cp.startupMs} ms; N=${N} Capps, concurrency ${C}\n`);
-    for (const ns of ['bench-baseline', 'bench-operator', 'capp-operator-system']) await namespace(rest, ns);
+    for (const ns of ['bench-operator', 'capp-operator-system']) await createNamespace(rest, ns);
     await client.apply({
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -95,17 +194,22 @@ async function main(): Promise<void> {
       data: { zone: dns.zone, cname: dns.cname },
     } as never);
 
-    // 1. Baseline: apply the rendered children directly.
+    // 1. Baseline: apply the rendered children directly, one Capp's children after another.
+    await createNamespace(rest, 'bench-baseline');
     const dnsConfig = parseDnsConfig({ data: dns });
     const children = Array.from({ length: N }, (_, i) =>
       renderChildren(cappFor('bench-baseline', i), { autoscale: { ...AUTOSCALE_FALLBACKS }, dns: dnsConfig }),
     );
     const perCapp = children[0].length;
+    const baselineProfile = profileApiserver('apiserver-baseline', Math.round(N / 100));
+    const cpu0 = cpuByProcess(cp.stateDir, { bench: process.pid });
     const t0 = performance.now();
     await pool(children, C, async (set) => {
       for (const child of set) await client.apply(child as never);
     });
     const baselineMs = performance.now() - t0;
+    const baselineCpu = cpuDelta(cpu0, cpuByProcess(cp.stateDir, { bench: process.pid }));
+    await baselineProfile;
 
     // 2. The operator as its own process, compiled as it is deployed.
     build('operator');
@@ -114,6 +218,7 @@ async function main(): Promise<void> {
     const operator = spawn(
       process.execPath,
       [
+        ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []),
         'dist/apps/operator/src/main.js',
         '--namespaces',
         'bench-operator',
@@ -143,26 +248,24 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const before = await scrape();
+    const operatorProfile = profileApiserver('apiserver-operator', Math.round(N / 50));
+    const cpu1 = cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid });
+    // Convergence is observed through a watch, not by polling: a list of 1000 Capps costs the API
+    // server ~0.35 CPU-s, which the operator would be charged for.
+    const watching = convergence(rest, 'bench-operator', N, perCapp);
     const t1 = performance.now();
     await pool(
       Array.from({ length: N }, (_, i) => i),
       C,
       (i) => client.apply(cappFor('bench-operator', i) as never),
     );
-    const converged = async (): Promise<boolean> => {
-      const list = await rest.request<{ items: Capp[] }>('GET', resourcePath(CAPP_TYPE, 'bench-operator'));
-      return (
-        list.items.length === N &&
-        list.items.every(
-          (c) =>
-            c.status?.observedGeneration === c.metadata.generation &&
-            (c.status?.managedResources?.length ?? 0) === perCapp,
-        )
-      );
-    };
-    // Poll gently: a full list of N Capps costs the API server as much as the work being measured.
-    while (!(await converged())) await new Promise((r) => setTimeout(r, 1000));
+    await watching;
     const operatorMs = performance.now() - t1;
+    const operatorCpu = cpuDelta(
+      cpu1,
+      cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid }),
+    );
+    await operatorProfile;
     await new Promise((r) => setTimeout(r, 1000));
     const after = await scrape();
     const reads = requests(before, after, 'read');
@@ -201,9 +304,19 @@ async function main(): Promise<void> {
             `${((writes - eventWrites) / N).toFixed(2)} (target ≤ ${perCapp + 2})`,
           ],
           ['  of which Events', (eventWrites / N).toFixed(2)],
+          [
+            'reconciles per Capp',
+            (
+              (metric(after, 'capp_reconcile_total', 'result="success"') -
+                (metric(before, 'capp_reconcile_total', 'result="success"') || 0)) /
+              N
+            ).toFixed(2),
+          ],
           ['resync of converged set: writes', String(resyncWrites)],
           ['resync of converged set: reads', String(resyncReads)],
           ['operator peak RSS (MB)', hwm ? (Number(hwm) / 1024).toFixed(0) : 'n/a'],
+          ['CPU s during baseline', baselineCpu],
+          ['CPU s during operator run', operatorCpu],
         ];
         for (const [k, v] of rows) process.stdout.write(`${k.padEnd(42)} ${v}\n`);
         break;
