@@ -83,6 +83,8 @@ async function helmRun(args: string[], env: Record<string, string> = {}): Promis
       HELM_CACHE_HOME: helmHome,
       HELM_CONFIG_HOME: helmHome,
       HELM_DATA_HOME: helmHome,
+      // Discovery cache of `helm install --dry-run` (else ~/.kube/cache).
+      KUBECACHEDIR: join(helmHome, 'kube-cache'),
       ...env,
     },
   });
