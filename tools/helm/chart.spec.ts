@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { buildCappCrd, CAPP_FINALIZER } from '@capp/capp-model';
-import { freePort, kubeJson, kubeRequest, type KubeTarget, testEnvironment } from '@capp/testing';
-import { KubeConfig } from '@kubernetes/client-node';
+import { freePort, kubeJson, kubeRequest, type KubeTarget, REPO_ROOT, testEnvironment } from '@capp/testing';
 import pino from 'pino';
 import { parseAllDocuments, stringify } from 'yaml';
 
@@ -27,6 +26,11 @@ import { LeaderElector } from '../../apps/operator/src/kube/leader-election';
 import { CAPP_TYPE, CHILD_TYPES, resourcePath, ResourceType } from '../../apps/operator/src/kube/resources';
 import { KubeApiError, KubeRest } from '../../apps/operator/src/kube/rest';
 import { CappWebhooks, MUTATE_PATH, VALIDATE_PATH } from '../../apps/operator/src/webhook/webhooks';
+import {
+  Identity,
+  restAs as restAsIdentity,
+  serviceAccountIdentity,
+} from '../../apps/operator/src/testing/impersonation';
 import { eventsPort } from '../../apps/operator/src/wiring';
 
 const run = promisify(execFile);
@@ -750,37 +754,10 @@ const REAL = new Set([
 const isReal = (o: Obj): boolean =>
   REAL.has(o.kind) && !(o.kind === 'ClusterRole' && /-(edit|view)$/.test(o.metadata.name));
 
-/** Impersonates a ServiceAccount on every request of a KubeRest (which takes its headers from here). */
-class ImpersonatingKubeConfig extends KubeConfig {
-  constructor(
-    private readonly user: string,
-    private readonly groups: string[],
-  ) {
-    super();
-  }
+const serviceAccount = (name: string): Identity => serviceAccountIdentity(releaseNs, name);
 
-  override async applyToHTTPSOptions(opts: Parameters<KubeConfig['applyToHTTPSOptions']>[0]): Promise<void> {
-    await super.applyToHTTPSOptions(opts);
-    // Node sends an array as one header line per value, as impersonation of several groups needs.
-    const withHeaders = opts as { headers?: Record<string, string | string[] | number | undefined> };
-    withHeaders.headers = {
-      ...withHeaders.headers,
-      'Impersonate-User': this.user,
-      'Impersonate-Group': this.groups,
-    };
-  }
-}
-
-const serviceAccount = (name: string): { user: string; groups: string[] } => ({
-  user: `system:serviceaccount:${releaseNs}:${name}`,
-  groups: ['system:serviceaccounts', `system:serviceaccounts:${releaseNs}`, 'system:authenticated'],
-});
-
-function restAs(who: { user: string; groups: string[] }): KubeRest {
-  const env = testEnvironment();
-  const kc = new ImpersonatingKubeConfig(who.user, who.groups);
-  kc.loadFromFile(env.kubeconfigPath ?? '');
-  return new KubeRest(kc);
+function restAs(who: Identity): KubeRest {
+  return restAsIdentity(testEnvironment().kubeconfigPath ?? '', who);
 }
 
 interface Access {
@@ -1212,6 +1189,44 @@ describe('the rendered chart on the real control plane', () => {
         }),
       ).resolves.toBeDefined();
     });
+
+    it('passes the operator integration suite (controller.spec.ts) running as the ServiceAccount', async () => {
+      // The whole suite again, its controller impersonating the chart's ServiceAccount (the test's
+      // own actions stay admin): every scenario must work with exactly the chart's RBAC.
+      const jestBin = join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+      const args = [
+        jestBin,
+        '-c',
+        'jest.config.js',
+        '--selectProjects',
+        'operator',
+        '--json',
+        'apps/operator/src/controller.spec.ts',
+      ];
+      const env = { ...process.env, CAPP_TEST_OPERATOR_SA: `${releaseNs}:${fullname}-operator` };
+      const out = await run(process.execPath, args, {
+        cwd: REPO_ROOT,
+        env,
+        maxBuffer: 64 * 1024 * 1024,
+      }).catch((err: { stdout?: string; stderr?: string }) => ({
+        stdout: err.stdout ?? '',
+        stderr: err.stderr ?? '',
+      }));
+      const result = JSON.parse(out.stdout || '{}') as {
+        numPassedTests?: number;
+        numFailedTests?: number;
+        testResults?: Array<{
+          assertionResults: Array<{ fullName: string; status: string; failureMessages: string[] }>;
+        }>;
+      };
+      const failed = (result.testResults ?? [])
+        .flatMap((r) => r.assertionResults)
+        .filter((a) => a.status === 'failed')
+        .map((a) => `${a.fullName}: ${a.failureMessages.join('\n').slice(0, 500)}`);
+      expect(failed).toEqual([]);
+      expect(result.numFailedTests).toBe(0);
+      expect(result.numPassedTests).toBeGreaterThanOrEqual(12);
+    }, 900_000);
 
     it('elects a leader with its Lease in the release namespace, and releases it', async () => {
       const leaseName = envOf(

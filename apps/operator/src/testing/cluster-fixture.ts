@@ -8,6 +8,7 @@ import { EventRecorder } from '../kube/events';
 import { CAPP_TYPE, CONFIGMAP_TYPE, resourcePath, ResourceType, typeOf } from '../kube/resources';
 import { isNotFound, KubeRest } from '../kube/rest';
 import { eventsPort } from '../wiring';
+import { restAs, serviceAccountIdentity } from './impersonation';
 
 /** What integration tests need around a running controller on the real control plane. */
 export interface Obj {
@@ -31,6 +32,19 @@ export function adminRest(): KubeRest {
   const kubeconfig = process.env['KUBECONFIG'];
   if (!kubeconfig) throw new Error('KUBECONFIG is not set: run through the jest globalSetup of libs/testing');
   return KubeRest.fromKubeconfig(kubeconfig);
+}
+
+/**
+ * `<namespace>:<name>` of a ServiceAccount to run the controller as (tools/helm/chart.spec.ts sets it
+ * to the chart's operator account, to run this suite with only the chart's RBAC). Unset: admin.
+ */
+const OPERATOR_ACCOUNT = process.env['CAPP_TEST_OPERATOR_SA'];
+
+/** The controller's client: the admin, or the chart's ServiceAccount (see OPERATOR_ACCOUNT). */
+function operatorRest(): KubeRest {
+  if (!OPERATOR_ACCOUNT) return adminRest();
+  const [namespace, name] = OPERATOR_ACCOUNT.split(':');
+  return restAs(process.env['KUBECONFIG'] ?? '', serviceAccountIdentity(namespace, name));
 }
 
 export async function waitFor<T>(
@@ -69,12 +83,50 @@ export class ClusterFixture {
         body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
       });
     }
+    if (OPERATOR_ACCOUNT) await this.copyChartRoles(OPERATOR_ACCOUNT.split(':')[0]);
+  }
+
+  /**
+   * The chart gives the operator a Role in its own namespace (ConfigMaps, the Lease); this test's
+   * operator namespace is its own, so the same Roles and RoleBindings are copied here.
+   */
+  private async copyChartRoles(releaseNs: string): Promise<void> {
+    const rbac = '/apis/rbac.authorization.k8s.io/v1/namespaces';
+    const strip = (o: { metadata: { name: string } }): { name: string } => ({ name: o.metadata.name });
+    const roles = await this.rest.request<{ items: Array<{ metadata: { name: string }; rules: unknown }> }>(
+      'GET',
+      `${rbac}/${releaseNs}/roles`,
+    );
+    for (const role of roles.items) {
+      await this.rest.request('POST', `${rbac}/${this.operatorNs}/roles`, {
+        body: {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: strip(role),
+          rules: role.rules,
+        },
+      });
+    }
+    const bindings = await this.rest.request<{
+      items: Array<{ metadata: { name: string }; roleRef: unknown; subjects: unknown }>;
+    }>('GET', `${rbac}/${releaseNs}/rolebindings`);
+    for (const binding of bindings.items) {
+      await this.rest.request('POST', `${rbac}/${this.operatorNs}/rolebindings`, {
+        body: {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: strip(binding),
+          roleRef: binding.roleRef,
+          subjects: binding.subjects,
+        },
+      });
+    }
   }
 
   async startController(
     opts: { resyncSeconds?: number; concurrency?: number } = {},
   ): Promise<CappController> {
-    const rest = adminRest();
+    const rest = operatorRest();
     this.controllerRest = rest;
     const logger = pino({ level: process.env['CAPP_TEST_LOG'] ?? 'silent' });
     const recorder = new EventRecorder(rest, { component: 'capp-operator' });
