@@ -25,12 +25,12 @@ import { EventRecorder } from '../../apps/operator/src/kube/events';
 import { LeaderElector } from '../../apps/operator/src/kube/leader-election';
 import { CAPP_TYPE, CHILD_TYPES, resourcePath, ResourceType } from '../../apps/operator/src/kube/resources';
 import { KubeApiError, KubeRest } from '../../apps/operator/src/kube/rest';
-import { CappWebhooks, MUTATE_PATH, VALIDATE_PATH } from '../../apps/operator/src/webhook/webhooks';
 import {
   Identity,
   restAs as restAsIdentity,
   serviceAccountIdentity,
 } from '../../apps/operator/src/testing/impersonation';
+import { CappWebhooks, MUTATE_PATH, VALIDATE_PATH } from '../../apps/operator/src/webhook/webhooks';
 import { eventsPort } from '../../apps/operator/src/wiring';
 
 const run = promisify(execFile);
