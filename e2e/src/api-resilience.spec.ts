@@ -18,6 +18,7 @@ import {
   startControlPlane,
   startPostgres,
   testEnvironment,
+  waitFor,
 } from '@capp/testing';
 import { Redis } from 'ioredis';
 
@@ -79,25 +80,12 @@ async function clusterCapp(
   return res.body;
 }
 
-async function eventually<T>(
+/** Polls until the probe holds; these waits include restarts, hence the longer default. */
+const eventually = <T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
   timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+): Promise<T> => waitFor(what, probe, timeoutMs);
 
 /** An API process; the same `name` again is the same installation restarted (same queue). */
 function api(name: string, vars: Record<string, string>): ApiProcess {

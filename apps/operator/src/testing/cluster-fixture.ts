@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
+import { waitFor } from '@capp/testing';
 import pino from 'pino';
 
 import { CappController } from '../controller';
@@ -47,26 +48,7 @@ function operatorRest(): KubeRest {
   return restAs(process.env['KUBECONFIG'] ?? '', serviceAccountIdentity(namespace, name));
 }
 
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor };
 
 /** A test's own namespaces, ConfigMaps and a controller watching only them. */
 export class ClusterFixture {
