@@ -25,6 +25,7 @@ import { EventRecorder } from '../../apps/operator/src/kube/events';
 import { LeaderElector } from '../../apps/operator/src/kube/leader-election';
 import { CAPP_TYPE, CHILD_TYPES, resourcePath, ResourceType } from '../../apps/operator/src/kube/resources';
 import { KubeApiError, KubeRest } from '../../apps/operator/src/kube/rest';
+import { type Obj } from '../../apps/operator/src/testing/cluster-fixture';
 import {
   Identity,
   restAs as restAsIdentity,
@@ -34,22 +35,9 @@ import { CappWebhooks, MUTATE_PATH, VALIDATE_PATH } from '../../apps/operator/sr
 import { eventsPort } from '../../apps/operator/src/wiring';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-const CHART = join(ROOT, 'charts', 'capp-platform');
+const CHART = join(REPO_ROOT, 'charts', 'capp-platform');
 const FIELD_MANAGER = 'capp-helm-test';
 
-type Obj = {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-};
 /** Loosely typed access into rendered objects (the assertions check the shapes). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Loose = any;
@@ -67,8 +55,8 @@ let helmHome = '';
 
 /** Builds helm once per machine (2-4 min on 2 cores; later runs find it cached). */
 async function buildHelm(): Promise<string> {
-  const { stdout } = await run('bash', [join(ROOT, 'tools', 'helm', 'build.sh')], {
-    cwd: ROOT,
+  const { stdout } = await run('bash', [join(REPO_ROOT, 'tools', 'helm', 'build.sh')], {
+    cwd: REPO_ROOT,
     maxBuffer: 16 * 1024 * 1024,
     timeout: 890_000,
   });
@@ -79,7 +67,7 @@ async function buildHelm(): Promise<string> {
 
 async function helmRun(args: string[], env: Record<string, string> = {}): Promise<string> {
   const { stdout } = await run(helm, args, {
-    cwd: ROOT,
+    cwd: REPO_ROOT,
     maxBuffer: 32 * 1024 * 1024,
     env: {
       ...process.env,
@@ -570,7 +558,7 @@ describe('helm lint and template', () => {
 });
 
 describe('helmfile/ (prerequisites)', () => {
-  const HELMFILE = join(ROOT, 'helmfile');
+  const HELMFILE = join(REPO_ROOT, 'helmfile');
   interface Release {
     name: string;
     namespace: string;

@@ -247,9 +247,9 @@ export class CappsController {
   ): Promise<CappResource> {
     const { record, gone } = await this.capps.delete(ns, name, ifMatch, user(req));
     res.status(gone ? 200 : 202);
-    return gone
-      ? { ...toResource(record), sync: { ...toResource(record).sync, state: 'Synced' } }
-      : toResource(record);
+    const resource = toResource(record);
+    // Gone from the cluster and the API: the last known object, its deletion synced.
+    return gone ? { ...resource, sync: { ...resource.sync, state: 'Synced' } } : resource;
   }
 
   @Put(':name/state')

@@ -64,7 +64,6 @@ export class CappWatcher {
   private stopped = false;
   private readonly chains = new Map<string, Promise<void>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private synced = false;
   /** Whether the informer's list succeeded during the current start (else its cache proves nothing). */
   private listed = false;
 
@@ -76,11 +75,6 @@ export class CappWatcher {
     private readonly logger: Logger,
     private readonly metrics?: ApiMetrics,
   ) {}
-
-  /** Whether the first list completed (for /readyz detail). */
-  get hasSynced(): boolean {
-    return this.synced;
-  }
 
   start(): void {
     const path = `/apis/${CAPP_GROUP}/${CAPP_VERSION}/${CAPP_PLURAL}`;
@@ -94,7 +88,6 @@ export class CappWatcher {
     informer.on('update', (obj) => this.enqueue(obj as unknown as Capp, false));
     informer.on('delete', (obj) => this.enqueue(obj as unknown as Capp, true));
     informer.on('error', (err: unknown) => {
-      this.synced = false;
       if (this.stopped) return;
       this.logger.warn({ err: String((err as Error)?.message ?? err) }, 'capp watch failed; restarting');
       this.later(() => this.run());
@@ -111,7 +104,6 @@ export class CappWatcher {
         // start() also resolves when the list failed (reported as 'error') or was skipped (a watch
         // resumed at the last resourceVersion): only a fresh list tells which Capps are missing.
         if (!this.listed) return;
-        this.synced = true;
         return this.findMissing();
       })
       .catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import type { CappSpec, CappStatus } from '@capp/capp-model';
+import type { Capp as CappRow } from '@capp/db';
 
 import type {
   CappContent,
@@ -57,25 +58,7 @@ function toContent(row: { spec: unknown; labels: unknown; annotations: unknown }
   };
 }
 
-function toRecord(row: {
-  id: string;
-  namespace: string;
-  name: string;
-  spec: unknown;
-  labels: unknown;
-  annotations: unknown;
-  status: unknown;
-  version: number;
-  syncState: string;
-  syncError: string | null;
-  syncAttempts: number;
-  syncedVersion: number | null;
-  clusterResourceVersion: string | null;
-  updatedBy: string | null;
-  deletedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}): CappRecord {
+function toRecord(row: CappRow): CappRecord {
   return {
     ...toContent(row),
     id: row.id,
@@ -156,7 +139,7 @@ export class PrismaCappsRepository extends CappsRepository {
     where.push(...query.labelSelector.map(labelCondition));
     const clause = where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty;
     return this.run('capps', async () => {
-      const rows = await this.prisma.$queryRaw<Parameters<typeof toRecord>[0][]>`
+      const rows = await this.prisma.$queryRaw<CappRow[]>`
         SELECT * FROM "Capp" ${clause} ORDER BY "namespace", "name" LIMIT ${query.limit}`;
       return rows.map(toRecord);
     });
