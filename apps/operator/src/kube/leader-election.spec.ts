@@ -143,28 +143,60 @@ describe('LeaderElector (against an in-memory Lease API)', () => {
     expect(api.lease?.spec?.holderIdentity).toBe('other');
   });
 
-  it('takes over an expired Lease and counts the transition', async () => {
+  it('takes over a Lease left unrenewed for its duration, and counts the transition', async () => {
     const api = new FakeLeaseApi();
     const old = formatMicroTime(new Date(Date.now() - 10_000));
     api.put({
       holderIdentity: 'other',
-      leaseDurationSeconds: 5,
+      leaseDurationSeconds: 1,
       renewTime: old,
       acquireTime: old,
       leaseTransitions: 4,
     });
     const e = elector(api, 'a');
+    const started = Date.now();
     const running = e.run(recorder());
     await until(() => e.isLeader);
+    const waitedMs = Date.now() - started;
     await e.abandon();
     await running;
 
+    // An old renewTime proves nothing across machines: the Lease must stay unchanged for a whole
+    // duration on this process's own clock first.
+    expect(waitedMs).toBeGreaterThanOrEqual(1000);
     expect(api.lease?.spec).toMatchObject({
       holderIdentity: 'a',
       leaseTransitions: 5,
       leaseDurationSeconds: 1,
     });
     expect(api.lease?.spec?.acquireTime).not.toBe(old);
+  });
+
+  it('judges expiry on its own clock: a holder whose clock lags an hour keeps the Lease while it renews', async () => {
+    const api = new FakeLeaseApi();
+    const hourAgo = (): string => formatMicroTime(new Date(Date.now() - 3_600_000));
+    api.put({ holderIdentity: 'skewed', leaseDurationSeconds: 1, renewTime: hourAgo() });
+    const renewing = setInterval(() => {
+      const spec = api.lease?.spec ?? {};
+      if (spec.holderIdentity === 'skewed') api.put({ ...spec, renewTime: hourAgo() });
+    }, 100);
+    const cb = recorder();
+    const e = elector(api, 'a');
+    const running = e.run(cb);
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(e.isLeader).toBe(false);
+
+      clearInterval(renewing); // the holder dies
+      const diedAt = Date.now();
+      await until(() => e.isLeader, 3000);
+      expect(Date.now() - diedAt).toBeGreaterThanOrEqual(900);
+    } finally {
+      clearInterval(renewing);
+      await e.stop();
+      await running;
+    }
+    expect(cb.events).toEqual(['started']);
   });
 
   it('steps down at once when another identity overwrote the Lease', async () => {

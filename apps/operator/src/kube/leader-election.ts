@@ -1,10 +1,15 @@
 /**
  * Leader election on a `coordination.k8s.io/v1` Lease, after client-go's leaderelection package:
- * candidates poll the Lease every retry period and take it when it is free (empty holder) or expired
- * (`renewTime + leaseDurationSeconds` in the past); the leader renews it every retry period with a
+ * candidates poll the Lease every retry period and take it when it is free (empty holder) or expired;
+ * the leader renews it every retry period with a
  * PUT carrying the resourceVersion, so of two writers racing for the same version only one wins (409
  * for the other). A leader that has not renewed for `renewDeadlineSeconds` (< lease duration) gives
  * up before anyone else may take over. `stop()` releases the Lease so a standby takes over at once.
+ *
+ * Expiry is judged as client-go does, on this process's own monotonic clock: a Lease is expired when
+ * its record has not changed for `leaseDurationSeconds` since this process first saw it so. The
+ * `renewTime` written by the holder is never compared with the local clock, so clock skew between
+ * nodes can neither make a standby steal a live Lease nor keep a dead holder's Lease valid.
  */
 import pino from 'pino';
 
@@ -39,6 +44,8 @@ export interface LeaderElectionOptions {
   /** Pause between attempts to acquire or renew (default 2). */
   retryPeriodSeconds?: number;
   logger?: pino.Logger;
+  /** Monotonic milliseconds (default `performance.now()`); for tests. */
+  now?: () => number;
 }
 
 export interface LeaderCallbacks {
@@ -76,8 +83,11 @@ export class LeaderElector {
   private leading = false;
   /** The Lease as we last wrote it (its resourceVersion lets the leader renew with a single PUT). */
   private lease?: Lease;
-  /** Wall-clock ms of the renewTime we last wrote. */
+  /** Monotonic ms of our last successful acquire or renewal. */
   private renewedAt = 0;
+  /** The Lease record as last seen changed, and when (monotonic ms): what expiry is judged by. */
+  private observed?: { record: string; at: number };
+  private readonly now: () => number;
   private stopped = false;
   private loop?: Promise<void>;
   private halting?: Promise<void>;
@@ -103,6 +113,7 @@ export class LeaderElector {
     this.leaseDurationMs = lease * 1000;
     this.renewDeadlineMs = deadline * 1000;
     this.retryPeriodMs = retry * 1000;
+    this.now = options.now ?? ((): number => performance.now());
     this.path = resourcePath(LEASE_TYPE, options.namespace, options.name);
     this.log = (options.logger ?? pino({ enabled: false })).child({
       lease: `${options.namespace}/${options.name}`,
@@ -175,7 +186,7 @@ export class LeaderElector {
     for (;;) {
       await this.sleep(this.retryPeriodMs);
       if (this.stopped) return true;
-      const left = this.renewedAt + this.renewDeadlineMs - Date.now();
+      const left = this.renewedAt + this.renewDeadlineMs - this.now();
       if (left <= 0) {
         this.log.warn(`could not renew the lease for ${this.renewDeadlineMs / 1000}s`);
         return false;
@@ -237,15 +248,28 @@ export class LeaderElector {
     return (await this.update(current, holder === this.options.identity)) ?? { held: false };
   }
 
+  /** Whether the holder let the Lease lapse: its record unchanged for a lease duration on our clock. */
   private expired(spec: LeaseSpec): boolean {
-    const renewed = spec.renewTime ? Date.parse(spec.renewTime) : NaN;
-    if (Number.isNaN(renewed)) return true;
+    this.observe(spec);
     const durationMs = (spec.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
-    return renewed + durationMs < Date.now();
+    return (this.observed?.at ?? 0) + durationMs < this.now();
+  }
+
+  /** Notes the record and, when it differs from the last one seen, the local time it changed. */
+  private observe(spec: LeaseSpec): void {
+    const record = JSON.stringify([
+      spec.holderIdentity ?? '',
+      spec.leaseDurationSeconds ?? null,
+      spec.acquireTime ?? null,
+      spec.renewTime ?? null,
+      spec.leaseTransitions ?? null,
+    ]);
+    if (this.observed?.record !== record) this.observed = { record, at: this.now() };
   }
 
   private async create(): Promise<Outcome> {
     const now = new Date();
+    const startedAt = this.now();
     const lease: Lease = {
       apiVersion: LEASE_TYPE.apiVersion,
       kind: LEASE_TYPE.kind,
@@ -267,13 +291,14 @@ export class LeaderElector {
       if (isNotFound(err)) throw new LeaseNamespaceMissingError(this.options.namespace);
       throw err;
     }
-    this.acquired(now);
+    this.acquired(lease.spec ?? {}, startedAt);
     return { held: true };
   }
 
   /** Writes the Lease as ours; undefined when its version is stale (409) or it is gone (404). */
   private async update(current: Lease, ours: boolean): Promise<Outcome | undefined> {
     const now = new Date();
+    const startedAt = this.now();
     const spec = current.spec ?? {};
     const next: Lease = {
       ...current,
@@ -295,12 +320,14 @@ export class LeaderElector {
       }
       throw err;
     }
-    this.acquired(now);
+    this.acquired(next.spec ?? {}, startedAt);
     return { held: true };
   }
 
-  private acquired(at: Date): void {
-    this.renewedAt = at.getTime();
+  /** `startedAt`: when the write was sent — the holder's validity is counted from before it landed. */
+  private acquired(spec: LeaseSpec, startedAt: number): void {
+    this.renewedAt = startedAt;
+    this.observe(spec);
     this.lastError = undefined;
   }
 
