@@ -20,11 +20,19 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { Capp } from '@capp/capp-model';
-import { AUTOSCALE_FALLBACKS, parseDnsConfig, renderChildren } from '@capp/knative-adapter';
-import { freePort, startControlPlane } from '@capp/testing';
+import { Capp, CAPP_FINALIZER } from '@capp/capp-model';
+import {
+  AUTOSCALE_FALLBACKS,
+  childKey,
+  computeStatus,
+  ObservedChild,
+  parseDnsConfig,
+  renderChildren,
+} from '@capp/knative-adapter';
+import { ControlPlane, freePort, startControlPlane } from '@capp/testing';
 
-import { RestKubeClient } from '../../apps/operator/src/kube/client';
+import { FIELD_MANAGER, KubeObject, RestKubeClient } from '../../apps/operator/src/kube/client';
+import { EventRecorder } from '../../apps/operator/src/kube/events';
 import { CAPP_TYPE, resourcePath } from '../../apps/operator/src/kube/resources';
 import { KubeRest } from '../../apps/operator/src/kube/rest';
 import { build } from '../build';
@@ -41,6 +49,7 @@ const N = Number(values.capps);
 const C = Number(values.concurrency);
 const zone = 'bench.example.com';
 const dns = { zone: `${zone}.`, cname: `ingress.${zone}.` };
+const CAPP_TYPE_META = { apiVersion: 'rcs.dana.io/v1alpha1', kind: 'Capp' };
 
 function cappFor(namespace: string, i: number): Capp {
   return {
@@ -163,13 +172,39 @@ async function convergence(rest: KubeRest, namespace: string, n: number, perCapp
   }
 }
 
-async function main(): Promise<void> {
+interface Cluster {
+  cp: ControlPlane;
+  rest: KubeRest;
+  /** Server-side applies as the user who writes the Capps (`bench`). */
+  client: RestKubeClient;
+  /** Samples kube-apiserver's CPU for `seconds` into `<profile>/<name>.pprof` (in the background). */
+  profile(name: string, seconds: number): Promise<unknown>;
+}
+
+interface Measured {
+  ms: number;
+  cpu: string;
+}
+
+const dnsConfig = parseDnsConfig({ data: dns });
+const renderFor = (capp: Capp): ReturnType<typeof renderChildren> =>
+  renderChildren(capp, { autoscale: { ...AUTOSCALE_FALLBACKS }, dns: dnsConfig });
+const PER_CAPP = renderFor(cappFor('bench', 0)).length;
+const NAMESPACE = 'bench';
+
+/**
+ * Runs one phase on a control plane of its own, set up the same way every time: each phase starts
+ * from an empty etcd and API server heap (objects left by an earlier phase slow the next one down,
+ * ~40 % after 21,000 objects).
+ */
+async function onFreshCluster<T>(work: (cluster: Cluster) => Promise<T>): Promise<T> {
   const cp = await startControlPlane({
     log: () => undefined,
     apiserverFlags: values.profile ? ['--profiling=true'] : [],
   });
-  /** Samples kube-apiserver's CPU for `seconds` into `<profile>/<name>.pprof` (in the background). */
-  const profileApiserver = (name: string, seconds: number): Promise<unknown> => {
+  const rest = KubeRest.fromKubeconfig(cp.kubeconfigPath);
+  const client = new RestKubeClient(rest, 'bench');
+  const profile = (name: string, seconds: number): Promise<unknown> => {
     if (!values.profile) return Promise.resolve();
     mkdirSync(values.profile, { recursive: true });
     const curl = spawn('curl', [
@@ -182,37 +217,96 @@ async function main(): Promise<void> {
     ]);
     return new Promise((r) => curl.once('exit', r));
   };
-  const rest = KubeRest.fromKubeconfig(cp.kubeconfigPath);
-  const client = new RestKubeClient(rest, 'bench');
   try {
-    process.stdout.write(`control plane up in ${cp.startupMs} ms; N=${N} Capps, concurrency ${C}\n`);
-    for (const ns of ['bench-operator', 'capp-operator-system']) await createNamespace(rest, ns);
+    for (const ns of [NAMESPACE, 'capp-operator-system']) await createNamespace(rest, ns);
     await client.apply({
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'dns-config', namespace: 'capp-operator-system' },
       data: { zone: dns.zone, cname: dns.cname },
     } as never);
+    return await work({ cp, rest, client, profile });
+  } finally {
+    rest.close();
+    await cp.stop();
+  }
+}
 
-    // 1. Baseline: apply the rendered children directly, one Capp's children after another.
-    await createNamespace(rest, 'bench-baseline');
-    const dnsConfig = parseDnsConfig({ data: dns });
-    const children = Array.from({ length: N }, (_, i) =>
-      renderChildren(cappFor('bench-baseline', i), { autoscale: { ...AUTOSCALE_FALLBACKS }, dns: dnsConfig }),
-    );
-    const perCapp = children[0].length;
-    const baselineProfile = profileApiserver('apiserver-baseline', Math.round(N / 100));
-    const cpu0 = cpuByProcess(cp.stateDir, { bench: process.pid });
-    const t0 = performance.now();
-    await pool(children, C, async (set) => {
-      for (const child of set) await client.apply(child as never);
+/** Runs `work` once per Capp index, C at a time: wall time, CPU per process, optional profile. */
+async function perCapp(
+  { cp, profile }: Cluster,
+  name: string,
+  work: (i: number) => Promise<unknown>,
+): Promise<Measured> {
+  const profiling = profile(`apiserver-${name}`, Math.round(N / 100));
+  const cpuBefore = cpuByProcess(cp.stateDir, { bench: process.pid });
+  const t = performance.now();
+  await pool(
+    Array.from({ length: N }, (_, i) => i),
+    C,
+    work,
+  );
+  const ms = performance.now() - t;
+  const cpu = cpuDelta(cpuBefore, cpuByProcess(cp.stateDir, { bench: process.pid }));
+  await profiling;
+  return { ms, cpu };
+}
+
+/** The baseline: the rendered children applied directly, one Capp's children after another. */
+function baseline(name: string): Promise<Measured> {
+  return onFreshCluster(async (cluster) => {
+    const children = Array.from({ length: N }, (_, i) => renderFor(cappFor(NAMESPACE, i)));
+    return perCapp(cluster, name, async (i) => {
+      for (const child of children[i]) await cluster.client.apply(child as never);
     });
-    const baselineMs = performance.now() - t0;
-    const baselineCpu = cpuDelta(cpu0, cpuByProcess(cp.stateDir, { bench: process.pid }));
-    await baselineProfile;
+  });
+}
 
-    // 2. The operator as its own process, compiled as it is deployed.
-    build('operator');
+/**
+ * A floor: the requests the issue prescribes per Capp, sent directly, without an operator (no
+ * watches, no caches, no decisions) — what no implementation of the issue can undercut.
+ * `prescribed`: Capp create, finalizer, the children, status, one Event; `irreducible`: Capp create,
+ * the children, status (no finalizer write, no Event).
+ */
+function floor(kind: 'prescribed' | 'irreducible'): Promise<Measured> {
+  return onFreshCluster(async (cluster) => {
+    const operatorClient = new RestKubeClient(cluster.rest, FIELD_MANAGER);
+    const recorder = new EventRecorder(cluster.rest, { component: FIELD_MANAGER });
+    return perCapp(cluster, `floor-${kind}`, async (i) => {
+      const capp = await cluster.client.apply<KubeObject>(cappFor(NAMESPACE, i) as never);
+      const metadata = { name: capp.metadata.name, namespace: NAMESPACE };
+      if (kind === 'prescribed')
+        await operatorClient.apply({
+          ...CAPP_TYPE_META,
+          metadata: { ...metadata, finalizers: [CAPP_FINALIZER] },
+        });
+      const desired = renderFor(capp as unknown as Capp);
+      const observed = new Map<string, ObservedChild>();
+      for (const child of desired) {
+        const applied = await operatorClient.apply<KubeObject>(child as never);
+        observed.set(childKey(child), { object: applied as never });
+      }
+      const status = computeStatus({
+        capp: capp as unknown as Capp,
+        desired,
+        observed,
+        now: new Date().toISOString(),
+      });
+      await operatorClient.apply({ ...CAPP_TYPE_META, metadata, status }, 'status');
+      if (kind === 'prescribed')
+        await recorder.record(capp as never, 'Normal', 'Created', `created ${desired.length} children`);
+    });
+  });
+}
+
+/** What the operator run measured besides time. */
+interface OperatorRun extends Measured {
+  rows: Array<[string, string]>;
+}
+
+/** The operator as its own process, compiled as it is deployed, and N Capps created at once. */
+function operatorRun(): Promise<OperatorRun> {
+  return onFreshCluster(async ({ cp, rest, client, profile }) => {
     const metricsPort = await freePort();
     const probePort = await freePort();
     const operator = spawn(
@@ -221,7 +315,7 @@ async function main(): Promise<void> {
         ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []),
         'dist/apps/operator/src/main.js',
         '--namespaces',
-        'bench-operator',
+        NAMESPACE,
         '--leader-elect',
         'false',
         '--concurrency',
@@ -237,97 +331,109 @@ async function main(): Promise<void> {
       ],
       { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'ignore', 'inherit'] },
     );
-    const scrape = async (): Promise<string> =>
-      (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    for (;;) {
-      const ready = await fetch(`http://127.0.0.1:${probePort}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const before = await scrape();
-    const operatorProfile = profileApiserver('apiserver-operator', Math.round(N / 50));
-    const cpu1 = cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid });
-    // Convergence is observed through a watch, not by polling: a list of 1000 Capps costs the API
-    // server ~0.35 CPU-s, which the operator would be charged for.
-    const watching = convergence(rest, 'bench-operator', N, perCapp);
-    const t1 = performance.now();
-    await pool(
-      Array.from({ length: N }, (_, i) => i),
-      C,
-      (i) => client.apply(cappFor('bench-operator', i) as never),
-    );
-    await watching;
-    const operatorMs = performance.now() - t1;
-    const operatorCpu = cpuDelta(
-      cpu1,
-      cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid }),
-    );
-    await operatorProfile;
-    await new Promise((r) => setTimeout(r, 1000));
-    const after = await scrape();
-    const reads = requests(before, after, 'read');
-    const writes = requests(before, after, 'write');
-
-    const eventList = await rest.request<{ items: unknown[] }>(
-      'GET',
-      '/api/v1/namespaces/bench-operator/events',
-    );
-    const eventWrites = eventList.items.length;
-
-    // 3. One resync of the converged set (SIGUSR1 asks the operator for one).
-    const beforeResync = after;
-    operator.kill('SIGUSR1');
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 500));
-      const text = await scrape();
-      const total = metric(text, 'capp_reconcile_total', 'result="success"');
-      if (
-        total >= metric(beforeResync, 'capp_reconcile_total', 'result="success"') + N &&
-        metric(text, 'capp_workqueue_depth') === 0
-      ) {
-        const resyncWrites = requests(beforeResync, text, 'write');
-        const resyncReads = requests(beforeResync, text, 'read');
-        const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${operator.pid}/status`, 'utf8'))?.[1];
-        const rows: Array<[string, string]> = [
-          ['Capps', String(N)],
-          ['children per Capp', String(perCapp)],
-          ['baseline: apply rendered children (s)', (baselineMs / 1000).toFixed(2)],
-          ['operator: create → all converged (s)', (operatorMs / 1000).toFixed(2)],
-          ['ratio operator / baseline', (operatorMs / baselineMs).toFixed(2)],
-          ['operator reads per Capp', (reads / N).toFixed(2)],
-          ['operator writes per Capp, all', (writes / N).toFixed(2)],
-          [
-            '  of which to Capps and children',
-            `${((writes - eventWrites) / N).toFixed(2)} (target ≤ ${perCapp + 2})`,
-          ],
-          ['  of which Events', (eventWrites / N).toFixed(2)],
-          [
-            'reconciles per Capp',
-            (
-              (metric(after, 'capp_reconcile_total', 'result="success"') -
-                (metric(before, 'capp_reconcile_total', 'result="success"') || 0)) /
-              N
-            ).toFixed(2),
-          ],
-          ['resync of converged set: writes', String(resyncWrites)],
-          ['resync of converged set: reads', String(resyncReads)],
-          ['operator peak RSS (MB)', hwm ? (Number(hwm) / 1024).toFixed(0) : 'n/a'],
-          ['CPU s during baseline', baselineCpu],
-          ['CPU s during operator run', operatorCpu],
-        ];
-        for (const [k, v] of rows) process.stdout.write(`${k.padEnd(42)} ${v}\n`);
-        break;
+    try {
+      const scrape = async (): Promise<string> =>
+        (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      for (;;) {
+        const ready = await fetch(`http://127.0.0.1:${probePort}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) break;
+        await new Promise((r) => setTimeout(r, 100));
       }
+      const before = await scrape();
+      const profiling = profile('apiserver-operator', Math.round(N / 50));
+      const cpuBefore = cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid });
+      // Convergence is observed through a watch, not by polling: a list of 1000 Capps costs the API
+      // server ~0.35 CPU-s, which the operator would be charged for.
+      const watching = convergence(rest, NAMESPACE, N, PER_CAPP);
+      const t = performance.now();
+      await pool(
+        Array.from({ length: N }, (_, i) => i),
+        C,
+        (i) => client.apply(cappFor(NAMESPACE, i) as never),
+      );
+      await watching;
+      const ms = performance.now() - t;
+      const cpu = cpuDelta(
+        cpuBefore,
+        cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid }),
+      );
+      await profiling;
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = await scrape();
+      const reads = requests(before, after, 'read');
+      const writes = requests(before, after, 'write');
+      const events = (
+        await rest.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${NAMESPACE}/events`)
+      ).items.length;
+      const reconciles = (text: string): number =>
+        metric(text, 'capp_reconcile_total', 'result="success"') || 0;
+
+      // One resync of the converged set (SIGUSR1 asks the operator for one).
+      operator.kill('SIGUSR1');
+      let resynced: string;
+      do {
+        await new Promise((r) => setTimeout(r, 500));
+        resynced = await scrape();
+      } while (
+        reconciles(resynced) < reconciles(after) + N ||
+        metric(resynced, 'capp_workqueue_depth') !== 0
+      );
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${operator.pid}/status`, 'utf8'))?.[1];
+      const rows: Array<[string, string]> = [
+        ['operator reads per Capp', (reads / N).toFixed(2)],
+        ['operator writes per Capp, all', (writes / N).toFixed(2)],
+        [
+          '  of which to Capps and children',
+          `${((writes - events) / N).toFixed(2)} (target ≤ ${PER_CAPP + 2})`,
+        ],
+        ['  of which Events', (events / N).toFixed(2)],
+        ['reconciles per Capp', ((reconciles(after) - reconciles(before)) / N).toFixed(2)],
+        ['resync of converged set: writes', String(requests(after, resynced, 'write'))],
+        ['resync of converged set: reads', String(requests(after, resynced, 'read'))],
+        ['operator peak RSS (MB)', hwm ? (Number(hwm) / 1024).toFixed(0) : 'n/a'],
+      ];
+      return { ms, cpu, rows };
+    } finally {
+      operator.kill('SIGTERM');
+      await new Promise((r) => operator.once('exit', r));
     }
-    operator.kill('SIGTERM');
-    await new Promise((r) => operator.once('exit', r));
-  } finally {
-    rest.close();
-    await cp.stop();
-  }
+  });
+}
+
+async function main(): Promise<void> {
+  build('operator');
+  process.stdout.write(`N=${N} Capps, concurrency ${C}, a fresh control plane per phase\n`);
+  // The baseline first and last: the spread between the two is the noise of this machine.
+  const first = await baseline('baseline');
+  const prescribed = await floor('prescribed');
+  const irreducible = await floor('irreducible');
+  const operator = await operatorRun();
+  const last = await baseline('baseline-again');
+  const baselineMs = (first.ms + last.ms) / 2;
+  const seconds = (ms: number): string => (ms / 1000).toFixed(2);
+  const ratio = (ms: number): string => (ms / baselineMs).toFixed(2);
+  const rows: Array<[string, string]> = [
+    ['Capps', String(N)],
+    ['children per Capp', String(PER_CAPP)],
+    ['baseline: apply rendered children (s)', `${seconds(first.ms)} first, ${seconds(last.ms)} last`],
+    ['operator: create → all converged (s)', seconds(operator.ms)],
+    ['ratio operator / baseline', ratio(operator.ms)],
+    ['floor, prescribed requests only (s)', seconds(prescribed.ms)],
+    ['  ratio floor / baseline', ratio(prescribed.ms)],
+    ['  ratio operator / floor', (operator.ms / prescribed.ms).toFixed(2)],
+    ['floor, irreducible requests only (s)', seconds(irreducible.ms)],
+    ['  ratio floor / baseline', ratio(irreducible.ms)],
+    ...operator.rows,
+    ['CPU s during baseline (first)', first.cpu],
+    ['CPU s during prescribed floor', prescribed.cpu],
+    ['CPU s during irreducible floor', irreducible.cpu],
+    ['CPU s during operator run', operator.cpu],
+    ['CPU s during baseline (last)', last.cpu],
+  ];
+  for (const [k, v] of rows) process.stdout.write(`${k.padEnd(40)} ${v}\n`);
 }
 
 main().catch((err: unknown) => {
