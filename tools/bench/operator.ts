@@ -1,19 +1,19 @@
 /**
- * `npm run bench:operator [-- --capps 1000 --concurrency 8]`: the operator against a baseline, on the
- * local control plane (or KUBECONFIG with --use-existing).
+ * `npm run bench:operator [-- --capps 1000 --concurrency 8 --profile DIR]`: the operator against a
+ * baseline and two floors, each phase on a fresh private control plane (docs/benchmarks.md):
  *
- *  1. baseline: the same rendered children applied directly (server-side apply, same client code and
- *     concurrency) — the least work any operator must do;
- *  2. operator: a separate `npm run operator` process; N Capps created at once; time until every Capp
- *     has observedGeneration == generation and all its children exist;
- *     (seen through a watch: polling lists of N Capps would cost the API server more than it measures);
- *  3. requests per Capp (reads, writes) and during one resync of the converged set, from the operator's
- *     own /metrics; peak RSS of the operator process (VmHWM); CPU seconds of every process during each
- *     phase, and of the rest of the machine (`others`: a busy machine makes the run meaningless);
- *  4. with `--profile DIR`: kube-apiserver pprof CPU profiles of both phases and the operator's
- *     `--cpu-prof` profile (read them with `go tool pprof -top` and Chrome DevTools).
+ *  1. baseline: the rendered children applied directly (server-side apply, same client code and
+ *     concurrency as the operator);
+ *  2. floors: the requests the issue prescribes per Capp (and the irreducible subset), sent directly
+ *     with no operator — what no implementation can undercut;
+ *  3. operator: the built operator as its own process; N Capps created at once; time until every Capp
+ *     has observedGeneration == generation and all its children (seen through a watch); requests per
+ *     Capp and during one resync from its own /metrics; its peak RSS (VmHWM);
+ *  4. the baseline again, last: the two baselines show the machine's noise.
  *
- * Prints numbers; asserts nothing.
+ * Every phase prints the CPU seconds of each process and of the rest of the machine (`others`: a busy
+ * machine makes the run meaningless). `--profile DIR`: kube-apiserver pprof CPU profiles of each
+ * phase and the operator's `--cpu-prof` profile. Prints numbers; asserts nothing.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
