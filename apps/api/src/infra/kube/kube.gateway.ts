@@ -21,6 +21,7 @@ import {
 } from '@kubernetes/client-node';
 
 import type { CappContent } from '../../app/capps/capps.repository';
+import { PooledKubeConfig } from './pooled-kube-config';
 
 export const API_FIELD_MANAGER = 'capp-api';
 
@@ -122,9 +123,14 @@ export class KubeGateway {
     this.version = kubeConfig.makeApiClient(VersionApi);
   }
 
+  /** Nest calls it at shutdown, after the sync queue has drained: closes pooled connections. */
+  onApplicationShutdown(): void {
+    if (this.kubeConfig instanceof PooledKubeConfig) this.kubeConfig.close();
+  }
+
   /** KUBECONFIG's file, else in-cluster, else the default loading rules. */
   static fromKubeconfig(path: string | undefined): KubeGateway {
-    const kc = new KubeConfig();
+    const kc = new PooledKubeConfig();
     if (path) kc.loadFromFile(path);
     else kc.loadFromDefault();
     return new KubeGateway(kc);
