@@ -117,19 +117,7 @@ async function migratedDatabase(serverUrl?: string): Promise<MigratedDatabase> {
  * has no apiserver restart of its own. The new process lives in a group of this test's own.
  */
 async function stopApiserver(cp: ControlPlane): Promise<{ start(): Promise<void> }> {
-  const found = readFileSync(cp.pidFile, 'utf8')
-    .split('\n')
-    .map((line) => Number(line.trim().split(/\s+/)[0]))
-    .filter((pid) => pid > 0)
-    .map((pid) => {
-      try {
-        return { pid, argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean) };
-      } catch {
-        return { pid, argv: [] };
-      }
-    })
-    .find((p) => p.argv[0] !== undefined && basename(p.argv[0]) === 'kube-apiserver');
-  if (!found) throw new Error(`no kube-apiserver among the pids of ${cp.pidFile}`);
+  const found = apiserverProcess(cp);
   const [command, ...args] = found.argv as [string, ...string[]];
   // SIGKILL: on SIGTERM the apiserver drains its open watches for seconds before it exits.
   await killPids([found.pid], 'SIGKILL', 5000);
@@ -146,6 +134,35 @@ async function stopApiserver(cp: ControlPlane): Promise<{ start(): Promise<void>
       );
     },
   };
+}
+
+/** The control plane's kube-apiserver process: its pid and command line. */
+function apiserverProcess(cp: ControlPlane): { pid: number; argv: string[] } {
+  const found = readFileSync(cp.pidFile, 'utf8')
+    .split('\n')
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .filter((pid) => pid > 0)
+    .map((pid) => {
+      try {
+        return { pid, argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean) };
+      } catch {
+        return { pid, argv: [] };
+      }
+    })
+    .find((p) => p.argv[0] !== undefined && basename(p.argv[0]) === 'kube-apiserver');
+  if (!found) throw new Error(`no kube-apiserver among the pids of ${cp.pidFile}`);
+  return found;
+}
+
+/** A private control plane with the Capp CRD and the test's namespace (for tests that stop it). */
+async function privateControlPlane(): Promise<ControlPlane> {
+  const cp = await startControlPlane({
+    crds: readCrdDir(join(REPO_ROOT, 'charts', 'capp-platform', 'crds')),
+    controllers: ['serviceaccount-controller'],
+  });
+  cleanups.push(() => cp.stop());
+  await kubeJson(cp.target, 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
+  return cp;
 }
 
 function expectUnavailableEnvelope(res: { status: number; body: unknown }): void {
@@ -193,15 +210,7 @@ afterAll(async () => {
 
 describe('the API process when its dependencies fail', () => {
   it('accepts a write while the kube-apiserver is down and applies it once the apiserver is back', async () => {
-    const [cp, db] = await Promise.all([
-      startControlPlane({
-        crds: readCrdDir(join(REPO_ROOT, 'charts', 'capp-platform', 'crds')),
-        controllers: ['serviceaccount-controller'],
-      }),
-      migratedDatabase(),
-    ]);
-    cleanups.push(() => cp.stop());
-    await kubeJson(cp.target, 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
+    const [cp, db] = await Promise.all([privateControlPlane(), migratedDatabase()]);
     const vars = {
       DATABASE_URL: db.url,
       KUBECONFIG: cp.kubeconfigPath,
@@ -256,6 +265,47 @@ describe('the API process when its dependencies fail', () => {
     expect((await p.request<CappView>('GET', cappsUrl(ns, 'before'))).body.sync.state).toBe('Synced');
     expect(p.running()).toBe(true);
     expect((await p.request('GET', '/readyz')).status).toBe(200);
+  });
+
+  it('redelivers within seconds an apply whose process died waiting for the kube-apiserver', async () => {
+    const [cp, db] = await Promise.all([privateControlPlane(), migratedDatabase()]);
+    const vars = {
+      DATABASE_URL: db.url,
+      KUBECONFIG: cp.kubeconfigPath,
+      SYNC_WAIT_MS: '500',
+      ADMISSION_TIMEOUT_MS: '500',
+    };
+    const first = api('mid-apply', vars);
+    await first.start();
+    const apiserver = apiserverProcess(cp);
+    const active = `e2e-${id}-mid-apply:capp-sync:active`;
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    cleanups.push(async () => {
+      redis.disconnect();
+      process.kill(apiserver.pid, 'SIGCONT'); // before the control plane's stop, if the test failed frozen
+    });
+
+    // A frozen kube-apiserver accepts connections and never answers: the apply hangs in flight.
+    process.kill(apiserver.pid, 'SIGSTOP');
+    const accepted = await first.request<CappView>('POST', cappsUrl(ns), cappBody('frozen'));
+    expect(accepted.status).toBe(202);
+    await eventually('the apply job taken by the worker', async () => (await redis.llen(active)) === 1);
+    await first.kill('SIGKILL');
+    const killedAt = Date.now();
+    process.kill(apiserver.pid, 'SIGCONT');
+
+    // The dead worker's lock runs out; the new process's stall check puts the job back.
+    const second = api('mid-apply', vars);
+    await second.start();
+    await eventually(
+      'sync Synced',
+      async () =>
+        (await second.request<CappView>('GET', cappsUrl(ns, 'frozen'))).body.sync.state === 'Synced',
+    );
+    const deliveredMs = Date.now() - killedAt;
+    expect(await clusterCapp(cp.target, ns, 'frozen')).toBeDefined();
+    // Lock (10 s) + stall check (5 s) + start and apply; BullMQ's defaults took 30–60 s.
+    expect(deliveredMs).toBeLessThan(25_000);
   });
 
   it('delivers a write committed by a process killed before it could enqueue it, after a restart', async () => {

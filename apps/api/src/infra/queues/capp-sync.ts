@@ -23,6 +23,13 @@ export function retryDelayMs(attemptsMade: number): number {
 }
 
 const ENQUEUE_TIMEOUT_MS = 2000;
+/**
+ * A worker holds a job's lock for this long and renews it every half of it; a process that died
+ * mid-apply loses the lock when it runs out, and any worker's stall check (every STALLED_CHECK_MS)
+ * puts the job back. BullMQ's defaults (30 s each) left a write undelivered for up to a minute.
+ */
+const LOCK_MS = 10_000;
+const STALLED_CHECK_MS = 5_000;
 /** ioredis states after a lost connection (not the first connect: that one is waited for). */
 const REDIS_DOWN = new Set(['reconnecting', 'close', 'end']);
 
@@ -88,6 +95,8 @@ export class CappSync {
       connection: workerConnection,
       prefix: this.config.queuePrefix,
       concurrency: this.config.syncConcurrency,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
       settings: { backoffStrategy: (attemptsMade: number) => retryDelayMs(attemptsMade) },
     });
     this.worker.on('error', (err: Error) => this.logger.warn({ err }, 'sync worker error'));
