@@ -87,9 +87,12 @@ const eventually = <T>(
   timeoutMs = 60_000,
 ): Promise<T> => waitFor(what, probe, timeoutMs);
 
+/** The Redis key prefix (`QUEUE_PREFIX`) of the API installation called `name`. */
+const queuePrefix = (name: string): string => `e2e-${id}-${name}`;
+
 /** An API process; the same `name` again is the same installation restarted (same queue). */
 function api(name: string, vars: Record<string, string>): ApiProcess {
-  const prefix = `e2e-${id}-${name}`;
+  const prefix = queuePrefix(name);
   if (!prefixes.includes(prefix)) prefixes.push(prefix);
   const p = new ApiProcess(name, {
     REDIS_URL,
@@ -278,7 +281,8 @@ describe('the API process when its dependencies fail', () => {
     const first = api('mid-apply', vars);
     await first.start();
     const apiserver = apiserverProcess(cp);
-    const active = `e2e-${id}-mid-apply:capp-sync:active`;
+    // BullMQ's list of the jobs a worker has taken, in the API's `capp-sync` queue.
+    const active = `${queuePrefix('mid-apply')}:capp-sync:active`;
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     cleanups.push(async () => {
       redis.disconnect();
