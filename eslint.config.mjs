@@ -42,7 +42,18 @@ export default [
               onlyDependOnLibsWithTags: ['type:domain'],
               bannedExternalImports: bannedInLibs,
             },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter'] },
+            {
+              // libs/kube: the one Kubernetes client; client-node is allowed here and nowhere else.
+              sourceTag: 'type:infra',
+              onlyDependOnLibsWithTags: ['type:domain'],
+              bannedExternalImports: ['@nestjs/*', '@prisma/client', 'bullmq'],
+            },
+            {
+              sourceTag: 'type:testing',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:infra'],
+              bannedExternalImports: ['@kubernetes/client-node'],
+            },
+            { sourceTag: 'type:app', bannedExternalImports: ['@kubernetes/client-node'] },
             { sourceTag: 'type:data', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shared', 'type:data'] },

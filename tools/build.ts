@@ -13,9 +13,9 @@ const { compilerOptions } = require(join(ROOT, 'tsconfig.base.json')) as {
   compilerOptions: { paths: Record<string, string[]> };
 };
 const SOURCES: Record<string, string[]> = {
-  operator: ['apps/operator/src', 'libs/capp-model/src', 'libs/knative-adapter/src'],
+  operator: ['apps/operator/src', 'libs/capp-model/src', 'libs/knative-adapter/src', 'libs/kube/src'],
   cli: ['apps/cli/src', 'libs/capp-model/src', 'libs/knative-adapter/src'],
-  api: ['apps/api/src', 'libs/capp-model/src', 'prisma/generated/client'],
+  api: ['apps/api/src', 'libs/capp-model/src', 'libs/kube/src', 'prisma/generated/client'],
 };
 
 function* sources(dir: string): Generator<string> {

@@ -12,6 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { KubeRest } from '@capp/kube';
 import {
   CLUSTER_STATE_DIR,
   ENV_INFO_FILE,
@@ -25,7 +26,6 @@ import {
 } from '@capp/testing';
 import { parse } from 'yaml';
 
-import { KubeRest } from '../apps/operator/src/kube/rest';
 import { build } from './build';
 
 const OPERATOR_NAMESPACE = 'capp-operator-system';

@@ -29,12 +29,10 @@ import {
   parseDnsConfig,
   renderChildren,
 } from '@capp/knative-adapter';
+import { CAPP_TYPE, EventRecorder, KubeClient, KubeRest, resourcePath } from '@capp/kube';
 import { ControlPlane, freePort, startControlPlane } from '@capp/testing';
 
-import { FIELD_MANAGER, KubeObject, RestKubeClient } from '../../apps/operator/src/kube/client';
-import { EventRecorder } from '../../apps/operator/src/kube/events';
-import { CAPP_TYPE, resourcePath } from '../../apps/operator/src/kube/resources';
-import { KubeRest } from '../../apps/operator/src/kube/rest';
+import { FIELD_MANAGER, operatorClient } from '../../apps/operator/src/wiring';
 import { build } from '../build';
 
 const { values } = parseArgs({
@@ -176,7 +174,7 @@ interface Cluster {
   cp: ControlPlane;
   rest: KubeRest;
   /** Server-side applies as the user who writes the Capps (`bench`). */
-  client: RestKubeClient;
+  client: KubeClient;
   /** Samples kube-apiserver's CPU for `seconds` into `<profile>/<name>.pprof` (in the background). */
   profile(name: string, seconds: number): Promise<unknown>;
 }
@@ -203,7 +201,7 @@ async function onFreshCluster<T>(work: (cluster: Cluster) => Promise<T>): Promis
     apiserverFlags: values.profile ? ['--profiling=true'] : [],
   });
   const rest = KubeRest.fromKubeconfig(cp.kubeconfigPath);
-  const client = new RestKubeClient(rest, 'bench');
+  const client = operatorClient(rest, 'bench');
   const profile = (name: string, seconds: number): Promise<unknown> => {
     if (!values.profile) return Promise.resolve();
     mkdirSync(values.profile, { recursive: true });
@@ -270,20 +268,20 @@ function baseline(name: string): Promise<Measured> {
  */
 function floor(kind: 'prescribed' | 'irreducible'): Promise<Measured> {
   return onFreshCluster(async (cluster) => {
-    const operatorClient = new RestKubeClient(cluster.rest, FIELD_MANAGER);
+    const client = operatorClient(cluster.rest, FIELD_MANAGER);
     const recorder = new EventRecorder(cluster.rest, { component: FIELD_MANAGER });
     return perCapp(cluster, `floor-${kind}`, async (i) => {
-      const capp = await cluster.client.apply<KubeObject>(cappFor(NAMESPACE, i) as never);
+      const capp = await cluster.client.apply(cappFor(NAMESPACE, i) as never);
       const metadata = { name: capp.metadata.name, namespace: NAMESPACE };
       if (kind === 'prescribed')
-        await operatorClient.apply({
+        await client.apply({
           ...CAPP_TYPE_META,
           metadata: { ...metadata, finalizers: [CAPP_FINALIZER] },
         });
       const desired = renderFor(capp as unknown as Capp);
       const observed = new Map<string, ObservedChild>();
       for (const child of desired) {
-        const applied = await operatorClient.apply<KubeObject>(child as never);
+        const applied = await client.apply(child);
         observed.set(childKey(child), { object: applied as never });
       }
       const status = computeStatus({
@@ -292,7 +290,7 @@ function floor(kind: 'prescribed' | 'irreducible'): Promise<Measured> {
         observed,
         now: new Date().toISOString(),
       });
-      await operatorClient.apply({ ...CAPP_TYPE_META, metadata, status }, 'status');
+      await client.apply({ ...CAPP_TYPE_META, metadata, status }, { subresource: 'status' });
       if (kind === 'prescribed')
         await recorder.record(capp as never, 'Normal', 'Created', `created ${desired.length} children`);
     });

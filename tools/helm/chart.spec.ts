@@ -15,16 +15,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { buildCappCrd, CAPP_FINALIZER } from '@capp/capp-model';
+import { CAPP_TYPE, KubeApiError, KubeRest, LeaderElector, resourcePath, ResourceType } from '@capp/kube';
 import { freePort, kubeJson, kubeRequest, type KubeTarget, REPO_ROOT, testEnvironment } from '@capp/testing';
 import pino from 'pino';
 import { parseAllDocuments, stringify } from 'yaml';
 
-import { CappController } from '../../apps/operator/src/controller';
-import { RestKubeClient } from '../../apps/operator/src/kube/client';
-import { EventRecorder } from '../../apps/operator/src/kube/events';
-import { LeaderElector } from '../../apps/operator/src/kube/leader-election';
-import { CAPP_TYPE, CHILD_TYPES, resourcePath, ResourceType } from '../../apps/operator/src/kube/resources';
-import { KubeApiError, KubeRest } from '../../apps/operator/src/kube/rest';
+import { CHILD_TYPES } from '../../apps/operator/src/cache/cluster-cache';
+import type { CappController } from '../../apps/operator/src/controller';
 import { type Obj } from '../../apps/operator/src/testing/cluster-fixture';
 import {
   Identity,
@@ -32,7 +29,7 @@ import {
   serviceAccountIdentity,
 } from '../../apps/operator/src/testing/impersonation';
 import { CappWebhooks, MUTATE_PATH, VALIDATE_PATH } from '../../apps/operator/src/webhook/webhooks';
-import { eventsPort } from '../../apps/operator/src/wiring';
+import { createOperator } from '../../apps/operator/src/wiring';
 
 const run = promisify(execFile);
 const CHART = join(REPO_ROOT, 'charts', 'capp-platform');
@@ -938,14 +935,17 @@ describe('the rendered chart on the real control plane', () => {
       'reconciles a Capp with every child kind, prunes and finalizes it, recording Events',
       () =>
         withLogs(async () => {
-          const recorder = new EventRecorder(rest, { component: 'capp-operator', host: 'helm-test' });
-          controller = new CappController(
+          controller = createOperator(
             rest,
-            new RestKubeClient(rest),
-            { namespaces: [appNs], operatorNamespace: releaseNs, concurrency: 4, resyncSeconds: 0 },
+            {
+              namespaces: [appNs],
+              operatorNamespace: releaseNs,
+              concurrency: 4,
+              resyncSeconds: 0,
+              identity: 'helm-test',
+            },
             logger,
-            eventsPort(recorder, logger),
-          );
+          ).controller;
           // Missing list/watch rights would leave the informers retrying forever: fail with the log.
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([
@@ -1227,6 +1227,7 @@ describe('the rendered chart on the real control plane', () => {
         leaseDurationSeconds: 4,
         renewDeadlineSeconds: 3,
         retryPeriodSeconds: 0.5,
+        logger: pino({ level: 'silent' }),
       });
       let leading = false;
       void elector.run({

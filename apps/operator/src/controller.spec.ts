@@ -1,7 +1,8 @@
 import { CAPP_FINALIZER } from '@capp/capp-model';
 import { LABEL_PARENT_CAPP_NAMESPACE } from '@capp/knative-adapter';
+import { CAPP_TYPE, SECRET_TYPE } from '@capp/kube';
 
-import { CAPP_TYPE, CHILD_TYPES, SECRET_TYPE } from './kube/resources';
+import { CHILD_TYPES } from './cache/cluster-cache';
 import { ANNOTATION_APPLIED_HASH } from './reconcile/drift';
 import { ClusterFixture, Obj, suffix, waitFor } from './testing/cluster-fixture';
 

@@ -2,17 +2,14 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 
+import { KubeRest, LeaderElector } from '@capp/kube';
+
 import { ConfigError, loadConfig, OperatorConfig, USAGE } from './config/config';
-import { CappController } from './controller';
-import { RestKubeClient } from './kube/client';
-import { EventRecorder } from './kube/events';
-import { LeaderElector } from './kube/leader-election';
-import { KubeRest } from './kube/rest';
 import { startHttpServer } from './observability/http';
 import { createLogger } from './observability/logger';
 import { OperatorMetrics } from './observability/metrics';
 import { CappWebhooks } from './webhook/webhooks';
-import { eventsPort } from './wiring';
+import { createOperator } from './wiring';
 
 /** The repository checkout this runs from (sources or dist/), found by its nx.json. */
 function repoRoot(): string | undefined {
@@ -50,17 +47,16 @@ export async function main(argv: string[]): Promise<void> {
   const logger = createLogger(config.logLevel);
   const rest = KubeRest.fromKubeconfig(kubeconfig);
   const metrics = new OperatorMetrics(() => rest.counts);
-  const controller = new CappController(
+  const { controller } = createOperator(
     rest,
-    new RestKubeClient(rest),
     {
       namespaces: config.namespaces,
       operatorNamespace: config.operatorNamespace,
       concurrency: config.concurrency,
       resyncSeconds: config.resyncSeconds,
+      identity: config.identity,
     },
     logger,
-    eventsPort(new EventRecorder(rest, { component: 'capp-operator', host: config.identity }), logger),
     metrics,
   );
 
@@ -73,6 +69,7 @@ export async function main(argv: string[]): Promise<void> {
         // client-go's proportions (15 s lease, 10 s renew deadline, 2 s retry), scaled to the lease.
         renewDeadlineSeconds: (config.leaseDurationSeconds * 2) / 3,
         retryPeriodSeconds: (config.leaseDurationSeconds * 2) / 15,
+        logger: logger.child({ part: 'leader-election' }),
       })
     : undefined;
   // Webhooks run on every replica: admission must not depend on which one leads.

@@ -1,4 +1,5 @@
-import { CAPP_TYPE } from './kube/resources';
+import { CAPP_TYPE } from '@capp/kube';
+
 import { ClusterFixture, Obj, waitFor } from './testing/cluster-fixture';
 
 /** "An unchanged Capp costs zero writes": counted at the controller's own client. */

@@ -1,27 +1,78 @@
+import { EventRecorder, KubeClient, type KubeRest } from '@capp/kube';
 import type { Logger } from 'pino';
 
-import { EventRecorder } from './kube/events';
-import { ReconcileEvents } from './reconcile/capp-reconciler';
+import { CHILD_TYPES, ClusterCache } from './cache/cluster-cache';
+import { CappController, type ControllerMetrics } from './controller';
+import { CappReconciler } from './reconcile/capp-reconciler';
+import type { ClientPort, EventsPort, ReconcileMetrics } from './reconcile/ports';
+
+/** The operator's field manager: what it applies is owned by this name in managedFields. */
+export const FIELD_MANAGER = 'capp-operator';
+
+export interface OperatorOptions {
+  /** Watched namespaces; empty = all. */
+  namespaces: string[];
+  operatorNamespace: string;
+  concurrency: number;
+  resyncSeconds: number;
+  /** `reportingInstance` of the Events (the pod name); default the host name. */
+  identity?: string;
+}
+
+export interface Operator {
+  cache: ClusterCache;
+  controller: CappController;
+  reconciler: CappReconciler;
+  client: KubeClient;
+}
+
+/** A client for the operator's kinds (Capps, every child kind) under its field manager. */
+export function operatorClient(rest: KubeRest, fieldManager = FIELD_MANAGER): KubeClient {
+  return new KubeClient(rest, { fieldManager, types: CHILD_TYPES });
+}
+
+/**
+ * The operator's parts, wired once for `main.ts`, the integration tests and the benchmark:
+ * caches → router → work queue → reconciler → write-through client → caches.
+ */
+export function createOperator(
+  rest: KubeRest,
+  options: OperatorOptions,
+  logger: Logger,
+  metrics?: ControllerMetrics & ReconcileMetrics,
+): Operator {
+  const client = operatorClient(rest);
+  const cache = new ClusterCache(rest, options, logger);
+  const recorder = new EventRecorder(rest, { component: FIELD_MANAGER, host: options.identity });
+  const reconciler = new CappReconciler({
+    read: cache,
+    client: writeThrough(client, cache),
+    events: eventsPort(recorder, logger),
+    metrics,
+    logger,
+  });
+  const controller = new CappController(cache, reconciler, options, logger, metrics);
+  return { cache, controller, reconciler, client };
+}
+
+/** The reconciler's writes, each one told to the cache (its echo then needs no reconcile). */
+export function writeThrough(client: KubeClient, cache: Pick<ClusterCache, 'wrote'>): ClientPort {
+  return {
+    apply: async (obj, options) => {
+      const written = await client.apply(obj, { subresource: options?.subresource });
+      cache.wrote(written);
+      return written as never;
+    },
+    delete: (ref) => client.delete(client.types.of(ref), ref.namespace, ref.name),
+  };
+}
 
 /** Events are best effort: a failure to record one is logged, never fails a reconcile. */
-export function eventsPort(recorder: EventRecorder, logger: Logger): ReconcileEvents {
+export function eventsPort(recorder: EventRecorder, logger: Logger): EventsPort {
   return {
     record: (capp, type, reason, message) => {
       recorder
-        .record(
-          {
-            apiVersion: capp.apiVersion,
-            kind: capp.kind,
-            metadata: {
-              name: capp.metadata.name ?? '',
-              namespace: capp.metadata.namespace ?? '',
-              uid: capp.metadata.uid,
-            },
-          },
-          type,
-          reason,
-          message,
-        )
+        .record(capp, type, reason, message)
         .catch((err: unknown) =>
           logger.warn(
             { event: 'event-record-failed', reason, err: err instanceof Error ? err.message : String(err) },

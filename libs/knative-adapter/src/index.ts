@@ -8,7 +8,7 @@ export type { AutoscaleDefaults, ConfigMapLike, DnsConfig } from './lib/config';
 export type { ChildKind } from './lib/resources';
 export type { RenderConfig, RenderObservations } from './lib/render';
 export type { StatusInput } from './lib/status';
-export type { ChildMeta, DesiredChild, K8sObject, ObservedChild } from './lib/types';
+export type { DesiredChild, ObservedChild } from './lib/types';
 
 export { makeCertificate } from './lib/children/certificate';
 export { makeCNAMERecord } from './lib/children/dns-record';

@@ -16,7 +16,6 @@ describe('OperatorMetrics', () => {
 
     expect(sample(text, 'capp_reconcile_total{result="success"}')).toBe(2);
     expect(sample(text, 'capp_reconcile_total{result="error"}')).toBe(1);
-    expect(sample(text, 'capp_reconcile_total{result="requeue"}')).toBe(0);
     expect(sample(text, 'capp_reconcile_duration_seconds_count')).toBe(3);
     expect(sample(text, 'capp_reconcile_duration_seconds_sum')).toBeCloseTo(12.204);
     expect(sample(text, 'capp_reconcile_duration_seconds_bucket{le="0.001"}')).toBe(0);
@@ -27,8 +26,8 @@ describe('OperatorMetrics', () => {
 
   it('exposes errors by reason, queue gauges, child applies and deletes by kind, and leadership', async () => {
     const m = new OperatorMetrics({ processMetrics: false });
-    m.reconcileError('ApplyFailed');
-    m.reconcileError('ApplyFailed');
+    m.reconcileError('ChildRejected');
+    m.reconcileError('ChildRejected');
     m.reconcileError('Conflict');
     m.setQueue(7, 2);
     m.setQueue(5, 3);
@@ -40,7 +39,7 @@ describe('OperatorMetrics', () => {
     m.setLeader(true);
     const after = await m.metricsText();
 
-    expect(sample(before, 'capp_reconcile_errors_total{reason="ApplyFailed"}')).toBe(2);
+    expect(sample(before, 'capp_reconcile_errors_total{reason="ChildRejected"}')).toBe(2);
     expect(sample(before, 'capp_reconcile_errors_total{reason="Conflict"}')).toBe(1);
     expect(sample(before, 'capp_workqueue_depth')).toBe(5);
     expect(sample(before, 'capp_workqueue_in_flight')).toBe(3);
@@ -75,14 +74,14 @@ describe('OperatorMetrics', () => {
   it('includes process metrics by default, in its own registry and not in the global one', async () => {
     const a = new OperatorMetrics();
     const b = new OperatorMetrics();
-    a.observeReconcile('requeue', 1);
+    a.observeReconcile('error', 1);
     const text = await a.metricsText();
     const { register } = await import('prom-client');
 
     expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
     expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
-    expect(sample(text, 'capp_reconcile_total{result="requeue"}')).toBe(1);
-    expect(sample(await b.metricsText(), 'capp_reconcile_total{result="requeue"}')).toBe(0);
+    expect(sample(text, 'capp_reconcile_total{result="error"}')).toBe(1);
+    expect(sample(await b.metricsText(), 'capp_reconcile_total{result="error"}')).toBe(0);
     expect(register.getSingleMetric('capp_reconcile_total')).toBeUndefined();
   });
 

@@ -1,8 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type ReconcileResult = 'success' | 'error' | 'requeue';
+import { RECONCILE_REASONS, type ReconcileReason } from '../reconcile/errors';
 
-const RESULTS: readonly ReconcileResult[] = ['success', 'error', 'requeue'];
+export type ReconcileResult = 'success' | 'error';
+
+const RESULTS: readonly ReconcileResult[] = ['success', 'error'];
 
 /** Seconds; from 1 ms (an unchanged Capp served from the cache) to 30 s (a slow apiserver). */
 export const RECONCILE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -43,7 +45,7 @@ export class OperatorMetrics {
 
     this.reconciles = new Counter({
       name: 'capp_reconcile_total',
-      help: 'Reconciles of a Capp, by result (success, error, requeue).',
+      help: 'Reconciles of a Capp, by result (success, error).',
       labelNames: ['result'],
       registers,
     });
@@ -57,10 +59,11 @@ export class OperatorMetrics {
     });
     this.reconcileErrors = new Counter({
       name: 'capp_reconcile_errors_total',
-      help: 'Failed reconciles, by reason.',
+      help: 'Failed reconciles, by reason (ChildRejected, Conflict, Unreachable, Transient, …).',
       labelNames: ['reason'],
       registers,
     });
+    for (const reason of RECONCILE_REASONS) this.reconcileErrors.inc({ reason }, 0);
     this.queueDepth = new Gauge({
       name: 'capp_workqueue_depth',
       help: 'Keys waiting in the work queue.',
@@ -116,7 +119,7 @@ export class OperatorMetrics {
     this.reconcileDuration.observe(seconds);
   }
 
-  reconcileError(reason: string): void {
+  reconcileError(reason: ReconcileReason): void {
     this.reconcileErrors.inc({ reason });
   }
 

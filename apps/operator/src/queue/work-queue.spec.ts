@@ -125,19 +125,29 @@ describe('WorkQueue', () => {
     expect(runs).toEqual(['a']);
   });
 
-  it('honours a requested requeue delay without counting a failure', async () => {
+  it('does not retry a terminal failure, and the key runs again on its next add', async () => {
     let runs = 0;
-    const errors: number[] = [];
+    const seen: Array<[number, boolean]> = [];
     const q = new WorkQueue(
       async () => {
         runs++;
-        return runs === 1 ? { requeueAfterMs: 10 } : undefined;
+        throw new Error(runs === 1 ? 'terminal' : 'transient');
       },
-      { concurrency: 1 },
-      (_k, _e, a) => errors.push(a),
+      { concurrency: 1, baseBackoffMs: 5, retryable: (err) => (err as Error).message !== 'terminal' },
+      (_k, _e, attempt, retrying) => seen.push([attempt, retrying]),
     );
     q.add('k');
-    while (runs < 2) await tick(5);
-    expect(errors).toEqual([]);
+    await tick(40);
+    expect(runs).toBe(1);
+    expect(seen).toEqual([[1, false]]);
+    q.add('k');
+    while (runs < 3) await tick(5);
+    await q.shutDown();
+    // the terminal failure did not count towards the backoff of the next ones
+    expect(seen.slice(0, 3)).toEqual([
+      [1, false],
+      [1, true],
+      [2, true],
+    ]);
   });
 });

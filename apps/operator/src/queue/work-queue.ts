@@ -3,7 +3,9 @@
  * - a key is processed by at most one worker at a time;
  * - adding a key that is already waiting is a no-op (duplicates collapse);
  * - adding a key that is being processed marks it dirty: it runs once more after the current run;
- * - failures are retried with per-key exponential backoff; success resets the key's backoff;
+ * - failures are retried with per-key exponential backoff, unless `retryable` says the error is
+ *   terminal (controller-runtime's TerminalError: the key waits for its next event); success resets
+ *   the key's backoff;
  * - `shutDown()` stops taking new work and resolves once in-flight handlers finish.
  */
 export interface WorkQueueOptions {
@@ -11,14 +13,11 @@ export interface WorkQueueOptions {
   /** First retry delay; doubles per consecutive failure up to `maxBackoffMs`. */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Whether a failure is worth retrying (default: every failure is). */
+  retryable?: (err: unknown) => boolean;
 }
 
-export type Handler = (key: string) => Promise<HandlerResult | void>;
-
-/** What a handler may ask for besides success: run again after a delay (not counted as a failure). */
-export interface HandlerResult {
-  requeueAfterMs?: number;
-}
+export type Handler = (key: string) => Promise<void>;
 
 export class WorkQueue {
   private readonly queue: string[] = [];
@@ -34,7 +33,8 @@ export class WorkQueue {
   constructor(
     private readonly handler: Handler,
     private readonly options: WorkQueueOptions,
-    private readonly onError: (key: string, err: unknown, attempt: number) => void = () => undefined,
+    private readonly onError: (key: string, err: unknown, attempt: number, retrying: boolean) => void = () =>
+      undefined,
   ) {}
 
   /** Keys waiting (not counting the ones being processed). */
@@ -116,14 +116,15 @@ export class WorkQueue {
   private async process(key: string): Promise<void> {
     let retryIn: number | undefined;
     try {
-      const result = await this.handler(key);
+      await this.handler(key);
       this.failures.delete(key);
-      retryIn = result?.requeueAfterMs;
     } catch (err) {
       const attempt = (this.failures.get(key) ?? 0) + 1;
-      this.failures.set(key, attempt);
-      this.onError(key, err, attempt);
-      retryIn = this.backoffFor(attempt);
+      const retrying = this.options.retryable?.(err) ?? true;
+      if (retrying) this.failures.set(key, attempt);
+      else this.failures.delete(key);
+      this.onError(key, err, attempt, retrying);
+      if (retrying) retryIn = this.backoffFor(attempt);
     } finally {
       this.processing.delete(key);
       this.running--;

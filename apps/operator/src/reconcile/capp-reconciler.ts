@@ -3,6 +3,7 @@ import {
   CAPP_FINALIZER,
   CappStatus,
   CONDITION_READY,
+  KubeObject,
   ManagedResource,
   withSpecDefaults,
 } from '@capp/capp-model';
@@ -13,10 +14,8 @@ import {
   childKey,
   computeStatus,
   ConfigError,
-  ConfigMapLike,
   DesiredChild,
   DNS_CONFIGMAP,
-  K8sObject,
   ObservedChild,
   parseAutoscaleDefaults,
   parseDnsConfig,
@@ -26,49 +25,19 @@ import {
   tlsSecretName,
   toManagedResource,
 } from '@capp/knative-adapter';
+import { isPermanent, KubeApiError } from '@capp/kube';
 import type { Logger } from 'pino';
 
-import { KubeClient, KubeObject } from '../kube/client';
-import { typeOf } from '../kube/resources';
-import { isPermanent, KubeApiError } from '../kube/rest';
 import { ANNOTATION_APPLIED_HASH, hashOf, isSubset } from './drift';
-
-/** Read access to the informers' caches: what the reconciler knows without asking the API server. */
-export interface ObservedState {
-  capp(namespace: string, name: string): Capp | undefined;
-  child(
-    kind: { apiVersion: string; kind: string },
-    namespace: string | undefined,
-    name: string,
-  ): K8sObject | undefined;
-  /** Children labelled as belonging to this Capp, whatever the inventory says (crash-safe pruning). */
-  childrenOf(namespace: string, name: string): K8sObject[];
-  configMap(name: string): ConfigMapLike | undefined;
-  /** Whether a Secret exists (from a metadata-only cache: the operator never holds Secret data). */
-  secretExists(namespace: string, name: string): boolean;
-}
-
-export type EventType = 'Normal' | 'Warning';
-
-export interface ReconcileEvents {
-  record(capp: Capp, type: EventType, reason: string, message: string): void;
-}
-
-export interface ReconcileMetrics {
-  childApplied(kind: string): void;
-  childDeleted(kind: string): void;
-}
-
-/** Told about every object the reconciler wrote, as the API server returned it. */
-export interface WriteObserver {
-  wrote(obj: KubeObject): void;
-}
+import { errorMessage, ReconcileError } from './errors';
+import type { ClientPort, EventsPort, ReadPort, ReconcileMetrics } from './ports';
 
 export interface ReconcilerDeps {
-  client: KubeClient;
-  state: ObservedState;
-  events: ReconcileEvents;
-  writes?: WriteObserver;
+  /** The caches: every decision is taken from them. */
+  read: ReadPort;
+  /** Writes (the write-through client tells the caches what it wrote). */
+  client: ClientPort;
+  events: EventsPort;
   metrics?: ReconcileMetrics;
   logger: Logger;
   clock?: () => Date;
@@ -78,13 +47,6 @@ export interface ReconcilerDeps {
 const REASON_INVALID_CONFIG = 'InvalidConfig';
 const REASON_INVALID_SPEC = 'InvalidSpec';
 
-/** An error worth retrying with backoff after status was written (e.g. the API server was unavailable). */
-export class TransientChildErrors extends Error {
-  constructor(readonly errors: string[]) {
-    super(`some children could not be applied: ${errors.join('; ')}`);
-  }
-}
-
 const refOf = (o: {
   apiVersion: string;
   kind: string;
@@ -92,11 +54,6 @@ const refOf = (o: {
 }): string => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 const managedKey = (m: ManagedResource): string => `${m.apiVersion}/${m.kind}/${m.namespace ?? ''}/${m.name}`;
-
-function errorMessage(err: unknown): string {
-  if (err instanceof KubeApiError) return `${err.statusCode} ${err.reason}: ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
-}
 
 const NOTE_VERBS: Record<string, string> = {
   Created: 'created',
@@ -113,7 +70,7 @@ class EventNotes {
     this.byReason.set(reason, [...(this.byReason.get(reason) ?? []), ref]);
   }
 
-  flush(capp: Capp, events: ReconcileEvents): void {
+  flush(capp: Capp, events: EventsPort): void {
     for (const [reason, refs] of this.byReason)
       events.record(capp, 'Normal', reason, `${NOTE_VERBS[reason]} ${refs.join(', ')}`);
     this.byReason.clear();
@@ -133,7 +90,7 @@ export class CappReconciler {
   }
 
   async reconcile(namespace: string, name: string): Promise<void> {
-    const capp = this.deps.state.capp(namespace, name);
+    const capp = this.deps.read.capp(namespace, name);
     if (!capp) return; // deleted: namespaced children go with their owner, the finalizer handled the rest
     const log = this.deps.logger.child({ namespace, name, generation: capp.metadata.generation });
 
@@ -142,7 +99,7 @@ export class CappReconciler {
       return;
     }
     if (!capp.metadata.finalizers?.includes(CAPP_FINALIZER)) {
-      this.deps.writes?.wrote(await this.deps.client.apply(this.finalizerPatch(capp, true)));
+      await this.deps.client.apply(this.finalizerPatch(capp, true));
       log.info({ event: 'finalizer-added' }, 'finalizer added');
     }
 
@@ -161,11 +118,13 @@ export class CappReconciler {
 
     const observed = new Map<string, ObservedChild>();
     const transient: string[] = [];
+    const rejected: string[] = [];
     const notes = new EventNotes();
     for (const child of desired) {
       const result = await this.applyChild(capp, child, log, notes);
       observed.set(childKey(child), result.observed);
       if (result.transient) transient.push(result.transient);
+      if (result.rejected) rejected.push(result.rejected);
     }
 
     const leftovers = await this.prune(capp, desired, log, notes);
@@ -174,17 +133,21 @@ export class CappReconciler {
     const status = computeStatus({ capp, desired, observed, previous: capp.status, now: this.now() });
     status.managedResources = [...(status.managedResources ?? []), ...leftovers];
     await this.writeStatus(capp, status, log);
-    if (transient.length) throw new TransientChildErrors(transient);
+    if (transient.length)
+      throw new ReconcileError('Transient', `children not applied yet: ${transient.join('; ')}`, true);
+    // Reported in status; retrying the same input cannot help, a change of the Capp will.
+    if (rejected.length)
+      throw new ReconcileError('ChildRejected', `children rejected: ${rejected.join('; ')}`, false);
   }
 
   private render(capp: Capp): DesiredChild[] {
-    const autoscale = parseAutoscaleDefaults(this.deps.state.configMap(AUTOSCALE_DEFAULTS_CONFIGMAP));
-    const dns = parseDnsConfig(this.deps.state.configMap(DNS_CONFIGMAP));
+    const autoscale = parseAutoscaleDefaults(this.deps.read.configMap(AUTOSCALE_DEFAULTS_CONFIGMAP));
+    const dns = parseDnsConfig(this.deps.read.configMap(DNS_CONFIGMAP));
     const withDefaults: Capp = { ...capp, spec: withSpecDefaults(capp.spec) };
     // The DomainMapping names the certificate's Secret only once cert-manager has issued it.
     const fqdn = withDefaults.spec.routeSpec?.tlsEnabled ? cappDomain(withDefaults, dns) : undefined;
     const tlsSecretReady =
-      fqdn !== undefined && this.deps.state.secretExists(capp.metadata.namespace ?? '', tlsSecretName(fqdn));
+      fqdn !== undefined && this.deps.read.secretExists(capp.metadata.namespace ?? '', tlsSecretName(fqdn));
     return renderChildren(withDefaults, { autoscale, dns }, { tlsSecretReady });
   }
 
@@ -194,7 +157,7 @@ export class CappReconciler {
     child: DesiredChild,
     log: Logger,
     notes: EventNotes,
-  ): Promise<{ observed: ObservedChild; transient?: string }> {
+  ): Promise<{ observed: ObservedChild; transient?: string; rejected?: string }> {
     const hash = hashOf(child);
     const wanted: DesiredChild = {
       ...child,
@@ -203,12 +166,11 @@ export class CappReconciler {
         annotations: { ...(child.metadata.annotations ?? {}), [ANNOTATION_APPLIED_HASH]: hash },
       },
     };
-    const live = this.deps.state.child(child, child.metadata.namespace, child.metadata.name);
+    const live = this.deps.read.child(child, child.metadata.namespace, child.metadata.name);
     if (live && isSubset(wanted, live)) return { observed: { object: live } };
 
     try {
-      const applied = await this.deps.client.apply<KubeObject>(wanted as KubeObject);
-      this.deps.writes?.wrote(applied);
+      const applied = await this.deps.client.apply(wanted);
       this.deps.metrics?.childApplied(child.kind);
       const ref = refOf(child);
       if (!live) {
@@ -221,7 +183,7 @@ export class CappReconciler {
         log.info({ event: 'child-updated', child: ref }, 'child updated');
         notes.add('Updated', ref);
       }
-      return { observed: { object: applied as K8sObject } };
+      return { observed: { object: applied } };
     } catch (err) {
       const message = errorMessage(err);
       const ref = refOf(child);
@@ -229,7 +191,7 @@ export class CappReconciler {
       this.deps.events.record(capp, 'Warning', 'ApplyFailed', `${ref}: ${message}`);
       return {
         observed: { object: live, error: err instanceof KubeApiError ? err.message : message },
-        transient: isPermanent(err) ? undefined : `${ref}: ${message}`,
+        ...(isPermanent(err) ? { rejected: `${ref}: ${message}` } : { transient: `${ref}: ${message}` }),
       };
     }
   }
@@ -244,7 +206,7 @@ export class CappReconciler {
     const wanted = new Set(desired.map((d) => managedKey(toManagedResource(d))));
     const candidates = new Map<string, ManagedResource>();
     for (const m of capp.status?.managedResources ?? []) candidates.set(managedKey(m), m);
-    for (const o of this.deps.state.childrenOf(capp.metadata.namespace ?? '', capp.metadata.name ?? '')) {
+    for (const o of this.deps.read.childrenOf(capp.metadata.namespace ?? '', capp.metadata.name ?? '')) {
       const m = toManagedResource(o);
       candidates.set(managedKey(m), m);
     }
@@ -252,7 +214,7 @@ export class CappReconciler {
     for (const [key, m] of [...candidates].reverse()) {
       if (wanted.has(key)) continue;
       try {
-        const existed = await this.deps.client.delete(typeOf(m), m.namespace, m.name);
+        const existed = await this.deps.client.delete(m);
         if (existed) {
           this.deps.metrics?.childDeleted(m.kind);
           const ref = refOf({ ...m, metadata: { name: m.name, namespace: m.namespace } });
@@ -273,7 +235,11 @@ export class CappReconciler {
     const leftovers = await this.prune(capp, [], log, notes);
     notes.flush(capp, this.deps.events);
     if (leftovers.length) {
-      throw new Error(`cannot remove finalizer yet: ${leftovers.length} children still being deleted`);
+      throw new ReconcileError(
+        'ChildrenTerminating',
+        `cannot remove finalizer yet: ${leftovers.length} children not deleted`,
+        true,
+      );
     }
     await this.deps.client.apply(this.finalizerPatch(capp, false));
     log.info({ event: 'finalized' }, 'children deleted; finalizer removed');
@@ -288,7 +254,7 @@ export class CappReconciler {
       apiVersion: capp.apiVersion,
       kind: capp.kind,
       metadata: {
-        name: capp.metadata.name ?? '',
+        name: capp.metadata.name,
         namespace: capp.metadata.namespace,
         finalizers: present ? [CAPP_FINALIZER] : [],
       },
@@ -313,16 +279,15 @@ export class CappReconciler {
 
   private async writeStatus(capp: Capp, status: CappStatus, log: Logger): Promise<void> {
     if (statusEqual(status, capp.status)) return;
-    const written = await this.deps.client.apply(
+    await this.deps.client.apply(
       {
         apiVersion: capp.apiVersion,
         kind: capp.kind,
-        metadata: { name: capp.metadata.name ?? '', namespace: capp.metadata.namespace },
+        metadata: { name: capp.metadata.name, namespace: capp.metadata.namespace },
         status,
       },
-      'status',
+      { subresource: 'status' },
     );
-    this.deps.writes?.wrote(written);
     const ready = status.conditions?.find((c) => c.type === CONDITION_READY);
     log.info({ event: 'status-written', ready: ready?.status, reason: ready?.reason }, 'status updated');
   }

@@ -1,31 +1,16 @@
 import { randomBytes } from 'node:crypto';
 
+import type { KubeObject } from '@capp/capp-model';
+import { CAPP_TYPE, CONFIGMAP_TYPE, KubeClient, KubeRest, resourcePath, ResourceType } from '@capp/kube';
 import { waitFor } from '@capp/testing';
 import pino from 'pino';
 
-import { CappController } from '../controller';
-import { RestKubeClient } from '../kube/client';
-import { EventRecorder } from '../kube/events';
-import { CAPP_TYPE, CONFIGMAP_TYPE, resourcePath, ResourceType, typeOf } from '../kube/resources';
-import { isNotFound, KubeRest } from '../kube/rest';
-import { eventsPort } from '../wiring';
+import type { CappController } from '../controller';
+import { createOperator, operatorClient } from '../wiring';
 import { restAs, serviceAccountIdentity } from './impersonation';
 
-/** What integration tests need around a running controller on the real control plane. */
-export interface Obj {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    [k: string]: unknown;
-  };
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
-  [k: string]: unknown;
-}
+/** Objects as the integration tests write and read them. */
+export type Obj = KubeObject;
 
 export const suffix = (): string => randomBytes(3).toString('hex');
 
@@ -53,6 +38,8 @@ export { waitFor };
 /** A test's own namespaces, ConfigMaps and a controller watching only them. */
 export class ClusterFixture {
   readonly rest = adminRest();
+  /** The admin's client, under the tests' own field manager. */
+  readonly client: KubeClient = operatorClient(this.rest, 'capp-e2e');
   readonly ns = `capp-it-${suffix()}`;
   readonly operatorNs = `capp-op-${suffix()}`;
   controller?: CappController;
@@ -111,10 +98,8 @@ export class ClusterFixture {
     const rest = operatorRest();
     this.controllerRest = rest;
     const logger = pino({ level: process.env['CAPP_TEST_LOG'] ?? 'silent' });
-    const recorder = new EventRecorder(rest, { component: 'capp-operator' });
-    this.controller = new CappController(
+    this.controller = createOperator(
       rest,
-      new RestKubeClient(rest),
       {
         namespaces: [this.ns],
         operatorNamespace: this.operatorNs,
@@ -122,8 +107,7 @@ export class ClusterFixture {
         resyncSeconds: opts.resyncSeconds ?? 0,
       },
       logger,
-      eventsPort(recorder, logger),
-    );
+    ).controller;
     await this.controller.start();
     return this.controller;
   }
@@ -148,27 +132,17 @@ export class ClusterFixture {
   }
 
   async apply(obj: Obj, subresource?: 'status', fieldManager = 'capp-e2e'): Promise<Obj> {
-    return this.rest.request<Obj>(
-      'PATCH',
-      resourcePath(typeOf(obj), obj.metadata.namespace, obj.metadata.name, subresource),
-      { query: { fieldManager, force: true }, body: obj, contentType: 'application/apply-patch+yaml' },
-    );
+    const client = fieldManager === 'capp-e2e' ? this.client : operatorClient(this.rest, fieldManager);
+    return client.apply(obj, { subresource });
   }
 
   async get(type: ResourceType | Obj, namespace: string | undefined, name: string): Promise<Obj | undefined> {
-    const t: ResourceType = 'plural' in type ? (type as ResourceType) : typeOf(type as Obj);
-    try {
-      return await this.rest.request<Obj>('GET', resourcePath(t, namespace, name));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const t: ResourceType = 'plural' in type ? (type as ResourceType) : this.client.types.of(type as Obj);
+    return this.client.get(t, namespace, name);
   }
 
   async remove(type: ResourceType, namespace: string | undefined, name: string): Promise<void> {
-    await this.rest.request('DELETE', resourcePath(type, namespace, name)).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await this.client.delete(type, namespace, name);
   }
 
   async configMap(name: string, data: Record<string, string>): Promise<void> {

@@ -1,9 +1,7 @@
 import type { Capp } from '@capp/capp-model';
+import { CAPP_TYPE, Informer, isNotFound, type KubeRest, resourcePath, SECRET_TYPE } from '@capp/kube';
 import type { Logger } from 'pino';
 
-import { Informer, KubeObjectLike } from '../kube/informer';
-import { CAPP_TYPE, resourcePath, SECRET_TYPE } from '../kube/resources';
-import { isNotFound, KubeRest } from '../kube/rest';
 import { ClusterLookups, mutateAdmission, validateAdmission } from './admission';
 import { startWebhookServer, WebhookServer } from './server';
 
@@ -22,7 +20,7 @@ export interface WebhookOptions {
  * hostname uniqueness, and a metadata-only GET for a Secret's existence (its data is never read).
  */
 export class CappWebhooks implements ClusterLookups {
-  private readonly capps: Informer<Capp & KubeObjectLike>;
+  private readonly capps: Informer<Capp>;
   private server?: WebhookServer;
 
   constructor(
@@ -87,6 +85,6 @@ export class CappWebhooks implements ClusterLookups {
       .filter(
         (c) => !c.metadata.deletionTimestamp && c.spec?.routeSpec?.hostname?.replace(/\.$/, '') === want,
       )
-      .map((c) => ({ namespace: c.metadata.namespace ?? '', name: c.metadata.name ?? '' }));
+      .map((c) => ({ namespace: c.metadata.namespace ?? '', name: c.metadata.name }));
   }
 }

@@ -139,13 +139,31 @@ export interface CappStatus {
   managedResources?: ManagedResource[];
 }
 
-export interface Capp {
+/**
+ * Any Kubernetes object — rendered, applied, cached, read or written — under the one name this
+ * repository gives it. Kind-specific fields beyond `spec`/`status` (a ConfigMap's `data`, an Event's
+ * `reason`) are reached through the index signature.
+ */
+export type KubeObject<Spec = Record<string, unknown>, Status = Record<string, unknown>> = {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta & { name: string };
+  spec?: Spec;
+  status?: Status;
+  [key: string]: unknown;
+};
+
+/** Any object whatever its spec and status types (a generic constraint: a Capp is one). */
+export type AnyKubeObject = KubeObject<unknown, unknown>;
+
+/** A Capp as stored in the cluster (a type, not an interface, so it is a {@link KubeObject}). */
+export type Capp = {
   apiVersion: 'rcs.dana.io/v1alpha1';
   kind: 'Capp';
-  metadata: ObjectMeta;
+  metadata: ObjectMeta & { name: string };
   spec: CappSpec;
   status?: CappStatus;
-}
+};
 
 /** What a client sends to the REST API (see `cappWriteSchema`). */
 export interface CappWrite {

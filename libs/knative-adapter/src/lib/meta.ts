@@ -2,6 +2,7 @@ import {
   Capp,
   CAPP_API_VERSION,
   CAPP_KIND,
+  KubeObject,
   LABEL_MANAGED_BY,
   LABEL_PARENT_CAPP,
   MANAGED_BY_OPERATOR,
@@ -10,7 +11,6 @@ import {
 } from '@capp/capp-model';
 
 import { cappName } from './names';
-import { ChildMeta } from './types';
 
 /** On cluster-scoped children (no namespace, no ownerReference): the namespace of the Capp they belong to. */
 export const LABEL_PARENT_CAPP_NAMESPACE = 'rcs.dana.io/parent-capp-namespace';
@@ -62,9 +62,13 @@ export interface ChildMetaOptions {
  * neither (an ownerReference cannot cross scopes); the Capp's namespace goes into a label instead, and
  * the inventory plus the finalizer clean it up.
  */
-export function childMetadata(capp: Capp, name: string, options: ChildMetaOptions = {}): ChildMeta {
+export function childMetadata(
+  capp: Capp,
+  name: string,
+  options: ChildMetaOptions = {},
+): KubeObject['metadata'] {
   const namespace = capp.metadata.namespace;
-  const meta: ChildMeta = { name };
+  const meta: KubeObject['metadata'] = { name };
   if (namespace && !options.clusterScoped) meta.namespace = namespace;
   meta.labels = { ...options.labels, ...childLabels(capp) };
   if (namespace && options.clusterScoped) meta.labels[LABEL_PARENT_CAPP_NAMESPACE] = namespace;

@@ -1,6 +1,4 @@
-import { ManagedResource } from '@capp/capp-model';
-
-import { K8sObject } from './types';
+import { KubeObject, ManagedResource } from '@capp/capp-model';
 
 /** apiVersion + kind of every child kind a Capp can turn into. */
 export interface ChildKind {
@@ -89,7 +87,7 @@ export function childKey(obj: {
 }
 
 /** The inventory entry of a child (`status.managedResources[]`). */
-export function toManagedResource(obj: K8sObject): ManagedResource {
+export function toManagedResource(obj: KubeObject): ManagedResource {
   const { name, namespace } = obj.metadata;
   return {
     apiVersion: obj.apiVersion,

@@ -1,10 +1,10 @@
-import { Capp, CappSpec, CappStatus, Condition } from '@capp/capp-model';
+import { Capp, CappSpec, CappStatus, Condition, KubeObject } from '@capp/capp-model';
 
 import { renderChildren } from './render';
 import { childKey } from './resources';
 import { computeStatus, statusEqual } from './status';
 import { AUTOSCALE, DNS, makeCapp } from './test-fixtures';
-import { DesiredChild, K8sObject, ObservedChild } from './types';
+import { DesiredChild, ObservedChild } from './types';
 
 const T0 = '2024-01-01T00:00:00Z';
 const T1 = '2024-01-01T00:05:00Z';
@@ -34,13 +34,13 @@ function readyStatus(child: DesiredChild): Record<string, unknown> {
   }
 }
 
-type Overrides = Record<string, ObservedChild | ((o: K8sObject) => void)>;
+type Overrides = Record<string, ObservedChild | ((o: KubeObject) => void)>;
 
 /** Every desired child observed ready, except where `overrides` (by kind) says otherwise. */
 function observe(desired: readonly DesiredChild[], overrides: Overrides = {}): Map<string, ObservedChild> {
   const map = new Map<string, ObservedChild>();
   for (const child of desired) {
-    const object: K8sObject = { ...structuredClone(child), status: readyStatus(child) };
+    const object: KubeObject = { ...structuredClone(child), status: readyStatus(child) };
     const override = overrides[child.kind];
     if (typeof override === 'function') override(object);
     map.set(childKey(child), typeof override === 'object' ? override : { object });

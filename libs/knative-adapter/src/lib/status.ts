@@ -10,6 +10,7 @@ import {
   ConditionStatus,
   DEFAULT_STATE,
   KnativeObjectStatus,
+  KubeObject,
 } from '@capp/capp-model';
 
 import { ConditionManager, ConditionSet, REASON_READY } from './conditions';
@@ -27,7 +28,7 @@ import {
   NFS_PVC,
   toManagedResource,
 } from './resources';
-import { DesiredChild, K8sObject, ObservedChild } from './types';
+import { DesiredChild, ObservedChild } from './types';
 
 export const REASON_DISABLED = 'Disabled';
 export const REASON_PENDING = 'Pending';
@@ -74,17 +75,17 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-function statusConditions(obj: K8sObject): Array<Record<string, unknown>> {
+function statusConditions(obj: KubeObject): Array<Record<string, unknown>> {
   const conditions = obj.status?.['conditions'];
   return Array.isArray(conditions) ? conditions.filter(isRecord) : [];
 }
 
-function conditionOf(obj: K8sObject, type: string): Record<string, unknown> | undefined {
+function conditionOf(obj: KubeObject, type: string): Record<string, unknown> | undefined {
   return statusConditions(obj).find((c) => c['type'] === type);
 }
 
 /** Unknown while the child's controller has not yet seen its latest spec (a stale status says nothing about it). */
-function stale(obj: K8sObject, condition?: Record<string, unknown>): Health | undefined {
+function stale(obj: KubeObject, condition?: Record<string, unknown>): Health | undefined {
   const generation = obj.metadata.generation;
   if (typeof generation !== 'number') return undefined;
   const seen = [obj.status?.['observedGeneration'], condition?.['observedGeneration']].filter(
@@ -99,7 +100,7 @@ function stale(obj: K8sObject, condition?: Record<string, unknown>): Health | un
 }
 
 /** A child's health from one of its conditions (`Ready` for Knative and cert-manager objects). */
-function fromCondition(obj: K8sObject, type: string): Health {
+function fromCondition(obj: KubeObject, type: string): Health {
   const c = conditionOf(obj, type);
   const staleness = stale(obj, c);
   if (staleness) return staleness;
@@ -117,7 +118,7 @@ function fromCondition(obj: K8sObject, type: string): Health {
 }
 
 /** Crossplane managed resources: Synced (the provider could act on it) and Ready (the record exists). */
-function fromCrossplane(obj: K8sObject): Health {
+function fromCrossplane(obj: KubeObject): Health {
   const synced = fromCondition(obj, 'Synced');
   const ready = fromCondition(obj, 'Ready');
   if (synced.status === 'False') return synced;
@@ -126,7 +127,7 @@ function fromCrossplane(obj: K8sObject): Health {
 }
 
 /** logging-operator Flow/Output: active once in the running configuration, and no problems reported. */
-function fromLogging(obj: K8sObject): Health {
+function fromLogging(obj: KubeObject): Health {
   const problems = obj.status?.['problems'];
   const count = obj.status?.['problemsCount'];
   if (typeof count === 'number' && count > 0) {
@@ -142,7 +143,7 @@ function fromLogging(obj: K8sObject): Health {
 }
 
 /** NfsPvc: ready once the PVC nfspvc-operator made is Bound. */
-function fromNfsPvc(obj: K8sObject): Health {
+function fromNfsPvc(obj: KubeObject): Health {
   const phase = str(obj.status?.['pvcPhase']);
   if (phase === 'Bound') return { status: 'True', reason: REASON_READY, message: '' };
   if (phase === 'Lost')
@@ -154,7 +155,7 @@ function fromNfsPvc(obj: K8sObject): Health {
   };
 }
 
-function healthOf(obj: K8sObject): Health {
+function healthOf(obj: KubeObject): Health {
   if (isKind(obj, CNAME_RECORD)) return fromCrossplane(obj);
   if (isKind(obj, LOGGING_OUTPUT) || isKind(obj, LOGGING_FLOW)) return fromLogging(obj);
   if (isKind(obj, NFS_PVC)) return fromNfsPvc(obj);
@@ -208,7 +209,7 @@ const notRendered = (what: string): Health => ({
 const ofKinds = (desired: readonly DesiredChild[], ...kinds: ChildKind[]): DesiredChild[] =>
   desired.filter((c) => kinds.some((k) => isKind(c, k)));
 
-function knativeObjectStatus(ksvc: K8sObject | undefined): KnativeObjectStatus | undefined {
+function knativeObjectStatus(ksvc: KubeObject | undefined): KnativeObjectStatus | undefined {
   const s = ksvc?.status;
   if (!s) return undefined;
   const out: KnativeObjectStatus = {};

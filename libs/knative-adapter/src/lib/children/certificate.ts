@@ -1,10 +1,9 @@
-import { Capp } from '@capp/capp-model';
+import { Capp, KubeObject } from '@capp/capp-model';
 
 import { DnsConfig } from '../config';
 import { childMetadata } from '../meta';
 import { certificateName, tlsSecretName } from '../names';
 import { CERTIFICATE } from '../resources';
-import { K8sObject } from '../types';
 
 export type CertificateSpec = {
   secretName: string;
@@ -13,7 +12,7 @@ export type CertificateSpec = {
 };
 
 /** The cert-manager Certificate of the custom domain, issued by the issuer dns-config names; written to `<fqdn>-tls`. */
-export function makeCertificate(capp: Capp, fqdn: string, dns: DnsConfig): K8sObject<CertificateSpec> {
+export function makeCertificate(capp: Capp, fqdn: string, dns: DnsConfig): KubeObject<CertificateSpec> {
   return {
     apiVersion: CERTIFICATE.apiVersion,
     kind: CERTIFICATE.kind,

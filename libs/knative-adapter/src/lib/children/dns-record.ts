@@ -1,10 +1,9 @@
-import { Capp } from '@capp/capp-model';
+import { Capp, KubeObject } from '@capp/capp-model';
 
 import { DnsConfig } from '../config';
 import { childMetadata } from '../meta';
 import { cnameRecordName, dnsRecordName } from '../names';
 import { CNAME_RECORD } from '../resources';
-import { K8sObject } from '../types';
 
 export type CNAMERecordSpec = {
   forProvider: { name: string; zone: string; cname: string };
@@ -16,7 +15,7 @@ export type CNAMERecordSpec = {
  * `forProvider.name` is relative to the zone, which provider-dns appends to it. Cluster-scoped: no
  * namespace and no ownerReference; a label carries the Capp's namespace.
  */
-export function makeCNAMERecord(capp: Capp, fqdn: string, dns: DnsConfig): K8sObject<CNAMERecordSpec> {
+export function makeCNAMERecord(capp: Capp, fqdn: string, dns: DnsConfig): KubeObject<CNAMERecordSpec> {
   return {
     apiVersion: CNAME_RECORD.apiVersion,
     kind: CNAME_RECORD.kind,

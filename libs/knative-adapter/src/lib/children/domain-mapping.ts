@@ -1,9 +1,8 @@
-import { Capp } from '@capp/capp-model';
+import { Capp, KubeObject } from '@capp/capp-model';
 
 import { childMetadata } from '../meta';
 import { domainMappingName, knativeServiceName, tlsSecretName } from '../names';
 import { DOMAIN_MAPPING, KNATIVE_SERVICE } from '../resources';
-import { K8sObject } from '../types';
 
 export type DomainMappingSpec = {
   ref: { apiVersion: string; kind: string; name: string };
@@ -19,7 +18,7 @@ export function makeDomainMapping(
   capp: Capp,
   fqdn: string,
   options: { tlsEnabled: boolean; tlsSecretReady: boolean },
-): K8sObject<DomainMappingSpec> {
+): KubeObject<DomainMappingSpec> {
   const spec: DomainMappingSpec = {
     ref: {
       apiVersion: KNATIVE_SERVICE.apiVersion,

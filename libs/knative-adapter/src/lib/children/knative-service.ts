@@ -2,6 +2,7 @@ import {
   Capp,
   CappSpec,
   DEFAULT_SCALE_METRIC,
+  KubeObject,
   RevisionSpec,
   ScaleMetric,
   TrafficTarget,
@@ -11,7 +12,6 @@ import { AutoscaleDefaults } from '../config';
 import { childMetadata, propagatedAnnotations } from '../meta';
 import { claimName, knativeServiceName } from '../names';
 import { KNATIVE_SERVICE } from '../resources';
-import { K8sObject } from '../types';
 
 export const AUTOSCALING_PREFIX = 'autoscaling.knative.dev/';
 export const ANNOTATION_CLASS = 'autoscaling.knative.dev/class';
@@ -99,7 +99,7 @@ function podVolumes(spec: CappSpec, userVolumes: RevisionSpec['volumes']): Revis
  * the NFS volumes and the route timeout; `spec.traffic` is the Capp's traffic target, when set.
  * Metadata: the Capp's labels and its annotations but the platform's and kubectl's.
  */
-export function makeKnativeService(capp: Capp, autoscale: AutoscaleDefaults): K8sObject<KnativeServiceSpec> {
+export function makeKnativeService(capp: Capp, autoscale: AutoscaleDefaults): KubeObject<KnativeServiceSpec> {
   const spec = capp.spec;
   const source = structuredClone(spec.configurationSpec.template);
 

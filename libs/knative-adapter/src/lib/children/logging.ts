@@ -1,10 +1,9 @@
-import { Capp, LOG_TYPE_REQUIRED_FIELDS, LogSpec, LogType } from '@capp/capp-model';
+import { Capp, KubeObject, LOG_TYPE_REQUIRED_FIELDS, LogSpec, LogType } from '@capp/capp-model';
 
 import { RenderError } from '../errors';
 import { childMetadata } from '../meta';
 import { cappName, flowName, outputName } from '../names';
 import { LOGGING_FLOW, LOGGING_OUTPUT } from '../resources';
-import { K8sObject } from '../types';
 
 /** Key of the password in the Secret `logSpec.passwordSecret` names (elastic). */
 export const PASSWORD_SECRET_KEY = 'password';
@@ -66,7 +65,7 @@ function requiredLogFields(log: LogSpec, type: LogType): Record<string, string> 
  * The logging-operator Output shipping the Capp's logs: `elasticsearch` (https on 9200, certificate
  * verified, password from `passwordSecret`) or `splunkHec` (https on 8088, token from `hecTokenSecret`).
  */
-export function makeOutput(capp: Capp, log: LogSpec & { type: LogType }): K8sObject<OutputSpec> {
+export function makeOutput(capp: Capp, log: LogSpec & { type: LogType }): KubeObject<OutputSpec> {
   const f = requiredLogFields(log, log.type);
   const spec: OutputSpec =
     log.type === 'elastic'
@@ -99,7 +98,7 @@ export function makeOutput(capp: Capp, log: LogSpec & { type: LogType }): K8sObj
 }
 
 /** The Flow selecting the pods of the Capp's revisions and sending their logs to its Output. */
-export function makeFlow(capp: Capp, type: LogType): K8sObject<FlowSpec> {
+export function makeFlow(capp: Capp, type: LogType): KubeObject<FlowSpec> {
   const name = cappName(capp);
   return {
     apiVersion: LOGGING_FLOW.apiVersion,

@@ -1,9 +1,8 @@
-import { Capp, NfsVolume } from '@capp/capp-model';
+import { Capp, KubeObject, NfsVolume } from '@capp/capp-model';
 
 import { childMetadata } from '../meta';
 import { nfsPvcName } from '../names';
 import { NFS_PVC } from '../resources';
-import { K8sObject } from '../types';
 
 export type NfsPvcSpec = {
   server: string;
@@ -16,7 +15,7 @@ export type NfsPvcSpec = {
  * The NfsPvc of one NFS volume; nfspvc-operator creates a PV and a PVC of the same name from it.
  * Its server, path, capacity and access modes are immutable (the CRD's CEL rules).
  */
-export function makeNfsPvc(capp: Capp, volume: NfsVolume): K8sObject<NfsPvcSpec> {
+export function makeNfsPvc(capp: Capp, volume: NfsVolume): KubeObject<NfsPvcSpec> {
   return {
     apiVersion: NFS_PVC.apiVersion,
     kind: NFS_PVC.kind,

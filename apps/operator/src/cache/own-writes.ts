@@ -1,4 +1,4 @@
-import { KubeObjectLike } from './informer';
+import type { AnyKubeObject } from '@capp/capp-model';
 
 /** How many of our writes to one object may wait for their echo (older ones are forgotten). */
 const MAX_PENDING_PER_OBJECT = 4;
@@ -17,7 +17,7 @@ const ABSENT = '';
  *
  * Objects are identified by the caller (`id`); resourceVersions are only compared for equality.
  */
-export class OwnWrites<T extends KubeObjectLike = KubeObjectLike> {
+export class OwnWrites<T extends AnyKubeObject = AnyKubeObject> {
   /** id → resourceVersions our writes produced whose watch event has not arrived yet (oldest first). */
   private readonly pending = new Map<string, string[]>();
   /** id → the object our last write returned, and the resourceVersions the cache may hold meanwhile. */
@@ -47,7 +47,7 @@ export class OwnWrites<T extends KubeObjectLike = KubeObjectLike> {
    * To be called for every watch event of a tracked kind: true when the event is the echo of one of
    * our writes (which is then forgotten).
    */
-  isEcho(id: string, obj: KubeObjectLike): boolean {
+  isEcho(id: string, obj: AnyKubeObject): boolean {
     const rv = obj.metadata.resourceVersion;
     const newest = this.newest.get(id);
     // The cache now holds the version we wrote last, or one we did not write: either way it is current.

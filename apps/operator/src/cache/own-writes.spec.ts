@@ -1,7 +1,10 @@
-import { KubeObjectLike } from './informer';
+import type { KubeObject } from '@capp/capp-model';
+
 import { OwnWrites } from './own-writes';
 
-const obj = (rv: string, extra: Record<string, unknown> = {}): KubeObjectLike => ({
+const obj = (rv: string, extra: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
   metadata: { name: 'a', namespace: 'ns', resourceVersion: rv },
   ...extra,
 });

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { EVENT_TYPE, resourcePath } from './resources';
 import type { KubeRest } from './rest';
 
+/** A core/v1 Event's `type`. */
 export type EventType = 'Normal' | 'Warning';
 
 /** The object an Event is about. */

@@ -1,9 +1,16 @@
-import { Informer, KubeObjectLike } from './informer';
-import { CONFIGMAP_TYPE } from './resources';
-import { KubeApiError, KubeRest, WatchEvent } from './rest';
+import type { KubeObject } from '@capp/capp-model';
 
-type Obj = KubeObjectLike;
-const obj = (name: string, rv: string): Obj => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
+import { GoneError } from './errors';
+import { Informer } from './informer';
+import { CONFIGMAP_TYPE } from './resources';
+import { KubeRest, WatchEvent } from './rest';
+
+type Obj = KubeObject;
+const obj = (name: string, rv: string): Obj => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns', resourceVersion: rv },
+});
 
 /** A scripted API server: each list answers the next snapshot; each watch plays the next script. */
 class ScriptedRest {
@@ -41,7 +48,7 @@ describe('Informer', () => {
     rest.watches = [
       async (emit) => {
         emit({ type: 'MODIFIED', object: obj('a', '2') });
-        throw new KubeApiError(410, 'Expired', 'too old resource version', 'WATCH', '/');
+        throw new GoneError(410, 'Expired', 'too old resource version', 'WATCH', '/');
       },
     ];
     const seen: string[] = [];

@@ -1,12 +1,8 @@
-import { resourcePath, ResourceType } from './resources';
-import { KubeApiError, KubeRest, WatchEvent } from './rest';
+import type { AnyKubeObject, KubeObject } from '@capp/capp-model';
 
-export interface KubeObjectLike {
-  apiVersion?: string;
-  kind?: string;
-  metadata: { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
-  [k: string]: unknown;
-}
+import { GoneError } from './errors';
+import { objectKey, resourcePath, ResourceType } from './resources';
+import type { KubeRest, WatchEvent } from './rest';
 
 export interface InformerHandlers<T> {
   onAdd?(obj: T): void;
@@ -30,15 +26,12 @@ interface ListResponse<T> {
   items: T[];
 }
 
-export const objectKey = (o: { metadata: { name?: string; namespace?: string } }): string =>
-  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata.name ?? '');
-
 /**
  * List + watch with a local cache (a client-go style informer). A watch that ends is resumed from the
  * last resourceVersion; one that expired (410 Gone) or failed triggers a fresh list, diffed against the
  * cache so handlers see the adds, updates and deletes they missed.
  */
-export class Informer<T extends KubeObjectLike> {
+export class Informer<T extends AnyKubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
   private resourceVersion = '';
   private readonly abort = new AbortController();
@@ -47,7 +40,7 @@ export class Informer<T extends KubeObjectLike> {
   private loop?: Promise<void>;
 
   constructor(
-    private readonly rest: KubeRest,
+    private readonly rest: Pick<KubeRest, 'request' | 'watch'>,
     readonly type: ResourceType,
     private readonly handlers: InformerHandlers<T>,
     private readonly options: InformerOptions = {},
@@ -116,7 +109,7 @@ export class Informer<T extends KubeObjectLike> {
         if (Date.now() - watchStarted < 1000) await sleep(1000, this.abort.signal);
       } catch (err) {
         if (this.abort.signal.aborted) break;
-        if (err instanceof KubeApiError && err.statusCode === 410) {
+        if (err instanceof GoneError) {
           this.resourceVersion = ''; // expired: list again, no delay needed
           continue;
         }
@@ -136,7 +129,7 @@ export class Informer<T extends KubeObjectLike> {
     });
     const seen = new Set<string>();
     for (const item of list.items ?? []) {
-      const obj = { apiVersion: this.type.apiVersion, kind: this.type.kind, ...item } as T;
+      const obj = { ...item, apiVersion: this.type.apiVersion, kind: this.type.kind } as T;
       const key = objectKey(obj);
       seen.add(key);
       this.upsert(key, obj);

@@ -11,10 +11,11 @@
  * `renewTime` written by the holder is never compared with the local clock, so clock skew between
  * nodes can neither make a standby steal a live Lease nor keep a dead holder's Lease valid.
  */
-import pino from 'pino';
+import type { Logger } from 'pino';
 
+import { isConflict, isNotFound } from './errors';
 import { LEASE_TYPE, resourcePath } from './resources';
-import { isConflict, isNotFound, type KubeRest } from './rest';
+import type { KubeRest } from './rest';
 
 export interface LeaseSpec {
   holderIdentity?: string | null;
@@ -43,7 +44,8 @@ export interface LeaderElectionOptions {
   renewDeadlineSeconds?: number;
   /** Pause between attempts to acquire or renew (default 2). */
   retryPeriodSeconds?: number;
-  logger?: pino.Logger;
+  /** Where acquisitions, renewals that failed, losses and releases are logged (the caller's logger). */
+  logger: Logger;
   /** Monotonic milliseconds (default `performance.now()`); for tests. */
   now?: () => number;
 }
@@ -79,7 +81,7 @@ export class LeaderElector {
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
   private readonly path: string;
-  private readonly log: pino.Logger;
+  private readonly log: Logger;
   private leading = false;
   /** The Lease as we last wrote it (its resourceVersion lets the leader renew with a single PUT). */
   private lease?: Lease;
@@ -115,7 +117,7 @@ export class LeaderElector {
     this.retryPeriodMs = retry * 1000;
     this.now = options.now ?? ((): number => performance.now());
     this.path = resourcePath(LEASE_TYPE, options.namespace, options.name);
-    this.log = (options.logger ?? pino({ enabled: false })).child({
+    this.log = options.logger.child({
       lease: `${options.namespace}/${options.name}`,
       identity: options.identity,
     });

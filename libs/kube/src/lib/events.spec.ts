@@ -1,5 +1,5 @@
+import { KubeApiError } from './errors';
 import { EventRecorder, MAX_MESSAGE_LENGTH } from './events';
-import { KubeApiError } from './rest';
 
 interface Posted {
   method: string;

@@ -1,10 +1,11 @@
 /** Leader election against the real apiserver started by the libs/testing globalSetup. */
 import { randomBytes } from 'node:crypto';
 
-import { createLogger } from '../observability/logger';
+import { isNotFound } from './errors';
 import { type LeaderElectionOptions, LeaderElector, type Lease } from './leader-election';
 import { LEASE_TYPE, resourcePath } from './resources';
-import { isNotFound, KubeRest } from './rest';
+import { KubeRest } from './rest';
+import { testLogger } from './testing';
 
 const NS = `le-${randomBytes(4).toString('hex')}`;
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -36,7 +37,7 @@ interface Candidate {
 }
 
 function candidate(identity: string, options: Partial<LeaderElectionOptions> & { name: string }): Candidate {
-  const elector = new LeaderElector(rest, { namespace: NS, identity, ...options });
+  const elector = new LeaderElector(rest, { namespace: NS, identity, logger: testLogger(), ...options });
   electors.push(elector);
   const events: string[] = [];
   const running = elector.run({
@@ -151,6 +152,7 @@ describe('LeaderElector on a real Lease', () => {
       leaseDurationSeconds: 2,
       renewDeadlineSeconds: 1,
       retryPeriodSeconds: 0.2,
+      logger: testLogger(),
     });
     electors.push(elector);
     void elector.run({
@@ -169,7 +171,7 @@ describe('LeaderElector on a real Lease', () => {
   it('reports a missing namespace and leads once the namespace exists', async () => {
     const ns = `${NS}-late`;
     const lines: Record<string, unknown>[] = [];
-    const logger = createLogger('info', {
+    const logger = testLogger('info', {
       write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>),
     });
     const elector = new LeaderElector(rest, {

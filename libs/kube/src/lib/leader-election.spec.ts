@@ -1,6 +1,6 @@
-import { createLogger } from '../observability/logger';
+import { ConflictError, KubeApiError, NotFoundError } from './errors';
 import { formatMicroTime, type LeaderElectionOptions, LeaderElector, type Lease } from './leader-election';
-import { KubeApiError } from './rest';
+import { testLogger } from './testing';
 
 const NS = 'capp-system';
 const NAME = 'capp-operator';
@@ -22,19 +22,19 @@ class FakeLeaseApi {
     if (this.failWith) throw new KubeApiError(this.failWith, 'InternalError', 'boom', method, path);
     const body = structuredClone(opts.body) as Lease | undefined;
     if (method === 'GET' && path === PATH) {
-      if (!this.lease) throw new KubeApiError(404, 'NotFound', 'lease not found', method, path);
+      if (!this.lease) throw new NotFoundError(404, 'NotFound', 'lease not found', method, path);
       return structuredClone(this.lease) as T;
     }
     if (method === 'POST' && path === COLLECTION && body) {
       if (!this.namespaceExists)
-        throw new KubeApiError(404, 'NotFound', `namespaces "${NS}" not found`, method, path);
-      if (this.lease) throw new KubeApiError(409, 'AlreadyExists', 'exists', method, path);
+        throw new NotFoundError(404, 'NotFound', `namespaces "${NS}" not found`, method, path);
+      if (this.lease) throw new ConflictError(409, 'AlreadyExists', 'exists', method, path);
       return this.store(body) as T;
     }
     if (method === 'PUT' && path === PATH && body) {
-      if (!this.lease) throw new KubeApiError(404, 'NotFound', 'lease not found', method, path);
+      if (!this.lease) throw new NotFoundError(404, 'NotFound', 'lease not found', method, path);
       if (body.metadata.resourceVersion !== this.lease.metadata.resourceVersion) {
-        throw new KubeApiError(409, 'Conflict', 'the object has been modified', method, path);
+        throw new ConflictError(409, 'Conflict', 'the object has been modified', method, path);
       }
       return this.store(body) as T;
     }
@@ -64,7 +64,14 @@ function elector(
   identity: string,
   extra: Partial<LeaderElectionOptions> = {},
 ): LeaderElector {
-  return new LeaderElector(api, { namespace: NS, name: NAME, identity, ...FAST, ...extra });
+  return new LeaderElector(api, {
+    namespace: NS,
+    name: NAME,
+    identity,
+    logger: testLogger(),
+    ...FAST,
+    ...extra,
+  });
 }
 
 function recorder(): { events: string[]; onStartedLeading(): void; onStoppedLeading(): void } {
@@ -238,7 +245,7 @@ describe('LeaderElector (against an in-memory Lease API)', () => {
     const api = new FakeLeaseApi();
     api.namespaceExists = false;
     const lines: Record<string, unknown>[] = [];
-    const logger = createLogger('debug', {
+    const logger = testLogger('debug', {
       write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>),
     });
     const e = elector(api, 'a', { logger });

@@ -1,0 +1,283 @@
+import {
+  AnyKubeObject,
+  Capp,
+  KubeObject,
+  LABEL_MANAGED_BY,
+  LABEL_PARENT_CAPP,
+  MANAGED_BY_OPERATOR,
+} from '@capp/capp-model';
+import {
+  AUTOSCALE_DEFAULTS_CONFIGMAP,
+  CERTIFICATE,
+  CHILD_KINDS,
+  ConfigMapLike,
+  DNS_CONFIGMAP,
+  LABEL_PARENT_CAPP_NAMESPACE,
+} from '@capp/knative-adapter';
+import {
+  CAPP_TYPE,
+  CONFIGMAP_TYPE,
+  Informer,
+  kindKey,
+  type KubeRest,
+  objectId,
+  objectKey,
+  type ResourceType,
+  SECRET_TYPE,
+} from '@capp/kube';
+import type { Logger } from 'pino';
+
+import type { ReadPort } from '../reconcile/ports';
+import { OwnWrites } from './own-writes';
+
+/** The kinds a Capp turns into, as the REST API knows them. */
+export const CHILD_TYPES: readonly ResourceType[] = CHILD_KINDS.map((k) => ({
+  apiVersion: k.apiVersion,
+  kind: k.kind,
+  plural: k.plural,
+  namespaced: !k.clusterScoped,
+}));
+
+/** What the cache tells its listener (the controller's event router); echoes of own writes are not told. */
+export interface CacheListener {
+  /** A Capp was added or changed in metadata or spec (status-only updates are not told). */
+  cappChanged(key: string): void;
+  cappDeleted(key: string): void;
+  /** A child of this Capp (`namespace/name`) was added, changed or deleted by someone else. */
+  childChanged(parentKey: string): void;
+  /** One of the platform ConfigMaps changed: every Capp renders differently. */
+  configChanged(name: string): void;
+}
+
+export interface ClusterCacheOptions {
+  /** Watched namespaces; empty = all. */
+  namespaces: string[];
+  /** Where the platform ConfigMaps live. */
+  operatorNamespace: string;
+}
+
+/** Everything but status and bookkeeping: a Capp update that changes none of it needs no reconcile. */
+function meaningful(o: AnyKubeObject): string {
+  const metadata: Record<string, unknown> = { ...o.metadata };
+  delete metadata['resourceVersion'];
+  delete metadata['managedFields'];
+  return JSON.stringify({ metadata, spec: o.spec });
+}
+
+/** `namespace/name` of the Capp a child belongs to, from its labels. */
+export function parentKey(o: KubeObject): string | undefined {
+  const labels = o.metadata.labels ?? {};
+  const parent = labels[LABEL_PARENT_CAPP];
+  const namespace = o.metadata.namespace ?? labels[LABEL_PARENT_CAPP_NAMESPACE];
+  return parent && namespace ? `${namespace}/${parent}` : undefined;
+}
+
+/**
+ * The operator's view of the cluster: informers on Capps, every child kind (by the managed-by label),
+ * the platform ConfigMaps and TLS Secrets (metadata only); the parent → children index, so a reconcile
+ * never scans a whole cache; and the operator's own writes until their watch events come back
+ * ({@link OwnWrites}). It implements the reconciler's {@link ReadPort}; the write-through client tells
+ * it what was written ({@link ClusterCache.wrote}).
+ */
+export class ClusterCache implements ReadPort {
+  private readonly capps: Informer<Capp>[];
+  private readonly children = new Map<string, Informer[]>();
+  private readonly configMaps: Informer;
+  private readonly secrets: Informer[];
+  private readonly own = new OwnWrites();
+  private readonly byParent = new Map<string, Map<string, KubeObject>>();
+  private listener?: CacheListener;
+
+  constructor(
+    rest: KubeRest,
+    private readonly options: ClusterCacheOptions,
+    logger: Logger,
+  ) {
+    const scopes: Array<string | undefined> = options.namespaces.length ? options.namespaces : [undefined];
+    const onError = (resource: string) => (err: unknown) =>
+      logger.warn(
+        { event: 'watch-error', resource, err: err instanceof Error ? err.message : String(err) },
+        'watch failed; re-listing',
+      );
+
+    this.capps = scopes.map(
+      (namespace) =>
+        new Informer<Capp>(
+          rest,
+          CAPP_TYPE,
+          {
+            onAdd: (c) => {
+              if (!this.own.isEcho(objectId(c), c)) this.listener?.cappChanged(objectKey(c));
+            },
+            onUpdate: (c, old) => {
+              const echo = this.own.isEcho(objectId(c), c);
+              if (!echo && meaningful(c) !== meaningful(old)) this.listener?.cappChanged(objectKey(c));
+            },
+            onDelete: (c) => {
+              this.own.forget(objectId(c));
+              this.listener?.cappDeleted(objectKey(c));
+            },
+          },
+          { namespace, onError: onError('capps') },
+        ),
+    );
+
+    const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY_OPERATOR}`;
+    for (const type of CHILD_TYPES) {
+      this.children.set(
+        kindKey(type),
+        (type.namespaced ? scopes : [undefined]).map(
+          (namespace) =>
+            new Informer(
+              rest,
+              type,
+              {
+                onAdd: (o) => this.childEvent(o, true),
+                onUpdate: (o, old) => {
+                  if (parentKey(old) !== parentKey(o)) this.childEvent(old, false);
+                  this.childEvent(o, true);
+                },
+                onDelete: (o) => this.childEvent(o, false),
+              },
+              { namespace, labelSelector: managed, onError: onError(type.plural) },
+            ),
+        ),
+      );
+    }
+
+    const configEvent = (cm: KubeObject): void => {
+      const name = cm.metadata.name;
+      if (name === AUTOSCALE_DEFAULTS_CONFIGMAP || name === DNS_CONFIGMAP) this.listener?.configChanged(name);
+    };
+    this.configMaps = new Informer(
+      rest,
+      CONFIGMAP_TYPE,
+      { onAdd: configEvent, onUpdate: configEvent, onDelete: configEvent },
+      { namespace: options.operatorNamespace, onError: onError('configmaps') },
+    );
+
+    // Certificates' Secrets: metadata only (the operator never holds Secret data), TLS type only.
+    this.secrets = scopes.map(
+      (namespace) =>
+        new Informer(
+          rest,
+          SECRET_TYPE,
+          { onAdd: (s) => this.secretEvent(s), onDelete: (s) => this.secretEvent(s) },
+          {
+            namespace,
+            fieldSelector: 'type=kubernetes.io/tls',
+            metadataOnly: true,
+            onError: onError('secrets'),
+          },
+        ),
+    );
+  }
+
+  private get informers(): Informer<AnyKubeObject>[] {
+    return [...this.capps, ...[...this.children.values()].flat(), this.configMaps, ...this.secrets];
+  }
+
+  get synced(): boolean {
+    return this.informers.every((i) => i.hasSynced);
+  }
+
+  /** Starts every informer and resolves once each has listed; events then go to `listener`. */
+  async start(listener: CacheListener): Promise<void> {
+    for (const i of this.informers) i.start();
+    await Promise.all(this.informers.map((i) => i.waitForSync()));
+    this.listener = listener;
+  }
+
+  async stop(): Promise<void> {
+    this.listener = undefined;
+    await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  /** Every cached Capp's `namespace/name`. */
+  cappKeys(): string[] {
+    return this.capps.flatMap((i) => i.list().map(objectKey));
+  }
+
+  /** The API server's answer to one of our writes: newer than the cache until its echo arrives. */
+  wrote(obj: KubeObject): void {
+    delete obj.metadata['managedFields']; // as the informers do: nothing here reads it
+    const id = objectId(obj);
+    const cached = this.findIn(this.informersOf(obj), obj.metadata.namespace, obj.metadata.name);
+    this.own.wrote(id, obj, cached?.metadata.resourceVersion);
+  }
+
+  // --- ReadPort
+
+  capp(namespace: string, name: string): Capp | undefined {
+    const id = objectId({ ...CAPP_TYPE, metadata: { namespace, name } });
+    return this.own.latest(id, this.findIn(this.capps, namespace, name)) as Capp | undefined;
+  }
+
+  child(
+    kind: { apiVersion: string; kind: string },
+    namespace: string | undefined,
+    name: string,
+  ): KubeObject | undefined {
+    const id = objectId({ ...kind, metadata: { namespace, name } });
+    const cached = this.findIn(this.children.get(kindKey(kind)) ?? [], namespace, name);
+    return this.own.latest(id, cached) as KubeObject | undefined;
+  }
+
+  childrenOf(namespace: string, name: string): KubeObject[] {
+    return [...(this.byParent.get(`${namespace}/${name}`)?.values() ?? [])];
+  }
+
+  configMap(name: string): ConfigMapLike | undefined {
+    return this.configMaps.get(this.options.operatorNamespace, name) as ConfigMapLike | undefined;
+  }
+
+  secretExists(namespace: string, name: string): boolean {
+    return this.findIn(this.secrets, namespace, name) !== undefined;
+  }
+
+  // --- internals
+
+  private informersOf(o: { apiVersion: string; kind: string }): Informer<AnyKubeObject>[] {
+    return kindKey(o) === kindKey(CAPP_TYPE) ? this.capps : (this.children.get(kindKey(o)) ?? []);
+  }
+
+  /** Keeps the parent → children index; tells the listener unless the event echoes our own write. */
+  private childEvent(o: KubeObject, exists: boolean): void {
+    const id = objectId(o);
+    const echo = exists ? this.own.isEcho(id, o) : (this.own.forget(id), false);
+    const parent = parentKey(o);
+    if (!parent) return;
+    let children = this.byParent.get(parent);
+    if (exists) {
+      if (!children) this.byParent.set(parent, (children = new Map()));
+      children.set(id, o);
+    } else if (children) {
+      children.delete(id);
+      if (children.size === 0) this.byParent.delete(parent);
+    }
+    if (!echo) this.listener?.childChanged(parent);
+  }
+
+  /** A TLS Secret appeared or went: the Capp whose Certificate names it renders differently. */
+  private secretEvent(secret: KubeObject): void {
+    const certs = (this.children.get(kindKey(CERTIFICATE)) ?? []).flatMap((i) => i.list());
+    const cert = certs.find(
+      (c) =>
+        c.metadata.namespace === secret.metadata.namespace && c.spec?.['secretName'] === secret.metadata.name,
+    );
+    const parent = cert && parentKey(cert);
+    if (parent) this.listener?.childChanged(parent);
+  }
+
+  private findIn<T extends AnyKubeObject>(
+    informers: Informer<T>[],
+    namespace: string | undefined,
+    name: string,
+  ): T | undefined {
+    for (const i of informers) {
+      const hit = i.get(namespace, name);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,47 @@
+import type { Capp, KubeObject } from '@capp/capp-model';
+import type { ConfigMapLike } from '@capp/knative-adapter';
+import type { EventType } from '@capp/kube';
+
+/** What the reconciler reads: the operator's caches, never the API server (see ClusterCache). */
+export interface ReadPort {
+  capp(namespace: string, name: string): Capp | undefined;
+  child(
+    kind: { apiVersion: string; kind: string },
+    namespace: string | undefined,
+    name: string,
+  ): KubeObject | undefined;
+  /** Children labelled as belonging to this Capp, whatever the inventory says (crash-safe pruning). */
+  childrenOf(namespace: string, name: string): KubeObject[];
+  configMap(name: string): ConfigMapLike | undefined;
+  /** Whether a Secret exists (from a metadata-only cache: the operator never holds Secret data). */
+  secretExists(namespace: string, name: string): boolean;
+}
+
+/** One object the reconciler may delete. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** What the reconciler writes: server-side applies under the operator's field manager, and deletes. */
+export interface ClientPort {
+  /** Forced server-side apply; returns the live object. */
+  apply<T extends KubeObject = KubeObject>(
+    obj: KubeObject<unknown, unknown>,
+    options?: { subresource?: 'status' },
+  ): Promise<T>;
+  /** Deletes in the background; false when it was already gone. */
+  delete(ref: ObjectRef): Promise<boolean>;
+}
+
+/** Events on the Capp (best effort: recording one never fails a reconcile). */
+export interface EventsPort {
+  record(capp: Capp, type: EventType, reason: string, message: string): void;
+}
+
+export interface ReconcileMetrics {
+  childApplied(kind: string): void;
+  childDeleted(kind: string): void;
+}
