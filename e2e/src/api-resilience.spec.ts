@@ -2,14 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
+import { KubeRest, type KubeTarget } from '@capp/kube';
 import {
   type ControlPlane,
   createMigratedDatabase,
   freePort,
   killPids,
-  kubeJson,
-  kubeRequest,
-  type KubeTarget,
   type MigratedDatabase,
   type Postgres,
   ProcessGroup,
@@ -70,8 +68,7 @@ async function clusterCapp(
   namespace: string,
   name: string,
 ): Promise<CappView | undefined> {
-  const res = await kubeRequest<CappView>(
-    target,
+  const res = await KubeRest.fromTarget(target).raw<CappView>(
     'GET',
     `/apis/rcs.dana.io/v1alpha1/namespaces/${namespace}/capps/${name}`,
   );
@@ -132,7 +129,7 @@ async function stopApiserver(cp: ControlPlane): Promise<{ start(): Promise<void>
       await group.waitFor(
         'the restarted kube-apiserver /readyz',
         async () =>
-          (await kubeRequest(cp.target, 'GET', '/readyz', undefined, { timeoutMs: 3000 })).status === 200,
+          (await KubeRest.fromTarget(cp.target).raw('GET', '/readyz', { timeoutMs: 3000 })).status === 200,
         { timeoutMs: 60_000, intervalMs: 200 },
       );
     },
@@ -164,7 +161,9 @@ async function privateControlPlane(): Promise<ControlPlane> {
     controllers: ['serviceaccount-controller'],
   });
   cleanups.push(() => cp.stop());
-  await kubeJson(cp.target, 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
+  await KubeRest.fromTarget(cp.target).request('POST', '/api/v1/namespaces', {
+    body: { metadata: { name: ns } },
+  });
   return cp;
 }
 
@@ -187,17 +186,19 @@ beforeAll(async () => {
     return { pg, db: await migratedDatabase(pg.databaseUrl) };
   });
   privatePostgres.catch(() => undefined); // awaited (and reported) by its test
-  await kubeJson(env.target, 'POST', '/api/v1/namespaces', {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: ns },
+  await KubeRest.fromTarget(env.target).request('POST', '/api/v1/namespaces', {
+    body: {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns },
+    },
   });
 });
 
 afterAll(async () => {
   await privatePostgres.catch(() => undefined);
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  await kubeRequest(env.target, 'DELETE', `/api/v1/namespaces/${ns}`);
+  await KubeRest.fromTarget(env.target).raw('DELETE', `/api/v1/namespaces/${ns}`);
   // The queues' keys in the shared Redis.
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-import { kubeRequest, testEnvironment } from '@capp/testing';
+import { KubeRest } from '@capp/kube';
+import { testEnvironment } from '@capp/testing';
 
 import { OperatorProcess } from './operator-process';
 
@@ -20,7 +21,7 @@ async function api<T = Record<string, unknown>>(
   body?: unknown,
   contentType?: string,
 ): Promise<T> {
-  const res = await kubeRequest<T>(env.target, method, path, body, contentType ? { contentType } : {});
+  const res = await KubeRest.fromTarget(env.target).raw<T>(method, path, { body, contentType });
   if (res.status >= 300 && !(method === 'DELETE' && res.status === 404)) {
     throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
   }

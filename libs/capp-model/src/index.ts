@@ -11,3 +11,4 @@ export { toOpenApi } from './lib/schema/openapi';
 export type { JsonSchema } from './lib/schema/openapi';
 export type { ValidationIssue } from './lib/schema/validate';
 export * from './lib/validate-capp';
+export * from './lib/json';

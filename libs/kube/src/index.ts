@@ -41,5 +41,5 @@ export {
   SUBJECT_ACCESS_REVIEW_TYPE,
   TOKEN_REVIEW_TYPE,
 } from './lib/resources';
-export type { Query, RequestCounts, RequestOptionsIn, WatchEvent } from './lib/rest';
+export type { Query, RawResponse, RequestCounts, RequestOptionsIn, WatchEvent } from './lib/rest';
 export { KubeRest } from './lib/rest';

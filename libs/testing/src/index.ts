@@ -19,8 +19,6 @@ export type { Environment, EnvironmentInfo, EnvironmentOptions } from './lib/env
 export { ENV_INFO_FILE, readEnvironmentInfo, startEnvironment, testEnvironment } from './lib/environment';
 export { FALLBACK_CRD_SPECS, fallbackCrds } from './lib/fallback-crds';
 export { globalSetup, globalTeardown } from './lib/jest-hooks';
-export type { KubeResponse, KubeTarget } from './lib/kube-rest';
-export { KubeRequestError, kubeJson, kubeRequest, serverSideApply } from './lib/kube-rest';
 export { CLUSTER_STATE_DIR, REPO_ROOT, SHARED_CRDS_DIR } from './lib/paths';
 export { freePort } from './lib/ports';
 export type { Postgres, PostgresOptions } from './lib/postgres';

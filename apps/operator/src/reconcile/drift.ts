@@ -1,22 +1,13 @@
 import { createHash } from 'node:crypto';
 
+import { canonicalJson } from '@capp/capp-model';
+
 /** Annotation on every child: a hash of what the operator last applied, to tell drift from a new desire. */
 export const ANNOTATION_APPLIED_HASH = 'rcs.dana.io/applied-hash';
 
 /** Stable JSON (sorted keys) hash of an object. */
 export function hashOf(value: unknown): string {
-  return createHash('sha256').update(canonical(value)).digest('hex').slice(0, 32);
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32);
 }
 
 /**

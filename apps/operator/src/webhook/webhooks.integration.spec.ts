@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ADMIN_USER, freePort, kubeJson, kubeRequest, testEnvironment } from '@capp/testing';
+import { KubeRest } from '@capp/kube';
+import { ADMIN_USER, freePort, testEnvironment } from '@capp/testing';
 import pino from 'pino';
 
 import { adminRest, suffix } from '../testing/cluster-fixture';
@@ -93,10 +94,12 @@ describe('admission webhooks in the real apiserver', () => {
     webhooks = new CappWebhooks(rest, { port, certDir, trustedUpdaters: [] }, pino({ level: 'silent' }));
     await webhooks.start();
     // Only this test's namespace is subject to these webhooks (failurePolicy Fail elsewhere would hurt).
-    await kubeJson(target, 'POST', '/api/v1/namespaces', {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: ns, labels: { 'capp-webhook-test': id } },
+    await KubeRest.fromTarget(target).request('POST', '/api/v1/namespaces', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns, labels: { 'capp-webhook-test': id } },
+      },
     });
     const webhook = (path: string, hook: string): Record<string, unknown> => ({
       name: hook,
@@ -116,23 +119,38 @@ describe('admission webhooks in the real apiserver', () => {
       admissionReviewVersions: ['v1'],
       timeoutSeconds: 10,
     });
-    await kubeJson(target, 'POST', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name },
-      webhooks: [webhook(MUTATE_PATH, 'default.capps.rcs.dana.io')],
-    });
-    await kubeJson(target, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: { name },
-      webhooks: [webhook(VALIDATE_PATH, 'validate.capps.rcs.dana.io')],
-    });
+    await KubeRest.fromTarget(target).request(
+      'POST',
+      '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+      {
+        body: {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'MutatingWebhookConfiguration',
+          metadata: { name },
+          webhooks: [webhook(MUTATE_PATH, 'default.capps.rcs.dana.io')],
+        },
+      },
+    );
+    await KubeRest.fromTarget(target).request(
+      'POST',
+      '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+      {
+        body: {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingWebhookConfiguration',
+          metadata: { name },
+          webhooks: [webhook(VALIDATE_PATH, 'validate.capps.rcs.dana.io')],
+        },
+      },
+    );
   }, 60_000);
 
   afterAll(async () => {
     for (const kind of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'])
-      await kubeRequest(target, 'DELETE', `/apis/admissionregistration.k8s.io/v1/${kind}/${name}`);
+      await KubeRest.fromTarget(target).raw(
+        'DELETE',
+        `/apis/admissionregistration.k8s.io/v1/${kind}/${name}`,
+      );
     await webhooks?.stop();
     rest.close();
     rmSync(certDir, { recursive: true, force: true });
@@ -149,58 +167,51 @@ describe('admission webhooks in the real apiserver', () => {
       },
     });
     // The apiserver picks new webhook configurations up asynchronously: wait until this one applies.
-    let res = await kubeRequest<Status>(target, 'POST', capps, body);
+    let res = await KubeRest.fromTarget(target).raw<Status>('POST', capps, { body: body });
     for (let i = 0; res.status !== 422 && i < 50; i++) {
-      if (res.status === 201) await kubeRequest(target, 'DELETE', `${capps}/logs`);
+      if (res.status === 201) await KubeRest.fromTarget(target).raw('DELETE', `${capps}/logs`);
       await new Promise((r) => setTimeout(r, 200));
-      res = await kubeRequest<Status>(target, 'POST', capps, body);
+      res = await KubeRest.fromTarget(target).raw<Status>('POST', capps, { body: body });
     }
     expect(res.status).toBe(422);
     expect(res.body.message).toContain('admission webhook "validate.capps.rcs.dana.io" denied the request');
     expect(res.body.message).toContain('spec.logSpec.passwordSecret: Secret "es-pass" not found');
     expect(res.body.message).toContain('rule secretExists');
 
-    await kubeJson(target, 'POST', `/api/v1/namespaces/${ns}/secrets`, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'es-pass' },
-      stringData: { password: 'x' },
+    await KubeRest.fromTarget(target).request('POST', `/api/v1/namespaces/${ns}/secrets`, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'es-pass' },
+        stringData: { password: 'x' },
+      },
     });
-    expect((await kubeRequest(target, 'POST', capps, body)).status).toBe(201);
+    expect((await KubeRest.fromTarget(target).raw('POST', capps, { body: body })).status).toBe(201);
   });
 
   it('defaults a valid Capp and records who created it', async () => {
-    const created = await kubeJson<{
+    const created = await KubeRest.fromTarget(target).request<{
       metadata: { annotations: Record<string, string> };
       spec: Record<string, unknown>;
-    }>(target, 'POST', capps, capp('plain'));
+    }>('POST', capps, { body: capp('plain') });
     expect(created.spec).toMatchObject({ scaleMetric: 'concurrency', state: 'enabled' });
     expect(created.metadata.annotations['rcs.dana.io/last-updated-by']).toBe(ADMIN_USER);
   });
 
   it('refuses a hostname another Capp already uses', async () => {
-    await kubeJson(
-      target,
-      'POST',
-      capps,
-      capp('shop', { routeSpec: { hostname: `shop-${id}.example.com` } }),
-    );
+    await KubeRest.fromTarget(target).request('POST', capps, {
+      body: capp('shop', { routeSpec: { hostname: `shop-${id}.example.com` } }),
+    });
     // The webhook's cache sees the first Capp through its watch.
-    let res = await kubeRequest<Status>(
-      target,
-      'POST',
-      capps,
-      capp('shop-copy', { routeSpec: { hostname: `shop-${id}.example.com` } }),
-    );
+    let res = await KubeRest.fromTarget(target).raw<Status>('POST', capps, {
+      body: capp('shop-copy', { routeSpec: { hostname: `shop-${id}.example.com` } }),
+    });
     for (let i = 0; res.status === 201 && i < 20; i++) {
-      await kubeRequest(target, 'DELETE', `${capps}/shop-copy`);
+      await KubeRest.fromTarget(target).raw('DELETE', `${capps}/shop-copy`);
       await new Promise((r) => setTimeout(r, 200));
-      res = await kubeRequest<Status>(
-        target,
-        'POST',
-        capps,
-        capp('shop-copy', { routeSpec: { hostname: `shop-${id}.example.com` } }),
-      );
+      res = await KubeRest.fromTarget(target).raw<Status>('POST', capps, {
+        body: capp('shop-copy', { routeSpec: { hostname: `shop-${id}.example.com` } }),
+      });
     }
     expect(res.status).toBe(422);
     expect(res.body.message).toContain(
@@ -209,17 +220,12 @@ describe('admission webhooks in the real apiserver', () => {
   });
 
   it('still lets a Capp be updated and deleted after its Secret is gone', async () => {
-    await kubeRequest(target, 'DELETE', `/api/v1/namespaces/${ns}/secrets/es-pass`);
-    const patched = await kubeRequest(
-      target,
-      'PATCH',
-      `${capps}/logs`,
-      { metadata: { labels: { touched: 'yes' } } },
-      {
-        contentType: 'application/merge-patch+json',
-      },
-    );
+    await KubeRest.fromTarget(target).raw('DELETE', `/api/v1/namespaces/${ns}/secrets/es-pass`);
+    const patched = await KubeRest.fromTarget(target).raw('PATCH', `${capps}/logs`, {
+      body: { metadata: { labels: { touched: 'yes' } } },
+      contentType: 'application/merge-patch+json',
+    });
     expect(patched.status).toBe(200);
-    expect((await kubeRequest(target, 'DELETE', `${capps}/logs`)).status).toBe(200);
+    expect((await KubeRest.fromTarget(target).raw('DELETE', `${capps}/logs`)).status).toBe(200);
   });
 });

@@ -11,6 +11,7 @@ import {
   DEFAULT_STATE,
   KnativeObjectStatus,
   KubeObject,
+  sameJson,
 } from '@capp/capp-model';
 
 import { ConditionManager, ConditionSet, REASON_READY } from './conditions';
@@ -364,23 +365,10 @@ export function computeStatus(input: StatusInput): CappStatus {
   return { ...status, ...structuredClone(Object.fromEntries(carried)) };
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (isRecord(value)) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .filter((k) => value[k] !== undefined)
-        .sort()
-        .map((k) => [k, canonical(value[k])]),
-    );
-  }
-  return value;
-}
-
 /**
  * Deep equality of two statuses, blind only to key order (and to keys holding `undefined`, which
  * JSON — and so the stored status — cannot carry). Array order counts.
  */
 export function statusEqual(a: CappStatus | undefined, b: CappStatus | undefined): boolean {
-  return JSON.stringify(canonical(a ?? null)) === JSON.stringify(canonical(b ?? null));
+  return sameJson(a, b);
 }

@@ -21,6 +21,12 @@ export interface WatchEvent<T> {
   object: T;
 }
 
+export interface RawResponse<T = unknown> {
+  status: number;
+  text: string;
+  body: T;
+}
+
 export type Query = Record<string, string | number | boolean | undefined>;
 
 export interface RequestOptionsIn {
@@ -59,17 +65,16 @@ export class KubeRest {
 
   /** The body of a 2xx answer (parsed JSON, or the text when it is not JSON); else a typed error. */
   async request<T>(method: string, path: string, opts: RequestOptionsIn = {}): Promise<T> {
-    const { status, text } = await this.raw(method, path, opts);
+    const { status, text, body } = await this.raw<T>(method, path, opts);
     if (status < 200 || status > 299) throw apiError(status, text, method, path);
-    return (text ? (safeJson(text) ?? text) : undefined) as T;
+    return body;
   }
 
-  /** One request whatever its status (network failures still throw {@link KubeUnreachableError}). */
-  async raw(
-    method: string,
-    path: string,
-    opts: RequestOptionsIn = {},
-  ): Promise<{ status: number; text: string }> {
+  /**
+   * One request whatever its status: the status, the text and the body (parsed JSON, else the text).
+   * Network failures still throw {@link KubeUnreachableError}.
+   */
+  async raw<T = unknown>(method: string, path: string, opts: RequestOptionsIn = {}): Promise<RawResponse<T>> {
     if (WRITE_METHODS.has(method)) this.counts.writes++;
     else this.counts.reads++;
     const payload =
@@ -92,9 +97,11 @@ export class KubeRest {
       const req = this.send(options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const body = (text ? (safeJson(text) ?? text) : undefined) as T;
+          resolve({ status: res.statusCode ?? 0, text, body });
+        });
         res.on('error', fail);
       });
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));

@@ -9,10 +9,10 @@ import {
   parseDnsConfig,
   renderChildren,
 } from '@capp/knative-adapter';
+import { KubeRest } from '@capp/kube';
 import { parse } from 'yaml';
 
 import { testEnvironment } from './environment';
-import { kubeRequest } from './kube-rest';
 import { SHARED_CRDS_DIR } from './paths';
 
 /** Every child rendered from capp-full.yaml must pass the real upstream CRD schemas (and their CEL rules). */
@@ -42,10 +42,12 @@ maybe('children of the full example', () => {
 
   beforeAll(async () => {
     const ns = capp.metadata.namespace ?? 'default';
-    await kubeRequest(env.target, 'POST', '/api/v1/namespaces', {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: ns },
+    await KubeRest.fromTarget(env.target).raw('POST', '/api/v1/namespaces', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns },
+      },
     });
   });
 
@@ -67,7 +69,7 @@ maybe('children of the full example', () => {
       const [group, version] = child.apiVersion.split('/');
       const ns = isClusterScoped(child) ? '' : `/namespaces/${child.metadata.namespace}`;
       const path = `/apis/${group}/${version}${ns}/${CHILD_KINDS.find((k) => k.kind === child.kind)?.plural}?dryRun=All&fieldValidation=Strict`;
-      const res = await kubeRequest(env.target, 'POST', path, child);
+      const res = await KubeRest.fromTarget(env.target).raw('POST', path, { body: child });
       expect({ status: res.status, body: res.status === 201 ? 'created' : res.text }).toEqual({
         status: 201,
         body: 'created',

@@ -8,11 +8,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 
+import { ConflictError, KubeRest, type KubeTarget } from '@capp/kube';
 import { stringify } from 'yaml';
 
 import { kubeBinaries } from './binaries';
 import { installCrds, testCrds } from './crds';
-import { kubeJson, kubeRequest, type KubeTarget } from './kube-rest';
 import { ensureDir, keepFromEnv } from './paths';
 import { freePort } from './ports';
 import { ProcessGroup, processStartTime } from './process';
@@ -212,12 +212,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       async () => {
         if (target.ca === undefined && existsSync(caFile)) target.ca = readFileSync(caFile);
         if (target.ca === undefined) return false;
-        const res = await kubeRequest(target, 'GET', '/readyz', undefined, { timeoutMs: 5000 });
+        const res = await KubeRest.fromTarget(target).raw('GET', '/readyz', { timeoutMs: 5000 });
         return res.status === 200;
       },
       { timeoutMs, watch: [etcd, apiserver] },
     );
     phase('kube-apiserver', since);
+    const admin = KubeRest.fromTarget(target);
 
     // --- CRDs before the controller-manager, so the garbage collector's first discovery sees them
     since = Date.now();
@@ -243,8 +244,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await group.waitFor(
       'kube-controller-manager (ServiceAccount default/default)',
       async () =>
-        (await kubeRequest(target, 'GET', '/api/v1/namespaces/default/serviceaccounts/default')).status ===
-        200,
+        (await admin.raw('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
       { timeoutMs, watch: [etcd, apiserver, kcm] },
     );
     phase('kube-controller-manager', since);
@@ -298,24 +298,26 @@ export async function mintServiceAccountToken(
   name: string,
   { expirationSeconds = 3600, audiences }: { expirationSeconds?: number; audiences?: string[] } = {},
 ): Promise<string> {
-  await kubeJson(target, 'POST', '/api/v1/namespaces', { metadata: { name: namespace } }, { allow: [409] });
-  await kubeJson(
-    target,
-    'POST',
-    `/api/v1/namespaces/${namespace}/serviceaccounts`,
-    { metadata: { name } },
-    { allow: [409] },
-  );
-  const res = await kubeJson<{ status?: { token?: string } }>(
-    target,
+  const rest = KubeRest.fromTarget(target);
+  const exists = (err: unknown): void => {
+    if (!(err instanceof ConflictError)) throw err;
+  };
+  await rest.request('POST', '/api/v1/namespaces', { body: { metadata: { name: namespace } } }).catch(exists);
+  await rest
+    .request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts`, { body: { metadata: { name } } })
+    .catch(exists);
+  const res = await rest.request<{ status?: { token?: string } }>(
     'POST',
     `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
     {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds, ...(audiences ? { audiences } : {}) },
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds, ...(audiences ? { audiences } : {}) },
+      },
     },
   );
+  rest.close();
   const tok = res.status?.token;
   if (!tok) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
   return tok;

@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { buildCappCrd } from '@capp/capp-model';
+import { buildCappCrd, type KubeObject } from '@capp/capp-model';
+import { KubeClient, KubeRest, type KubeTarget } from '@capp/kube';
 import { parseAllDocuments } from 'yaml';
 
 import { fallbackCrds } from './fallback-crds';
-import { kubeJson, kubeRequest, type KubeTarget, serverSideApply } from './kube-rest';
 import { SHARED_CRDS_DIR } from './paths';
 
 type Obj = Record<string, unknown>;
@@ -56,9 +56,9 @@ export function testCrds(childDir = process.env['CAPP_TEST_CRDS_DIR'] || SHARED_
  */
 export async function installCrds(target: KubeTarget, crds: Obj[], timeoutMs = 60_000): Promise<void> {
   const base = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-  await Promise.all(
-    crds.map((crd) => serverSideApply(target, `${base}/${String((crd['metadata'] as Obj)['name'])}`, crd)),
-  );
+  const rest = KubeRest.fromTarget(target);
+  const client = new KubeClient(rest, { fieldManager: 'capp-testing' });
+  await Promise.all(crds.map((crd) => client.apply(crd as KubeObject)));
   // group/version -> plurals that must show up in its discovery document
   const wanted = new Map<string, Set<string>>();
   for (const crd of crds) {
@@ -77,7 +77,7 @@ export async function installCrds(target: KubeTarget, crds: Obj[], timeoutMs = 6
     const missing: string[] = [];
     await Promise.all(
       [...wanted].map(async ([gv, plurals]) => {
-        const res = await kubeRequest<{ resources?: { name: string }[] }>(target, 'GET', `/apis/${gv}`);
+        const res = await rest.raw<{ resources?: { name: string }[] }>('GET', `/apis/${gv}`);
         const served = new Set(res.status === 200 ? (res.body.resources ?? []).map((r) => r.name) : []);
         for (const p of plurals) if (!served.has(p)) missing.push(`${p}.${gv}`);
       }),
@@ -92,8 +92,7 @@ export async function installCrds(target: KubeTarget, crds: Obj[], timeoutMs = 6
     await Promise.all(
       crds.map(async (crd) => {
         const name = String((crd['metadata'] as Obj)['name']);
-        const got = await kubeJson<{ status?: { conditions?: { type: string; status: string }[] } }>(
-          target,
+        const got = await rest.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
           'GET',
           `${base}/${name}`,
         );
@@ -103,6 +102,7 @@ export async function installCrds(target: KubeTarget, crds: Obj[], timeoutMs = 6
       }),
     )
   ).filter((n) => n !== undefined);
+  rest.close();
   if (notEstablished.length > 0)
     throw new Error(`CRDs served but not Established: ${notEstablished.join(', ')}`);
 }

@@ -2,8 +2,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { KubeTarget } from '@capp/kube';
+
 import { type ControlPlane, mintServiceAccountToken, startControlPlane } from './control-plane';
-import { type KubeTarget } from './kube-rest';
 import { ensureDir, keepFromEnv } from './paths';
 import { type Postgres, startPostgres } from './postgres';
 import { ProcessGroup, processStartTime } from './process';

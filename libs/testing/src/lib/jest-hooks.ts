@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
+import { KubeRest } from '@capp/kube';
 import { parse } from 'yaml';
 
 import { CONTROL_PLANE_INFO_FILE, type ControlPlaneInfo } from './control-plane';
 import { installCrds, testCrds } from './crds';
 import { type Environment, type EnvironmentInfo, startEnvironment } from './environment';
-import { kubeRequest } from './kube-rest';
 import { keepFromEnv } from './paths';
 import { killPidFile, sameProcessAlive } from './process';
 
@@ -36,10 +36,12 @@ async function existingCluster(): Promise<ExistingCluster | undefined> {
     const target = { server: info.server, token: info.adminToken, ...(ca ? { ca } : {}) };
     const alive =
       sameProcessAlive(info.ownerPid, info.ownerStartTime) &&
-      (await kubeRequest(target, 'GET', '/readyz', undefined, { timeoutMs: 5000 }).then(
-        (r) => r.status === 200,
-        () => false,
-      ));
+      (await KubeRest.fromTarget(target)
+        .raw('GET', '/readyz', { timeoutMs: 5000 })
+        .then(
+          (r) => r.status === 200,
+          () => false,
+        ));
     if (alive) {
       log(`using the running harness cluster ${info.server} (KUBECONFIG=${kubeconfig})`);
       // Re-apply the CRDs so a long-running cluster never serves a stale Capp schema.
