@@ -1,62 +1,59 @@
 import { randomBytes } from 'node:crypto';
 
-import { CAPP_GROUP, CAPP_KIND, CAPP_PLURAL, CAPP_VERSION } from '@capp/capp-model';
+import { CAPP_API_VERSION, CAPP_KIND, type KubeObject } from '@capp/capp-model';
 import {
-  ApiException,
-  AuthenticationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  type V1ConfigMap,
-  Watch,
-} from '@kubernetes/client-node';
+  CAPP_TYPE,
+  CONFIGMAP_TYPE,
+  KubeApiError,
+  KubeClient,
+  KubeRest,
+  NAMESPACE_TYPE,
+  NotFoundError,
+  resourcePath,
+  type ResourceType,
+  TOKEN_REVIEW_TYPE,
+  type WatchEvent,
+} from '@capp/kube';
 
 import { testEnvironment } from './environment';
+import { waitFor } from './wait';
 
-type Obj = Record<string, unknown> & { metadata: { name: string; uid: string; [k: string]: unknown } };
+const NFSPVC_TYPE: ResourceType = {
+  apiVersion: 'nfspvc.dana.io/v1alpha1',
+  kind: 'NfsPvc',
+  plural: 'nfspvcs',
+  namespaced: true,
+};
+const FIELD_MANAGER = 'control-plane-proof';
+let namespace: string;
 
 const env = testEnvironment();
-const admin = new KubeConfig();
-admin.loadFromFile(process.env['KUBECONFIG'] ?? '');
-const core = admin.makeApiClient(CoreV1Api);
-const custom = admin.makeApiClient(CustomObjectsApi);
+const admin = KubeRest.fromKubeconfig(process.env['KUBECONFIG']);
+const kube = new KubeClient(admin, { fieldManager: FIELD_MANAGER, types: [NFSPVC_TYPE] });
 
 /** A client that authenticates as a static user (token auth) instead of the admin. */
-function clientAs<T>(user: string, api: new (...args: never[]) => T): T {
-  const kc = new KubeConfig();
-  kc.loadFromFile(process.env['KUBECONFIG'] ?? '');
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig without a cluster');
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: user, token: env.userToken(user) }],
-    contexts: [{ name: user, cluster: cluster.name, user }],
-    currentContext: user,
-  });
-  return kc.makeApiClient(api as never) as T;
+function clientAs(user: string): KubeClient {
+  const { server, ca } = env.target;
+  const rest = KubeRest.fromTarget({ server, token: env.userToken(user), ...(ca ? { ca } : {}) });
+  return new KubeClient(rest, { fieldManager: FIELD_MANAGER });
 }
 
-function errorBody(err: unknown): { code: number; message: string } {
-  if (!(err instanceof ApiException)) throw err;
-  const body: unknown = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
-  return { code: err.code, message: String((body as { message?: unknown }).message ?? '') };
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
+/** The API server's refusal of `request` (undefined when it succeeded); other failures are rethrown. */
+async function refusal(request: Promise<unknown>): Promise<KubeApiError | undefined> {
+  try {
+    await request;
+    return undefined;
+  } catch (err) {
+    if (err instanceof KubeApiError) return err;
+    throw err;
   }
 }
 
-function capp(name: string, spec: Record<string, unknown> = {}): Record<string, unknown> {
+function capp(name: string, spec: Record<string, unknown> = {}): KubeObject {
   return {
-    apiVersion: `${CAPP_GROUP}/${CAPP_VERSION}`,
+    apiVersion: CAPP_API_VERSION,
     kind: CAPP_KIND,
-    metadata: { name },
+    metadata: { name, namespace },
     spec: {
       configurationSpec: { template: { spec: { containers: [{ image: 'ghcr.io/dana-team/hello:1.0' }] } } },
       ...spec,
@@ -64,161 +61,148 @@ function capp(name: string, spec: Record<string, unknown> = {}): Record<string, 
   };
 }
 
-const capps = { group: CAPP_GROUP, version: CAPP_VERSION, plural: CAPP_PLURAL };
-let namespace: string;
-
 beforeAll(async () => {
   namespace = `proof-${randomBytes(3).toString('hex')}`;
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
 });
 
 afterAll(async () => {
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await kube.delete(NAMESPACE_TYPE, undefined, namespace).catch(() => undefined);
+  kube.close();
 });
 
 describe('the real control plane', () => {
   it('stores a ConfigMap in a new namespace and reads it back', async () => {
-    await core.createNamespacedConfigMap({
-      namespace,
-      body: { metadata: { name: 'settings' }, data: { greeting: 'hello' } },
+    await kube.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace },
+      data: { greeting: 'hello' },
     });
-    const read = await core.readNamespacedConfigMap({ namespace, name: 'settings' });
-    expect(read.data).toEqual({ greeting: 'hello' });
-    expect(read.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
+    const read = await kube.get(CONFIGMAP_TYPE, namespace, 'settings');
+    expect(read?.['data']).toEqual({ greeting: 'hello' });
+    expect(read?.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('deletes an NfsPvc through the garbage collector once its owning Capp is deleted', async () => {
-    const owner = (await custom.createNamespacedCustomObject({
-      ...capps,
-      namespace,
-      body: capp('gc-owner'),
-    })) as Obj;
-    const nfs = { group: 'nfspvc.dana.io', version: 'v1alpha1', plural: 'nfspvcs' };
-    await custom.createNamespacedCustomObject({
-      ...nfs,
-      namespace,
-      body: {
-        apiVersion: 'nfspvc.dana.io/v1alpha1',
-        kind: 'NfsPvc',
-        metadata: {
-          name: 'gc-owner-data',
-          ownerReferences: [
-            {
-              apiVersion: `${CAPP_GROUP}/${CAPP_VERSION}`,
-              kind: CAPP_KIND,
-              name: owner.metadata.name,
-              uid: owner.metadata.uid,
-              controller: true,
-              blockOwnerDeletion: true,
-            },
-          ],
-        },
-        spec: {
-          server: 'nfs.example.com',
-          path: '/exports/data',
-          capacity: { storage: '1Gi' },
-          accessModes: ['ReadWriteMany'],
-        },
+    const owner = await kube.create(capp('gc-owner'));
+    await kube.create({
+      apiVersion: NFSPVC_TYPE.apiVersion,
+      kind: NFSPVC_TYPE.kind,
+      metadata: {
+        name: 'gc-owner-data',
+        namespace,
+        ownerReferences: [
+          {
+            apiVersion: CAPP_API_VERSION,
+            kind: CAPP_KIND,
+            name: owner.metadata.name,
+            uid: owner.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      spec: {
+        server: 'nfs.example.com',
+        path: '/exports/data',
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteMany'],
       },
     });
 
     // The dependent exists, with its ownerReference, until the owner goes away.
-    const dependent = (await custom.getNamespacedCustomObject({
-      ...nfs,
-      namespace,
-      name: 'gc-owner-data',
-    })) as Obj;
-    expect(dependent.metadata['ownerReferences']).toEqual([
+    const dependent = await kube.get(NFSPVC_TYPE, namespace, 'gc-owner-data');
+    expect(dependent?.metadata.ownerReferences).toEqual([
       expect.objectContaining({ uid: owner.metadata.uid }),
     ]);
 
     // Background propagation: the apiserver deletes only the Capp; the NfsPvc is the GC's job.
-    await custom.deleteNamespacedCustomObject({
-      ...capps,
-      namespace,
-      name: 'gc-owner',
-      propagationPolicy: 'Background',
-    });
+    expect(await kube.delete(CAPP_TYPE, namespace, 'gc-owner')).toBe(true);
 
-    const status = await eventually(() =>
-      custom.getNamespacedCustomObject({ ...nfs, namespace, name: 'gc-owner-data' }).then(
-        () => undefined,
-        (err: unknown) => errorBody(err).code,
-      ),
+    const gone = await waitFor(
+      'the garbage collector to delete the NfsPvc',
+      () => refusal(admin.request('GET', resourcePath(NFSPVC_TYPE, namespace, 'gc-owner-data'))),
+      45_000,
     );
-    expect(status).toBe(404);
+    expect(gone).toBeInstanceOf(NotFoundError);
+    expect(gone.statusCode).toBe(404);
   });
 
   it('streams ADDED, MODIFIED and DELETED to a watch, in order', async () => {
+    const fieldSelector = 'metadata.name=watched';
+    // Watching from the resourceVersion of a list replays every later event, however late the
+    // watch connection is established, so no event below can be missed.
+    const { metadata } = await kube.list(CONFIGMAP_TYPE, { namespace, fieldSelector });
     const seen: string[] = [];
-    let finished!: () => void;
-    const done = new Promise<void>((resolve) => (finished = resolve));
-    // Resolves once the apiserver has accepted the watch, so no event below can be missed.
-    const watch = await new Watch(admin).watch(
-      `/api/v1/namespaces/${namespace}/configmaps`,
-      { fieldSelector: 'metadata.name=watched' },
-      (phase: string, obj: V1ConfigMap) => {
-        seen.push(`${phase}:${obj.data?.['v'] ?? ''}`);
-        if (phase === 'DELETED') finished();
-      },
-      () => finished(),
-    );
-    await core.createNamespacedConfigMap({
-      namespace,
-      body: { metadata: { name: 'watched' }, data: { v: '1' } },
+    const stop = new AbortController();
+    // Settles once DELETED arrived (or the server ended the stream early, which the check below catches).
+    const watching = admin
+      .watch<KubeObject>(
+        resourcePath(CONFIGMAP_TYPE, namespace),
+        { fieldSelector, resourceVersion: metadata.resourceVersion },
+        ({ type, object }: WatchEvent<KubeObject>) => {
+          if (type === 'BOOKMARK') return;
+          const data = object['data'] as Record<string, string> | undefined;
+          seen.push(`${type}:${data?.['v'] ?? ''}`);
+          if (type === 'DELETED') stop.abort();
+        },
+        stop.signal,
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    const configMap = (v: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'watched', namespace },
+      data: { v },
     });
-    await core.replaceNamespacedConfigMap({
-      namespace,
-      name: 'watched',
-      body: { metadata: { name: 'watched' }, data: { v: '2' } },
-    });
-    await core.deleteNamespacedConfigMap({ namespace, name: 'watched' });
-    await done;
-    watch.abort();
+    try {
+      await kube.create(configMap('1'));
+      await kube.apply(configMap('2'));
+      expect(await kube.delete(CONFIGMAP_TYPE, namespace, 'watched')).toBe(true);
+      expect(await watching).toBeUndefined();
+    } finally {
+      stop.abort();
+    }
     expect(seen).toEqual(['ADDED:1', 'MODIFIED:2', 'DELETED:2']);
   });
 
   it('rejects a Capp with TLS but no hostname, naming spec.routeSpec.tlsEnabled (CEL rule of the CRD)', async () => {
-    const rejected = await custom
-      .createNamespacedCustomObject({
-        ...capps,
-        namespace,
-        body: capp('tls-no-host', { routeSpec: { tlsEnabled: true } }),
-      })
-      .then(() => undefined, errorBody);
-    expect(rejected?.code).toBe(422);
+    const rejected = await refusal(kube.create(capp('tls-no-host', { routeSpec: { tlsEnabled: true } })));
+    expect(rejected?.statusCode).toBe(422);
     expect(rejected?.message).toContain('spec.routeSpec.tlsEnabled');
     expect(rejected?.message).toContain('tlsEnabled requires routeSpec.hostname');
   });
 
   it('accepts a valid Capp and fills in the schema defaults', async () => {
-    const created = (await custom.createNamespacedCustomObject({
-      ...capps,
-      namespace,
-      body: capp('web'),
-    })) as Obj & {
-      spec: Record<string, unknown>;
-    };
-    expect(created.spec['scaleMetric']).toBe('concurrency');
-    expect(created.spec['state']).toBe('enabled');
+    const created = await kube.create(capp('web'));
+    expect(created.spec?.['scaleMetric']).toBe('concurrency');
+    expect(created.spec?.['state']).toBe('enabled');
   });
 
   it('lets RBAC decide: a static user without bindings gets 403 on capps, the admin gets 200', async () => {
-    const asAlice = clientAs('alice', CustomObjectsApi);
-    const denied = await asAlice
-      .listNamespacedCustomObject({ ...capps, namespace })
-      .then(() => undefined, errorBody);
-    expect(denied?.code).toBe(403);
-    expect(denied?.message).toContain('User "alice" cannot list resource "capps"');
+    const asAlice = clientAs('alice');
+    try {
+      const denied = await refusal(asAlice.list(CAPP_TYPE, { namespace }));
+      expect(denied?.statusCode).toBe(403);
+      expect(denied?.message).toContain('User "alice" cannot list resource "capps"');
+    } finally {
+      asAlice.close();
+    }
 
-    const allowed = await custom.listNamespacedCustomObjectWithHttpInfo({ ...capps, namespace });
-    expect(allowed.httpStatusCode).toBe(200);
+    const allowed = await admin.raw('GET', resourcePath(CAPP_TYPE, namespace));
+    expect(allowed.status).toBe(200);
   });
 
   it('authenticates a ServiceAccount token minted through the TokenRequest API (TokenReview)', async () => {
     const token = await env.mintServiceAccountToken(namespace, 'robot');
-    const review = await admin.makeApiClient(AuthenticationV1Api).createTokenReview({
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+    const review = await admin.request<{
+      status?: { authenticated?: boolean; user?: { username?: string } };
+    }>('POST', resourcePath(TOKEN_REVIEW_TYPE), {
+      body: { apiVersion: TOKEN_REVIEW_TYPE.apiVersion, kind: TOKEN_REVIEW_TYPE.kind, spec: { token } },
     });
     expect(review.status?.authenticated).toBe(true);
     expect(review.status?.user?.username).toBe(`system:serviceaccount:${namespace}:robot`);

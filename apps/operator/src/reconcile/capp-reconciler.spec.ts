@@ -1,0 +1,442 @@
+import {
+  Capp,
+  CAPP_FINALIZER,
+  CappSpec,
+  KubeObject,
+  LABEL_MANAGED_BY,
+  LABEL_PARENT_CAPP,
+  MANAGED_BY_OPERATOR,
+} from '@capp/capp-model';
+import { ConfigMapLike, tlsSecretName } from '@capp/knative-adapter';
+import { InvalidError, KubeApiError, KubeUnreachableError, objectId } from '@capp/kube';
+import pino from 'pino';
+
+import { CappReconciler } from './capp-reconciler';
+import { ANNOTATION_APPLIED_HASH } from './drift';
+import { ReconcileError } from './errors';
+import type { ClientPort, EventsPort, ObjectRef, ReadPort } from './ports';
+
+/**
+ * Table tests of the reconciler: objects in (a fake cluster the read port serves) → applies, deletes,
+ * status and Events out (recorded by the fake client and events ports). No API server: each case runs
+ * in milliseconds; the integration suite (controller.spec.ts) proves the same against a real one.
+ */
+
+const NS = 'shop';
+const NOW = new Date('2026-11-30T12:00:00Z');
+const DNS_CONFIG = { zone: 'apps.example.com.', cname: 'ingress.apps.example.com.' };
+
+/** A cluster in memory: what the caches would hold, and a record of every write. */
+class FakeCluster implements ReadPort, ClientPort, EventsPort {
+  readonly objects = new Map<string, KubeObject>();
+  readonly configMaps = new Map<string, ConfigMapLike>([['dns-config', { data: DNS_CONFIG }]]);
+  readonly secrets = new Set<string>();
+  /** `apply <Kind> <name>`, `apply status`, `finalizer +/-`, `delete <Kind> <name>`, in order. */
+  readonly writes: string[] = [];
+  readonly events: string[] = [];
+  /** Kind → the error the server answers an apply of it with. */
+  readonly reject = new Map<string, Error>();
+  /** `Kind/name` → the error the server answers a delete of it with. */
+  readonly refuseDelete = new Map<string, Error>();
+  private version = 1;
+
+  put(obj: KubeObject): KubeObject {
+    const stored = structuredClone({
+      ...obj,
+      metadata: { ...obj.metadata, resourceVersion: String(++this.version) },
+    });
+    this.objects.set(objectId(stored), stored);
+    return stored;
+  }
+
+  get capps(): Capp[] {
+    return [...this.objects.values()].filter((o) => o.kind === 'Capp') as unknown as Capp[];
+  }
+
+  theCapp(name = 'web'): Capp {
+    const capp = this.capp(NS, name);
+    if (!capp) throw new Error(`no Capp ${name}`);
+    return capp;
+  }
+
+  childrenKinds(): string[] {
+    return [...this.objects.values()].filter((o) => o.kind !== 'Capp').map((o) => o.kind);
+  }
+
+  // --- ReadPort
+  capp(namespace: string, name: string): Capp | undefined {
+    return this.objects.get(`rcs.dana.io/v1alpha1/Capp/${namespace}/${name}`) as unknown as Capp | undefined;
+  }
+  child(
+    kind: { apiVersion: string; kind: string },
+    namespace: string | undefined,
+    name: string,
+  ): KubeObject | undefined {
+    return this.objects.get(objectId({ ...kind, metadata: { namespace, name } }));
+  }
+  childrenOf(namespace: string, name: string): KubeObject[] {
+    return [...this.objects.values()].filter(
+      (o) =>
+        o.kind !== 'Capp' &&
+        o.metadata.labels?.[LABEL_PARENT_CAPP] === name &&
+        (o.metadata.namespace ?? o.metadata.labels?.['rcs.dana.io/parent-capp-namespace']) === namespace,
+    );
+  }
+  configMap(name: string): ConfigMapLike | undefined {
+    return this.configMaps.get(name);
+  }
+  secretExists(namespace: string, name: string): boolean {
+    return this.secrets.has(`${namespace}/${name}`);
+  }
+
+  // --- ClientPort (server-side apply, simplified to what the reconciler sends)
+  async apply<T extends KubeObject = KubeObject>(
+    obj: KubeObject<unknown, unknown>,
+    options?: { subresource?: 'status' },
+  ): Promise<T> {
+    const id = objectId(obj);
+    const live = this.objects.get(id);
+    if (obj.kind === 'Capp') {
+      if (!live) throw new Error('the reconciler never creates a Capp');
+      if (options?.subresource === 'status') {
+        this.writes.push('apply status');
+        return this.put({ ...live, status: obj.status as Record<string, unknown> }) as T;
+      }
+      const finalizers = obj.metadata.finalizers ?? [];
+      this.writes.push(`finalizer ${finalizers.length ? '+' : '-'}`);
+      const others = (live.metadata.finalizers ?? []).filter((f) => f !== CAPP_FINALIZER);
+      return this.put({
+        ...live,
+        metadata: { ...live.metadata, finalizers: [...others, ...finalizers] },
+      }) as T;
+    }
+    this.writes.push(`apply ${obj.kind} ${obj.metadata.name}`);
+    const rejection = this.reject.get(obj.kind);
+    if (rejection) throw rejection;
+    // Fields other controllers wrote (status) stay; ours are replaced.
+    return this.put({ ...(obj as KubeObject), status: live?.status }) as T;
+  }
+
+  async delete(ref: ObjectRef): Promise<boolean> {
+    this.writes.push(`delete ${ref.kind} ${ref.name}`);
+    const refused = this.refuseDelete.get(`${ref.kind}/${ref.name}`);
+    if (refused) throw refused;
+    return this.objects.delete(objectId({ ...ref, metadata: { namespace: ref.namespace, name: ref.name } }));
+  }
+
+  // --- EventsPort
+  record(_capp: Capp, type: string, reason: string, message: string): void {
+    this.events.push(`${type} ${reason}: ${message}`);
+  }
+}
+
+function cappSpec(overrides: Partial<CappSpec> = {}): CappSpec {
+  return {
+    configurationSpec: {
+      template: { spec: { containers: [{ name: 'web', image: 'ghcr.io/dana-team/capp-gin-app:v0.2.0' }] } },
+    },
+    ...overrides,
+  } as CappSpec;
+}
+
+/** Every optional part: route with TLS, an NFS volume, log shipping — all seven child kinds. */
+const FULL: Partial<CappSpec> = {
+  routeSpec: { hostname: 'web.apps.example.com', tlsEnabled: true },
+  volumesSpec: { nfsVolumes: [{ name: 'data', server: 'nfs1', path: '/a', capacity: { storage: '1Gi' } }] },
+  logSpec: { type: 'elastic', host: '10.0.0.1', index: 'main', user: 'elastic', passwordSecret: 'es-pass' },
+};
+
+function setUp(spec: Partial<CappSpec> = FULL, extra: Partial<Capp['metadata']> = {}) {
+  const cluster = new FakeCluster();
+  cluster.put({
+    apiVersion: 'rcs.dana.io/v1alpha1',
+    kind: 'Capp',
+    metadata: { name: 'web', namespace: NS, uid: 'uid-web', generation: 1, ...extra },
+    spec: cappSpec(spec) as unknown as Record<string, unknown>,
+  });
+  const reconciler = new CappReconciler({
+    read: cluster,
+    client: cluster,
+    events: cluster,
+    logger: pino({ level: 'silent' }),
+    clock: () => NOW,
+  });
+  const reconcile = async (): Promise<string[]> => {
+    cluster.writes.length = 0;
+    cluster.events.length = 0;
+    await reconciler.reconcile(NS, 'web');
+    return [...cluster.writes];
+  };
+  /** The Capp's spec changed (a new generation). */
+  const edit = (change: Partial<CappSpec>): void => {
+    const capp = cluster.theCapp();
+    cluster.put({
+      ...(capp as unknown as KubeObject),
+      metadata: { ...capp.metadata, generation: (capp.metadata.generation ?? 1) + 1 },
+      spec: { ...capp.spec, ...change } as unknown as Record<string, unknown>,
+    });
+  };
+  return { cluster, reconcile, edit };
+}
+
+const condition = (capp: Capp, type: string) => capp.status?.conditions?.find((c) => c.type === type);
+
+describe('CappReconciler', () => {
+  it('gives a new Capp its finalizer, every child kind in order, its inventory in status and one Created Event', async () => {
+    const { cluster, reconcile } = setUp();
+    const fqdn = 'web.apps.example.com';
+
+    expect(await reconcile()).toEqual([
+      'finalizer +',
+      'apply Service web',
+      'apply NfsPvc data',
+      'apply Output web-elastic',
+      'apply Flow web',
+      `apply Certificate ${fqdn}`,
+      `apply DomainMapping ${fqdn}`,
+      `apply CNAMERecord ${fqdn}`,
+      'apply status',
+    ]);
+    const capp = cluster.theCapp();
+    expect(capp.metadata.finalizers).toEqual([CAPP_FINALIZER]);
+    expect(capp.status?.observedGeneration).toBe(1);
+    expect(capp.status?.managedResources?.map((m) => m.kind)).toEqual([
+      'Service',
+      'NfsPvc',
+      'Output',
+      'Flow',
+      'Certificate',
+      'DomainMapping',
+      'CNAMERecord',
+    ]);
+    expect(condition(capp, 'Ready')?.status).toBe('Unknown'); // the children's controllers have not answered
+    expect(cluster.events).toEqual([
+      `Normal Created: created Service/shop/web, NfsPvc/shop/data, Output/shop/web-elastic, Flow/shop/web, Certificate/shop/${fqdn}, DomainMapping/shop/${fqdn}, CNAMERecord/${fqdn}`,
+    ]);
+    for (const child of cluster.objects.values()) {
+      if (child.kind === 'Capp') continue;
+      expect(child.metadata.labels).toMatchObject({
+        [LABEL_PARENT_CAPP]: 'web',
+        [LABEL_MANAGED_BY]: MANAGED_BY_OPERATOR,
+      });
+      expect(child.metadata.annotations?.[ANNOTATION_APPLIED_HASH]).toMatch(/^[0-9a-f]{32}$/);
+    }
+  });
+
+  it('spends no write and records no Event on a Capp that has converged', async () => {
+    const { cluster, reconcile } = setUp();
+    await reconcile();
+    expect(await reconcile()).toEqual([]);
+    expect(cluster.events).toEqual([]);
+  });
+
+  it('writes status once the children report ready, and only then', async () => {
+    const { cluster, reconcile } = setUp({});
+    await reconcile();
+    const ksvc = cluster.child({ apiVersion: 'serving.knative.dev/v1', kind: 'Service' }, NS, 'web');
+    cluster.put({
+      ...(ksvc as KubeObject),
+      status: {
+        url: 'https://web.shop.example.com',
+        latestReadyRevisionName: 'web-00001',
+        latestCreatedRevisionName: 'web-00001',
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-30T11:59:00Z' }],
+      },
+    });
+    expect(await reconcile()).toEqual(['apply status']);
+    expect(condition(cluster.theCapp(), 'Ready')?.status).toBe('True');
+    expect(await reconcile()).toEqual([]);
+  });
+
+  it('deletes a child the Capp no longer renders and drops it from the inventory', async () => {
+    const { cluster, reconcile, edit } = setUp();
+    await reconcile();
+    edit({ logSpec: undefined });
+
+    expect(await reconcile()).toEqual(['delete Flow web', 'delete Output web-elastic', 'apply status']);
+    expect(cluster.childrenKinds()).not.toContain('Flow');
+    expect(cluster.theCapp().status?.managedResources?.map((m) => m.kind)).not.toContain('Output');
+    expect(cluster.events).toEqual(['Normal Deleted: deleted Flow/shop/web, Output/shop/web-elastic']);
+  });
+
+  it('prunes a labelled child missing from the inventory (a crash between its apply and the status write)', async () => {
+    const { cluster, reconcile } = setUp({});
+    await reconcile();
+    cluster.put({
+      apiVersion: 'rcs.dana.io/v1alpha1',
+      kind: 'NfsPvc',
+      metadata: {
+        name: 'orphan',
+        namespace: NS,
+        labels: { [LABEL_PARENT_CAPP]: 'web', [LABEL_MANAGED_BY]: MANAGED_BY_OPERATOR },
+      },
+    });
+
+    expect(await reconcile()).toEqual(['delete NfsPvc orphan']);
+    expect(cluster.childrenKinds()).toEqual(['Service']);
+  });
+
+  it('deletes every child of a deleted Capp, the cluster-scoped one too, then releases the finalizer', async () => {
+    const { cluster, reconcile } = setUp();
+    await reconcile();
+    const capp = cluster.theCapp();
+    cluster.put({
+      ...(capp as unknown as KubeObject),
+      metadata: { ...capp.metadata, deletionTimestamp: '2026-11-30T12:00:00Z' },
+    });
+
+    const writes = await reconcile();
+    expect(writes.filter((w) => w.startsWith('delete')).sort()).toEqual(
+      [
+        'delete CNAMERecord web.apps.example.com',
+        'delete Certificate web.apps.example.com',
+        'delete DomainMapping web.apps.example.com',
+        'delete Flow web',
+        'delete NfsPvc data',
+        'delete Output web-elastic',
+        'delete Service web',
+      ].sort(),
+    );
+    expect(writes.at(-1)).toBe('finalizer -');
+    expect(cluster.childrenKinds()).toEqual([]);
+    expect(cluster.theCapp().metadata.finalizers).toEqual([]);
+  });
+
+  it('keeps the finalizer, and asks for a retry, while a child of a deleted Capp cannot be deleted', async () => {
+    const { cluster, reconcile } = setUp();
+    await reconcile();
+    const capp = cluster.theCapp();
+    cluster.put({
+      ...(capp as unknown as KubeObject),
+      metadata: { ...capp.metadata, deletionTimestamp: '2026-11-30T12:00:00Z' },
+    });
+    cluster.refuseDelete.set(
+      'CNAMERecord/web.apps.example.com',
+      new KubeUnreachableError('DELETE', '/apis/…', new Error('ECONNREFUSED')),
+    );
+
+    const failure = await reconcile().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ReconcileError);
+    expect(failure).toMatchObject({ reason: 'ChildrenTerminating', retryable: true });
+    expect(cluster.writes).not.toContain('finalizer -');
+    expect(cluster.theCapp().metadata.finalizers).toEqual([CAPP_FINALIZER]);
+  });
+
+  it('removes the Knative Service of a disabled Capp and keeps its route', async () => {
+    const { cluster, reconcile, edit } = setUp({ routeSpec: { hostname: 'web.apps.example.com' } });
+    await reconcile();
+    edit({ state: 'disabled' });
+
+    expect(await reconcile()).toEqual(['delete Service web', 'apply status']);
+    expect(cluster.childrenKinds().sort()).toEqual(['CNAMERecord', 'DomainMapping']);
+    expect(condition(cluster.theCapp(), 'KnativeServiceReady')).toMatchObject({
+      status: 'True',
+      reason: 'Disabled',
+    });
+  });
+
+  it('restores a child changed by hand and says so in a DriftCorrected Event', async () => {
+    const { cluster, reconcile } = setUp({});
+    await reconcile();
+    const ksvc = cluster.child(
+      { apiVersion: 'serving.knative.dev/v1', kind: 'Service' },
+      NS,
+      'web',
+    ) as KubeObject;
+    const edited = structuredClone(ksvc);
+    (
+      edited.spec as { template: { spec: { containers: Array<{ image: string }> } } }
+    ).template.spec.containers[0].image = 'evil:latest';
+    cluster.put(edited);
+
+    expect(await reconcile()).toEqual(['apply Service web']);
+    expect(cluster.events).toEqual([
+      'Normal DriftCorrected: restored (changed outside the operator) Service/shop/web',
+    ]);
+    const restored = cluster.child({ apiVersion: 'serving.knative.dev/v1', kind: 'Service' }, NS, 'web');
+    expect(JSON.stringify(restored?.spec)).toContain('capp-gin-app');
+  });
+
+  it('updates a child whose desired state changed, with an Updated Event (not drift)', async () => {
+    const { cluster, reconcile, edit } = setUp({});
+    await reconcile();
+    edit({ scaleMetric: 'rps' });
+
+    expect(await reconcile()).toEqual(['apply Service web', 'apply status']);
+    expect(cluster.events).toEqual(['Normal Updated: updated Service/shop/web']);
+  });
+
+  it('reports a child the server rejects in status and an ApplyFailed Event, applies the rest, and does not retry', async () => {
+    const { cluster, reconcile } = setUp({ routeSpec: { hostname: 'web.apps.example.com' } });
+    cluster.reject.set(
+      'DomainMapping',
+      new InvalidError(422, 'Invalid', 'spec.ref: Invalid value', 'PATCH', '/apis/…'),
+    );
+
+    const failure = await reconcile().catch((err: unknown) => err);
+    expect(failure).toMatchObject({ reason: 'ChildRejected', retryable: false });
+    expect(cluster.childrenKinds().sort()).toEqual(['CNAMERecord', 'Service']);
+    const route = condition(cluster.theCapp(), 'RouteReady');
+    expect(route).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
+    expect(route?.message).toContain('spec.ref: Invalid value');
+    expect(cluster.events).toContain(
+      'Warning ApplyFailed: DomainMapping/shop/web.apps.example.com: 422 Invalid: spec.ref: Invalid value',
+    );
+  });
+
+  it('asks for a retry when the API server fails on a child (Transient), after applying the others and writing status', async () => {
+    const { cluster, reconcile } = setUp({ routeSpec: { hostname: 'web.apps.example.com' } });
+    cluster.reject.set(
+      'CNAMERecord',
+      new KubeApiError(503, 'ServiceUnavailable', 'etcd leader changed', 'PATCH', '/apis/…'),
+    );
+
+    const failure = await reconcile().catch((err: unknown) => err);
+    expect(failure).toMatchObject({ reason: 'Transient', retryable: true });
+    expect(cluster.writes.at(-1)).toBe('apply status');
+    expect(cluster.childrenKinds().sort()).toEqual(['DomainMapping', 'Service']);
+  });
+
+  it('re-renders the Knative Service when the autoscale-defaults ConfigMap changes', async () => {
+    const { cluster, reconcile } = setUp({});
+    await reconcile();
+    cluster.configMaps.set('autoscale-defaults', { data: { concurrency: '42' } });
+
+    expect(await reconcile()).toEqual(['apply Service web']);
+    const ksvc = cluster.child({ apiVersion: 'serving.knative.dev/v1', kind: 'Service' }, NS, 'web');
+    expect(JSON.stringify(ksvc?.spec)).toContain('"autoscaling.knative.dev/target":"42"');
+  });
+
+  it('applies no child and makes Ready False (InvalidConfig) while the dns-config is unusable', async () => {
+    const { cluster, reconcile } = setUp({ routeSpec: { hostname: 'web.apps.example.com' } });
+    cluster.configMaps.set('dns-config', { data: { zone: 'not a zone!' } });
+
+    expect(await reconcile()).toEqual(['finalizer +', 'apply status']);
+    expect(cluster.childrenKinds()).toEqual([]);
+    expect(condition(cluster.theCapp(), 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidConfig' });
+  });
+
+  it('names the certificate Secret in the DomainMapping once cert-manager has issued it', async () => {
+    const { cluster, reconcile } = setUp({
+      routeSpec: { hostname: 'web.apps.example.com', tlsEnabled: true },
+    });
+    await reconcile();
+    const dm = (): KubeObject | undefined =>
+      cluster.child(
+        { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping' },
+        NS,
+        'web.apps.example.com',
+      );
+    expect(JSON.stringify(dm()?.spec)).not.toContain('secretName');
+
+    cluster.secrets.add(`${NS}/${tlsSecretName('web.apps.example.com')}`);
+    expect(await reconcile()).toEqual(['apply DomainMapping web.apps.example.com']);
+    expect(JSON.stringify(dm()?.spec)).toContain(tlsSecretName('web.apps.example.com'));
+  });
+
+  it('does nothing for a Capp that is gone', async () => {
+    const { cluster, reconcile } = setUp();
+    cluster.objects.clear();
+    expect(await reconcile()).toEqual([]);
+  });
+});
