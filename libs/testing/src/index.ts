@@ -1,6 +1,8 @@
 export type { KubeBinaries } from './lib/binaries';
 export { kubeBinaries } from './lib/binaries';
 export { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH, ensureChromium } from './lib/chromium';
+export type { ClientCertificate } from './lib/client-certs';
+export { createClientCa, mintClientCertificate } from './lib/client-certs';
 export type { ControlPlane, ControlPlaneInfo, ControlPlaneOptions } from './lib/control-plane';
 export {
   ADMIN_USER,

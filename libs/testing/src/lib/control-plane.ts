@@ -12,6 +12,7 @@ import { ConflictError, KubeRest, type KubeTarget } from '@capp/kube';
 import { stringify } from 'yaml';
 
 import { kubeBinaries } from './binaries';
+import { createClientCa } from './client-certs';
 import { installCrds, testCrds } from './crds';
 import { ensureDir, keepFromEnv } from './paths';
 import { freePort } from './ports';
@@ -51,6 +52,9 @@ export interface ControlPlaneInfo {
   server: string;
   kubeconfigPath: string;
   caFile: string;
+  /** The CA kube-apiserver trusts for client certificates (see mintClientCertificate). */
+  clientCaFile: string;
+  clientCaKeyFile: string;
   adminToken: string;
   users: Record<string, string>;
   stateDir: string;
@@ -139,6 +143,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     writeFileSync(saPub, publicKey);
     const adminToken = token();
     const users = Object.fromEntries((options.users ?? DEFAULT_STATIC_USERS).map((u) => [u, token()]));
+    const clientCa = await createClientCa(pkiDir);
     const tokenFile = join(pkiDir, 'tokens.csv');
     writeFileSync(
       tokenFile,
@@ -195,6 +200,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--cert-dir=${certDir}`,
       `--authorization-mode=RBAC`,
       `--token-auth-file=${tokenFile}`,
+      `--client-ca-file=${clientCa.certFile}`,
       `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
       `--service-account-key-file=${saPub}`,
       `--service-account-signing-key-file=${saKey}`,
@@ -254,6 +260,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       server,
       kubeconfigPath,
       caFile,
+      clientCaFile: clientCa.certFile,
+      clientCaKeyFile: clientCa.keyFile,
       adminToken,
       users,
       stateDir,

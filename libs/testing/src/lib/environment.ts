@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import type { KubeTarget } from '@capp/kube';
 
+import { type ClientCertificate, mintClientCertificate } from './client-certs';
 import { type ControlPlane, mintServiceAccountToken, startControlPlane } from './control-plane';
 import { ensureDir, keepFromEnv } from './paths';
 import { type Postgres, startPostgres } from './postgres';
@@ -25,6 +26,8 @@ export interface EnvironmentInfo {
   kubeconfigPath?: string;
   server?: string;
   caFile?: string;
+  clientCaFile?: string;
+  clientCaKeyFile?: string;
   adminToken?: string;
   /** Static non-admin users (name → bearer token). */
   users: Record<string, string>;
@@ -85,6 +88,8 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
     kubeconfigPath: controlPlane?.kubeconfigPath,
     server: controlPlane?.server,
     caFile: controlPlane?.caFile,
+    clientCaFile: controlPlane?.clientCaFile,
+    clientCaKeyFile: controlPlane?.clientCaKeyFile,
     adminToken: controlPlane?.adminToken,
     users: controlPlane?.users ?? {},
     databaseUrl: postgres?.databaseUrl,
@@ -146,6 +151,8 @@ export function testEnvironment(file?: string): EnvironmentInfo & {
     name: string,
     opts?: { expirationSeconds?: number; audiences?: string[] },
   ): Promise<string>;
+  /** A client certificate for `user` in `groups`, signed by the CA kube-apiserver trusts. */
+  mintClientCertificate(user: string, groups?: string[]): Promise<ClientCertificate>;
 } {
   const info = readEnvironmentInfo(file);
   if (!info.server || !info.adminToken) throw new Error('the test environment has no control plane');
@@ -165,5 +172,13 @@ export function testEnvironment(file?: string): EnvironmentInfo & {
     },
     mintServiceAccountToken: (namespace, name, opts) =>
       mintServiceAccountToken(target, namespace, name, opts),
+    mintClientCertificate: (user, groups) => {
+      if (!info.clientCaFile || !info.clientCaKeyFile) throw new Error('the control plane has no client CA');
+      return mintClientCertificate(
+        { certFile: info.clientCaFile, keyFile: info.clientCaKeyFile },
+        user,
+        groups,
+      );
+    },
   };
 }

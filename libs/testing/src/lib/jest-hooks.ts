@@ -19,7 +19,7 @@ function log(line: string): void {
 
 type ExistingCluster = Pick<
   EnvironmentInfo,
-  'kubeconfigPath' | 'server' | 'caFile' | 'adminToken' | 'users'
+  'kubeconfigPath' | 'server' | 'caFile' | 'clientCaFile' | 'clientCaKeyFile' | 'adminToken' | 'users'
 > & {
   /** Work to finish before the cluster is used (runs while the other parts start). */
   refresh?: Promise<void>;
@@ -90,6 +90,8 @@ export async function globalSetup(): Promise<void> {
     kubeconfigPath: cluster ? cluster.kubeconfigPath : env.kubeconfigPath,
     server: cluster ? cluster.server : env.server,
     caFile: cluster ? cluster.caFile : env.caFile,
+    clientCaFile: cluster ? cluster.clientCaFile : env.clientCaFile,
+    clientCaKeyFile: cluster ? cluster.clientCaKeyFile : env.clientCaKeyFile,
     adminToken: cluster ? cluster.adminToken : env.adminToken,
     users: cluster ? cluster.users : env.users,
     databaseUrl: env.databaseUrl,

@@ -8,6 +8,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'nod
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
+import { withDatabase } from './database';
 import { ensureDir, keepFromEnv } from './paths';
 import { freePort } from './ports';
 import { killPids, type ManagedProcess, ProcessGroup } from './process';
@@ -42,12 +43,6 @@ export interface Postgres {
    */
   restart(whileStopped?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 function quoteIdent(name: string): string {
