@@ -20,10 +20,10 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
+import { KubeRest, NAMESPACE_TYPE, resourcePath } from '@capp/kube';
 import {
   createMigratedDatabase,
   freePort,
-  kubeJson,
   ProcessGroup,
   startEnvironment,
   testEnvironment,
@@ -233,11 +233,10 @@ async function main(): Promise<void> {
     const db = await createMigratedDatabase(env.databaseUrl);
     const kube = testEnvironment(env.infoFile);
     const adminToken = kube.adminToken ?? '';
+    const admin = KubeRest.fromTarget(kube.target);
     const namespace = (name: string): Promise<unknown> =>
-      kubeJson(kube.target, 'POST', '/api/v1/namespaces', {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name },
+      admin.request('POST', resourcePath(NAMESPACE_TYPE), {
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
       });
     await namespace(LIST_NAMESPACE);
     build('api');

@@ -1,7 +1,14 @@
 // Authentication (TokenReview) and authorization (SubjectAccessReview) against the real apiserver's RBAC.
-import { kubeJson } from '@capp/testing';
-
-import { cappBody, cluster, createNamespace, startTestApi, suffix, TestApi } from '../testing/api-fixture';
+import {
+  cappBody,
+  cluster,
+  clusterClient,
+  createNamespace,
+  startTestApi,
+  suffix,
+  TestApi,
+} from '../testing/api-fixture';
+import { REVIEW_CONCURRENCY } from './authenticator';
 
 interface Envelope {
   statusCode: number;
@@ -14,24 +21,29 @@ async function grant(
   user: { kind: 'User' | 'ServiceAccount'; name: string; namespace?: string },
   verbs: string[],
 ): Promise<void> {
-  const { target } = cluster();
+  const kube = clusterClient().rest;
   const name = `capps-${suffix()}`;
-  await kubeJson(target, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name },
-    rules: [{ apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs }],
+  const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}`;
+  await kube.request('POST', `${rbac}/roles`, {
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name },
+      rules: [{ apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs }],
+    },
   });
-  await kubeJson(target, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-    subjects: [
-      user.kind === 'User'
-        ? { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user.name }
-        : { kind: 'ServiceAccount', name: user.name, namespace: user.namespace },
-    ],
+  await kube.request('POST', `${rbac}/rolebindings`, {
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [
+        user.kind === 'User'
+          ? { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user.name }
+          : { kind: 'ServiceAccount', name: user.name, namespace: user.namespace },
+      ],
+    },
   });
 }
 
@@ -101,10 +113,8 @@ describe('API authentication and authorization (cluster RBAC decides)', () => {
   });
 
   it('accepts ServiceAccount tokens, with that ServiceAccount’s RBAC', async () => {
-    await kubeJson(env.target, 'POST', `/api/v1/namespaces/${nsB}/serviceaccounts`, {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: 'deployer' },
+    await clusterClient().rest.request('POST', `/api/v1/namespaces/${nsB}/serviceaccounts`, {
+      body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'deployer' } },
     });
     const token = await env.mintServiceAccountToken(nsB, 'deployer');
     expect((await api.request('GET', `/api/v1/namespaces/${nsB}/capps`, { token })).status).toBe(403);
@@ -133,6 +143,30 @@ describe('API authentication and authorization (cluster RBAC decides)', () => {
     );
     const all = new Set(admin.body.items.map((i) => i.metadata.namespace));
     expect(all.has(nsA) && all.has(nsB)).toBe(true);
+  });
+
+  it('lists across more namespaces than it reviews at once exactly those the caller may list', async () => {
+    const many = Array.from({ length: REVIEW_CONCURRENCY + 4 }, (_, i) => `auth-m${i}-${suffix()}`);
+    await Promise.all(
+      many.map(async (ns) => {
+        await createNamespace(ns);
+        const created = await api.request('POST', `/api/v1/namespaces/${ns}/capps`, {
+          token: env.adminToken,
+          body: cappBody('app'),
+        });
+        expect(created.status).toBe(201);
+      }),
+    );
+    const allowed = many.filter((_, i) => i % 3 !== 1);
+    for (const ns of allowed) await grant(ns, { kind: 'User', name: 'bob' }, ['list']);
+
+    const res = await api.request<{ items: { metadata: { namespace: string } }[] }>(
+      'GET',
+      '/api/v1/capps?limit=500',
+      { token: env.userToken('bob') },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((i) => i.metadata.namespace).sort()).toEqual([...allowed].sort());
   });
 
   it('never writes a token to the logs', async () => {

@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 
 import type { Logger } from 'pino';
 
+import { mapConcurrent } from '../common/async';
 import { AuthUnavailableError, ForbiddenError, UnauthenticatedError } from '../common/errors';
 import { AccessRequest, AuthenticatedUser, ClusterError, KubeGateway } from '../infra/kube/kube.gateway';
+
+/** SubjectAccessReviews in flight at once for one request that checks many namespaces. */
+export const REVIEW_CONCURRENCY = 8;
 
 /** The user of explicit dev mode (`AUTH_MODE=none`). */
 export const DEV_USER: AuthenticatedUser = { username: 'dev', groups: ['system:authenticated'] };
@@ -80,6 +84,24 @@ export class Authenticator {
       this.decisions.set(key, decision);
     }
     return decision;
+  }
+
+  /**
+   * The namespaces, among `namespaces` and in their order, where the user may `verb` capps.
+   *
+   * One SubjectAccessReview per namespace, {@link REVIEW_CONCURRENCY} in flight at a time (they were
+   * sequential: a list across 100 namespaces cost 100 round trips). Not a SelfSubjectRulesReview,
+   * although it is one request: only the user can ask it about themselves (the API would have to
+   * impersonate them), and Kubernetes documents its answer as possibly incomplete (webhook and other
+   * authorizers cannot enumerate rules), so it is not for authorization decisions. The reviews ask
+   * exactly what a request in each namespace would ask, so the answer is the same as the
+   * per-namespace routes give, and answers are cached alike.
+   */
+  async allowedNamespaces(user: AuthenticatedUser, verb: string, namespaces: string[]): Promise<string[]> {
+    const decisions = await mapConcurrent(namespaces, REVIEW_CONCURRENCY, (namespace) =>
+      this.allowed(user, { verb, namespace }),
+    );
+    return namespaces.filter((_, i) => decisions[i].allowed);
   }
 
   async authorize(user: AuthenticatedUser, access: AccessRequest): Promise<void> {

@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 
-import {
-  createMigratedDatabase,
-  kubeJson,
-  kubeRequest,
-  type MigratedDatabase,
-  testEnvironment,
-  waitFor,
-} from '@capp/testing';
+import { CAPP_TYPE, KubeClient, KubeRest, NAMESPACE_TYPE, resourcePath } from '@capp/kube';
+import { createMigratedDatabase, type MigratedDatabase, testEnvironment, waitFor } from '@capp/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import pino from 'pino';
 
@@ -135,27 +129,30 @@ export function cluster(): ReturnType<typeof testEnvironment> {
   return testEnvironment();
 }
 
+let admin: KubeClient | undefined;
+
+/**
+ * The cluster as its admin, as kubectl would act on it: server-side applies under field manager
+ * `capp-testing`, `.rest` for any other request.
+ */
+export function clusterClient(): KubeClient {
+  admin ??= new KubeClient(KubeRest.fromTarget(cluster().target), { fieldManager: 'capp-testing' });
+  return admin;
+}
+
 export async function createNamespace(name: string): Promise<void> {
-  await kubeJson(cluster().target, 'POST', '/api/v1/namespaces', {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name },
+  await clusterClient().rest.request('POST', resourcePath(NAMESPACE_TYPE), {
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
   });
 }
 
 export function cappPath(namespace: string, name = ''): string {
-  return `/apis/rcs.dana.io/v1alpha1/namespaces/${namespace}/capps${name ? `/${name}` : ''}`;
+  return resourcePath(CAPP_TYPE, namespace, name || undefined);
 }
 
 /** The Capp CR in the cluster, or undefined when absent. */
-export async function clusterCapp(
-  namespace: string,
-  name: string,
-): Promise<Record<string, AnyJson> | undefined> {
-  const res = await kubeRequest<Record<string, AnyJson>>(cluster().target, 'GET', cappPath(namespace, name));
-  if (res.status === 404) return undefined;
-  if (res.status !== 200) throw new Error(`GET capp ${namespace}/${name}: HTTP ${res.status}`);
-  return res.body;
+export function clusterCapp(namespace: string, name: string): Promise<Record<string, AnyJson> | undefined> {
+  return clusterClient().get(CAPP_TYPE, namespace, name);
 }
 
 /** Polls until the probe holds (see `waitFor` in @capp/testing). */

@@ -21,7 +21,7 @@ export function adminRest(): KubeRest {
 }
 
 /**
- * `<namespace>:<name>` of a ServiceAccount to run the controller as (tools/helm/chart.spec.ts sets it
+ * `<namespace>:<name>` of a ServiceAccount to run the controller as (tools/helm/chart-operator.spec.ts sets it
  * to the chart's operator account, to run this suite with only the chart's RBAC). Unset: admin.
  */
 const OPERATOR_ACCOUNT = process.env['CAPP_TEST_OPERATOR_SA'];

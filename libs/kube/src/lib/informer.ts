@@ -8,6 +8,8 @@ export interface InformerHandlers<T> {
   onAdd?(obj: T): void;
   onUpdate?(obj: T, old: T): void;
   onDelete?(obj: T): void;
+  /** After each full list (the first and every relist) has been applied to the cache. */
+  onRelist?(): void;
 }
 
 export interface InformerOptions {
@@ -16,6 +18,8 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Cache only metadata (PartialObjectMetadata): for Secrets, whose data the operator must not hold. */
   metadataOnly?: boolean;
+  /** Keep `metadata.managedFields` (dropped by default: often the largest part, rarely read). */
+  keepManagedFields?: boolean;
   /** Delay before re-listing after a broken watch; doubles up to 30 s. */
   retryBaseMs?: number;
   onError?(err: unknown): void;
@@ -141,6 +145,7 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
       }
     }
     this.resourceVersion = list.metadata.resourceVersion;
+    this.handlers.onRelist?.();
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w();
@@ -165,7 +170,7 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
     const old = this.cache.get(key);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
     // managedFields is often the largest part of an object and nothing here reads it.
-    delete obj.metadata['managedFields'];
+    if (!this.options.keepManagedFields) delete obj.metadata['managedFields'];
     this.cache.set(key, obj);
     if (old) this.handlers.onUpdate?.(obj, old);
     else this.handlers.onAdd?.(obj);

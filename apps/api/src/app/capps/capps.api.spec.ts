@@ -1,12 +1,10 @@
 // The Capp endpoints end to end, in-process, on the real PostgreSQL, Redis and control plane.
-import { kubeJson, kubeRequest } from '@capp/testing';
-
 import {
   AnyJson,
   cappBody,
   cappPath,
-  cluster,
   clusterCapp,
+  clusterClient,
   createNamespace,
   eventually,
   startTestApi,
@@ -158,37 +156,37 @@ describe('Capps REST API', () => {
 
   it('refuses with 422, storing nothing, what the cluster’s own admission refuses', async () => {
     // A ValidatingAdmissionPolicy stands for what only the cluster can judge (webhooks, policies).
-    const { target } = cluster();
+    const kube = clusterClient().rest;
+    const admission = '/apis/admissionregistration.k8s.io/v1';
     const policy = `no-legacy-${suffix()}`;
-    await kubeJson(target, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: policy },
-      spec: {
-        failurePolicy: 'Fail',
-        matchConstraints: {
-          resourceRules: [
+    await kube.request('POST', `${admission}/validatingadmissionpolicies`, {
+      body: {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { name: policy },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {
+            resourceRules: [
+              {
+                apiGroups: ['rcs.dana.io'],
+                apiVersions: ['v1alpha1'],
+                operations: ['CREATE', 'UPDATE'],
+                resources: ['capps'],
+              },
+            ],
+          },
+          validations: [
             {
-              apiGroups: ['rcs.dana.io'],
-              apiVersions: ['v1alpha1'],
-              operations: ['CREATE', 'UPDATE'],
-              resources: ['capps'],
+              expression: "!has(object.metadata.labels) || !('legacy' in object.metadata.labels)",
+              message: 'legacy apps are not allowed here',
             },
           ],
         },
-        validations: [
-          {
-            expression: "!has(object.metadata.labels) || !('legacy' in object.metadata.labels)",
-            message: 'legacy apps are not allowed here',
-          },
-        ],
       },
     });
-    await kubeJson(
-      target,
-      'POST',
-      '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings',
-      {
+    await kube.request('POST', `${admission}/validatingadmissionpolicybindings`, {
+      body: {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'ValidatingAdmissionPolicyBinding',
         metadata: { name: policy },
@@ -198,13 +196,13 @@ describe('Capps REST API', () => {
           matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } },
         },
       },
-    );
+    });
     try {
       const legacy = cappBody('legacy', {}, { labels: { legacy: 'yes' } });
       await eventually('the policy in force', async () => {
-        const dry = await kubeRequest(target, 'POST', `${cappPath(ns)}?dryRun=All`, {
-          ...legacy,
-          metadata: { ...(legacy['metadata'] as object), namespace: ns },
+        const dry = await kube.raw('POST', cappPath(ns), {
+          query: { dryRun: 'All' },
+          body: { ...legacy, metadata: { ...(legacy['metadata'] as object), namespace: ns } },
         });
         return dry.status === 422;
       });
@@ -223,16 +221,8 @@ describe('Capps REST API', () => {
         app: 'web',
       });
     } finally {
-      await kubeRequest(
-        target,
-        'DELETE',
-        `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/${policy}`,
-      );
-      await kubeRequest(
-        target,
-        'DELETE',
-        `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/${policy}`,
-      );
+      await kube.raw('DELETE', `${admission}/validatingadmissionpolicybindings/${policy}`);
+      await kube.raw('DELETE', `${admission}/validatingadmissionpolicies/${policy}`);
     }
   });
 

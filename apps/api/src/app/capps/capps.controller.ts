@@ -351,14 +351,10 @@ export class AllCappsController {
   async list(@Query() query: ListCappsQuery, @Req() req: AuthedRequest): Promise<CappList> {
     const who = req.user;
     if (!who) throw new UnauthenticatedError('not authenticated');
-    let namespaces: string[] | undefined;
-    if (!(await this.authenticator.allowed(who, { verb: 'list', namespace: '' })).allowed) {
-      namespaces = [];
-      for (const ns of await this.capps.namespaces()) {
-        if ((await this.authenticator.allowed(who, { verb: 'list', namespace: ns })).allowed)
-          namespaces.push(ns);
-      }
-    }
+    const clusterWide = (await this.authenticator.allowed(who, { verb: 'list', namespace: '' })).allowed;
+    const namespaces = clusterWide
+      ? undefined
+      : await this.authenticator.allowedNamespaces(who, 'list', await this.capps.namespaces());
     return listOf(
       await this.capps.list({
         namespaces,

@@ -5,21 +5,12 @@ import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
 
 import { CappsRepository } from '../../app/capps/capps.repository';
+import { withTimeout } from '../../common/async';
 import { KubeGateway } from '../kube/kube.gateway';
 import { ApiMetrics } from '../metrics/metrics';
 import { CappSync } from '../queues/capp-sync';
 
 const CHECK_TIMEOUT_MS = 2000;
-
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Liveness, readiness (PostgreSQL, Redis, the cluster) and Prometheus metrics, outside /api/v1. */
 @ApiExcludeController()
@@ -41,7 +32,7 @@ export class HealthController {
   ): Promise<Record<string, { status: 'up' | 'down' }>> {
     const indicator = this.indicators.check(key);
     try {
-      await within(fn(), CHECK_TIMEOUT_MS);
+      await withTimeout(fn(), CHECK_TIMEOUT_MS, key);
       return indicator.up();
     } catch (err) {
       return indicator.down({ message: err instanceof Error ? err.message : String(err) });

@@ -1,12 +1,13 @@
 // The API follows the cluster: kubectl edits become revisions, kubectl creates are imported,
 // kubectl deletes remove the row, and status written by the operator is cached.
-import { kubeJson, kubeRequest, serverSideApply } from '@capp/testing';
+import { CAPP_TYPE } from '@capp/kube';
 
 import {
   AnyJson,
   cappBody,
   cappPath,
-  cluster,
+  clusterCapp,
+  clusterClient,
   createNamespace,
   eventually,
   startTestApi,
@@ -51,7 +52,7 @@ describe('clusterActor', () => {
 describe('the cluster watcher', () => {
   let api: TestApi;
   let ns: string;
-  const { target } = cluster();
+  const kube = clusterClient();
   const revisions = async (name: string): Promise<Revision[]> =>
     (await api.request<{ items: Revision[] }>('GET', `/api/v1/namespaces/${ns}/capps/${name}/revisions`)).body
       .items ?? [];
@@ -65,15 +66,11 @@ describe('the cluster watcher', () => {
 
   it('records a kubectl edit of the CR as a revision with source cluster', async () => {
     await api.request('POST', `/api/v1/namespaces/${ns}/capps`, { body: cappBody('edited') });
-    await kubeJson(
-      target,
-      'PATCH',
-      `${cappPath(ns, 'edited')}?fieldManager=kubectl-edit`,
-      { spec: { scaleMetric: 'rps' } },
-      {
-        contentType: 'application/merge-patch+json',
-      },
-    );
+    await kube.rest.request('PATCH', cappPath(ns, 'edited'), {
+      query: { fieldManager: 'kubectl-edit' },
+      body: { spec: { scaleMetric: 'rps' } },
+      contentType: 'application/merge-patch+json',
+    });
     const history = await eventually('a cluster revision', async () => {
       const r = await revisions('edited');
       return r.length === 2 && r;
@@ -101,18 +98,16 @@ describe('the cluster watcher', () => {
       ],
       knativeObjectStatus: { url: 'https://ready.example.com' },
     };
-    const res = await kubeRequest(
-      target,
-      'PATCH',
-      `${cappPath(ns, 'ready')}/status?fieldManager=capp-operator&force=true`,
-      {
+    const res = await kube.rest.raw('PATCH', `${cappPath(ns, 'ready')}/status`, {
+      query: { fieldManager: 'capp-operator', force: true },
+      body: {
         apiVersion: 'rcs.dana.io/v1alpha1',
         kind: 'Capp',
         metadata: { name: 'ready', namespace: ns },
         status,
       },
-      { contentType: 'application/apply-patch+yaml' },
-    );
+      contentType: 'application/apply-patch+yaml',
+    });
     expect(res.status).toBe(200);
     const cached = await eventually('the cached status', async () => {
       const r = await api.request<AnyJson>('GET', `/api/v1/namespaces/${ns}/capps/ready`);
@@ -123,8 +118,8 @@ describe('the cluster watcher', () => {
   });
 
   it('imports a Capp created with kubectl, and removes one deleted with kubectl', async () => {
-    await serverSideApply(target, cappPath(ns, 'from-kubectl'), {
-      ...cappBody('from-kubectl', { scaleMetric: 'cpu' }),
+    await kube.apply({
+      ...(cappBody('from-kubectl', { scaleMetric: 'cpu' }) as AnyJson),
       metadata: { name: 'from-kubectl', namespace: ns, labels: { via: 'kubectl' } },
     });
     const imported = await eventually('the imported capp', async () => {
@@ -138,7 +133,7 @@ describe('the cluster watcher', () => {
       expect.objectContaining({ number: 1, source: 'cluster', createdBy: 'cluster:capp-testing' }),
     ]);
 
-    await kubeJson(target, 'DELETE', cappPath(ns, 'from-kubectl'));
+    await kube.delete(CAPP_TYPE, ns, 'from-kubectl');
     await eventually(
       'the row removed',
       async () => (await api.request('GET', `/api/v1/namespaces/${ns}/capps/from-kubectl`)).status === 404,
@@ -149,13 +144,10 @@ describe('the cluster watcher', () => {
     // A second API on the same database, not watching, so the delete goes unnoticed.
     await api.request('POST', `/api/v1/namespaces/${ns}/capps`, { body: cappBody('lost') });
     await api.stop();
-    await kubeJson(target, 'DELETE', cappPath(ns, 'lost'));
+    await kube.delete(CAPP_TYPE, ns, 'lost');
     const restarted = await startTestApi({ WATCH_CLUSTER: 'true', DATABASE_URL: api.config.databaseUrl });
     try {
-      await eventually(
-        'the CR re-applied',
-        async () => (await kubeRequest(target, 'GET', cappPath(ns, 'lost'))).status === 200,
-      );
+      await eventually('the CR re-applied', async () => (await clusterCapp(ns, 'lost')) !== undefined);
       // The row says Synced once the apply's result is recorded (just after the CR appears).
       await eventually('the row Synced again', async () => {
         const row = await restarted.request<AnyJson>('GET', `/api/v1/namespaces/${ns}/capps/lost`);

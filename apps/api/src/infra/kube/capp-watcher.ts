@@ -1,12 +1,5 @@
-import {
-  Capp,
-  CAPP_GROUP,
-  CAPP_PLURAL,
-  CAPP_VERSION,
-  CappStatus,
-  MANAGED_BY_OPERATOR,
-} from '@capp/capp-model';
-import { Informer, KubernetesObject, makeInformer, ObjectCache } from '@kubernetes/client-node';
+import { Capp, CappStatus, MANAGED_BY_OPERATOR } from '@capp/capp-model';
+import { CAPP_TYPE, Informer } from '@capp/kube';
 import type { Logger } from 'pino';
 
 import { contentOf, sameContent } from '../../app/capps/capp-content';
@@ -60,12 +53,12 @@ const RETRY_MS = 2000;
  * A row with an API write still Pending is left alone: the queue is about to apply it.
  */
 export class CappWatcher {
-  private informer?: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+  private informer?: Informer<Capp>;
   private stopped = false;
   private readonly chains = new Map<string, Promise<void>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  /** Whether the informer's list succeeded during the current start (else its cache proves nothing). */
-  private listed = false;
+  /** The check for rows the cluster lacks, run after each fresh list (one at a time). */
+  private missingCheck: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly kube: KubeGateway,
@@ -77,38 +70,40 @@ export class CappWatcher {
   ) {}
 
   start(): void {
-    const path = `/apis/${CAPP_GROUP}/${CAPP_VERSION}/${CAPP_PLURAL}`;
-    const informer = makeInformer<KubernetesObject>(this.kube.kubeConfig, path, async () => {
-      const list = await this.kube.listCapps();
-      this.listed = true;
-      return list;
-    });
-    this.informer = informer;
-    informer.on('add', (obj) => this.enqueue(obj as unknown as Capp, false));
-    informer.on('update', (obj) => this.enqueue(obj as unknown as Capp, false));
-    informer.on('delete', (obj) => this.enqueue(obj as unknown as Capp, true));
-    informer.on('error', (err: unknown) => {
-      if (this.stopped) return;
-      this.logger.warn({ err: String((err as Error)?.message ?? err) }, 'capp watch failed; restarting');
-      this.later(() => this.run());
-    });
-    this.run();
+    if (this.informer) return;
+    this.informer = new Informer<Capp>(
+      this.kube.rest,
+      CAPP_TYPE,
+      {
+        onAdd: (obj) => this.enqueue(obj, false),
+        onUpdate: (obj) => this.enqueue(obj, false),
+        onDelete: (obj) => this.enqueue(obj, true),
+        // Only a fresh list tells which Capps are missing from the cluster.
+        onRelist: () => this.checkMissing(),
+      },
+      {
+        // managedFields tell who made a change in the cluster (clusterActor).
+        keepManagedFields: true,
+        onError: (err: unknown) => {
+          if (this.stopped) return;
+          this.logger.warn({ err: (err as Error)?.message ?? String(err) }, 'capp watch failed; retrying');
+        },
+      },
+    );
+    this.informer.start();
   }
 
-  private run(): void {
-    if (this.stopped || !this.informer) return;
-    this.listed = false;
-    this.informer
-      .start()
-      .then(() => {
-        // start() also resolves when the list failed (reported as 'error') or was skipped (a watch
-        // resumed at the last resourceVersion): only a fresh list tells which Capps are missing.
-        if (!this.listed) return;
-        return this.findMissing();
+  /** After the changes a list revealed are recorded, rows the cluster lacks are applied again. */
+  private checkMissing(): void {
+    if (this.stopped) return;
+    this.missingCheck = this.missingCheck
+      .then(async () => {
+        await Promise.allSettled([...this.chains.values()]);
+        await this.findMissing();
       })
       .catch((err: unknown) => {
-        this.logger.warn({ err: String((err as Error)?.message ?? err) }, 'capp list failed; retrying');
-        this.later(() => this.run());
+        this.logger.warn({ err: (err as Error)?.message ?? String(err) }, 'capp list check failed; retrying');
+        this.later(() => this.checkMissing());
       });
   }
 
@@ -134,8 +129,8 @@ export class CappWatcher {
         );
         // Retry with the latest object the cache has (or the delete).
         this.later(() => {
-          const latest = this.informer?.get(obj.metadata.name ?? '', obj.metadata.namespace);
-          this.enqueue((latest as unknown as Capp | undefined) ?? obj, deleted || !latest);
+          const latest = this.informer?.get(obj.metadata.namespace, obj.metadata.name);
+          this.enqueue(latest ?? obj, deleted || !latest);
         });
       })
       .finally(() => {
@@ -230,7 +225,7 @@ export class CappWatcher {
       const rows = await this.repository.list({ labelSelector: [], limit: 500, after });
       for (const row of rows) {
         if (row.deletedAt || row.syncState !== 'Synced') continue;
-        if (this.informer.get(row.name, row.namespace)) continue;
+        if (this.informer.get(row.namespace, row.name)) continue;
         await this.repository.markPending(row.id, 'the capp is missing from the cluster; applying it again');
         await this.sync.enqueue({
           id: row.id,
@@ -254,6 +249,7 @@ export class CappWatcher {
     this.stopped = true;
     for (const t of this.retryTimers) clearTimeout(t);
     await this.informer?.stop();
+    await this.missingCheck;
     await Promise.allSettled([...this.chains.values()]);
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 
 import type { CappContent } from '../../app/capps/capps.repository';
 import { ClusterAdmission } from '../../app/capps/cluster-admission';
+import { withTimeout } from '../../common/async';
 import { cappObject, ClusterError, KubeGateway } from './kube.gateway';
 
 /** ClusterAdmission by server-side apply with `dryRun=All`: validation, webhooks and policies run, nothing is stored. */
@@ -17,14 +18,12 @@ export class KubeClusterAdmission extends ClusterAdmission {
   }
 
   async check(namespace: string, name: string, content: CappContent, by: string): Promise<ValidationIssue[]> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
+      await withTimeout(
         this.kube.applyCapp(cappObject(namespace, name, content, by), { dryRun: true }),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.timeoutMs);
-        }),
-      ]);
+        this.timeoutMs,
+        'dry run',
+      );
       return [];
     } catch (err) {
       if (err instanceof ClusterError && err.permanent) {
@@ -42,8 +41,6 @@ export class KubeClusterAdmission extends ClusterAdmission {
         'dry run not answered; accepting the write',
       );
       return [];
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -6,22 +6,23 @@ import {
   CAPP_KIND,
   CAPP_PLURAL,
   CAPP_VERSION,
+  type KubeObject,
 } from '@capp/capp-model';
 import {
-  ApiException,
-  AuthenticationV1Api,
-  AuthorizationV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  KubernetesListObject,
-  KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-  VersionApi,
-} from '@kubernetes/client-node';
+  CAPP_TYPE,
+  KubeApiError,
+  KubeClient,
+  KubeRest,
+  KubeUnreachableError,
+  resourcePath,
+  type StatusCause,
+  SUBJECT_ACCESS_REVIEW_TYPE,
+  TOKEN_REVIEW_TYPE,
+} from '@capp/kube';
 
 import type { CappContent } from '../../app/capps/capps.repository';
-import { PooledKubeConfig } from './pooled-kube-config';
+
+export type { StatusCause } from '@capp/kube';
 
 export const API_FIELD_MANAGER = 'capp-api';
 
@@ -39,12 +40,6 @@ export interface AccessRequest {
   name?: string;
 }
 
-export interface StatusCause {
-  field?: string;
-  reason?: string;
-  message?: string;
-}
-
 /** A failure talking to the cluster, classified for retrying. */
 export class ClusterError extends Error {
   constructor(
@@ -60,36 +55,23 @@ export class ClusterError extends Error {
   }
 }
 
-interface StatusBody {
-  message?: unknown;
-  details?: { causes?: StatusCause[] };
-}
-
-function parseStatus(body: unknown): StatusBody | undefined {
-  try {
-    return (typeof body === 'string' ? JSON.parse(body) : body) as StatusBody;
-  } catch {
-    return typeof body === 'string' && body ? { message: body.slice(0, 500) } : undefined;
-  }
-}
-
-/** client-node errors → ClusterError: 400/422 (the object is invalid) are permanent, the rest retried. */
+/**
+ * libs/kube errors → ClusterError: 400/422 (the object is invalid) are permanent, every other answer
+ * is retried; an API server that cannot be reached has no status.
+ */
 export function toClusterError(err: unknown, what: string): ClusterError {
   if (err instanceof ClusterError) return err;
-  if (err instanceof ApiException) {
-    const code = (err as ApiException<unknown>).code;
-    const status = parseStatus((err as ApiException<unknown>).body);
-    const message = typeof status?.message === 'string' ? status.message : `HTTP ${code}`;
-    return new ClusterError(
-      `${what}: ${message}`,
-      code,
-      code === 400 || code === 422,
-      status?.details?.causes ?? [],
-    );
+  if (err instanceof KubeApiError) {
+    const permanent = err.statusCode === 400 || err.statusCode === 422;
+    return new ClusterError(`${what}: ${err.message}`, err.statusCode, permanent, err.causes);
   }
-  const cause = (err as { cause?: { code?: string } }).cause;
-  const detail = [(err as Error)?.message, cause?.code].filter(Boolean).join(' ');
-  return new ClusterError(`${what}: cluster unreachable (${detail || String(err)})`, undefined, false);
+  const detail = err instanceof KubeUnreachableError ? unreachableDetail(err) : String(err);
+  return new ClusterError(`${what}: cluster unreachable (${detail})`, undefined, false);
+}
+
+function unreachableDetail(err: KubeUnreachableError): string {
+  const cause = err.cause as { message?: string; code?: string } | undefined;
+  return [cause?.message, cause?.code].filter(Boolean).join(' ') || err.message;
 }
 
 /** The Capp CR the API applies for a row: only the fields the API owns. */
@@ -107,33 +89,32 @@ export function cappObject(namespace: string, name: string, content: CappContent
   };
 }
 
-/** Everything the API asks of the Kubernetes API server. */
+interface TokenReviewStatus {
+  authenticated?: boolean;
+  user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+}
+
+interface SubjectAccessReviewStatus {
+  allowed?: boolean;
+  reason?: string;
+}
+
+/** Everything the API asks of the Kubernetes API server (through `@capp/kube`, field manager `capp-api`). */
 export class KubeGateway {
-  private readonly objects: KubernetesObjectApi;
-  private readonly custom: CustomObjectsApi;
-  private readonly authn: AuthenticationV1Api;
-  private readonly authz: AuthorizationV1Api;
-  private readonly version: VersionApi;
+  readonly client: KubeClient;
 
-  constructor(readonly kubeConfig: KubeConfig) {
-    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    this.authn = kubeConfig.makeApiClient(AuthenticationV1Api);
-    this.authz = kubeConfig.makeApiClient(AuthorizationV1Api);
-    this.version = kubeConfig.makeApiClient(VersionApi);
-  }
-
-  /** Nest calls it at shutdown, after the sync queue has drained: closes pooled connections. */
-  onApplicationShutdown(): void {
-    if (this.kubeConfig instanceof PooledKubeConfig) this.kubeConfig.close();
+  constructor(readonly rest: KubeRest) {
+    this.client = new KubeClient(rest, { fieldManager: API_FIELD_MANAGER });
   }
 
   /** KUBECONFIG's file, else in-cluster, else the default loading rules. */
   static fromKubeconfig(path: string | undefined): KubeGateway {
-    const kc = new PooledKubeConfig();
-    if (path) kc.loadFromFile(path);
-    else kc.loadFromDefault();
-    return new KubeGateway(kc);
+    return new KubeGateway(KubeRest.fromKubeconfig(path));
+  }
+
+  /** Nest calls it at shutdown, after the sync queue has drained: closes pooled connections. */
+  onApplicationShutdown(): void {
+    this.rest.close();
   }
 
   /**
@@ -141,72 +122,50 @@ export class KubeGateway {
    * `dryRun`, the apiserver runs validation and admission (webhooks, policies) and stores nothing.
    */
   async applyCapp(capp: Capp, options: { dryRun?: boolean } = {}): Promise<string | undefined> {
+    const what = `apply capp ${capp.metadata.namespace}/${capp.metadata.name}`;
+    let applied: KubeObject;
     try {
-      const applied = await this.objects.patch(
-        capp as unknown as KubernetesObject,
-        undefined,
-        options.dryRun ? 'All' : undefined,
-        API_FIELD_MANAGER,
-        true,
-        PatchStrategy.ServerSideApply,
-      );
-      if (!options.dryRun && applied.metadata?.deletionTimestamp)
-        throw new ClusterError(
-          `capp ${capp.metadata.namespace}/${capp.metadata.name} is still being deleted in the cluster; it is applied again once it is gone`,
-          409,
-          false,
-        );
-      return applied.metadata?.resourceVersion;
+      applied = await this.client.apply(capp, { dryRun: options.dryRun });
     } catch (err) {
-      throw toClusterError(err, `apply capp ${capp.metadata.namespace}/${capp.metadata.name}`);
+      throw toClusterError(err, what);
     }
+    if (!options.dryRun && applied.metadata.deletionTimestamp)
+      throw new ClusterError(
+        `capp ${capp.metadata.namespace}/${capp.metadata.name} is still being deleted in the cluster; it is applied again once it is gone`,
+        409,
+        false,
+      );
+    return applied.metadata.resourceVersion;
   }
 
   /** Deletes the CR (the operator's finalizer then removes its children); absent is fine. */
   async deleteCapp(namespace: string, name: string): Promise<void> {
     try {
-      await this.custom.deleteNamespacedCustomObject({
-        group: CAPP_GROUP,
-        version: CAPP_VERSION,
-        plural: CAPP_PLURAL,
-        namespace,
-        name,
-      });
+      await this.client.delete(CAPP_TYPE, namespace, name);
     } catch (err) {
-      if (err instanceof ApiException && (err as ApiException<unknown>).code === 404) return;
       throw toClusterError(err, `delete capp ${namespace}/${name}`);
-    }
-  }
-
-  async listCapps(): Promise<KubernetesListObject<KubernetesObject>> {
-    try {
-      return (await this.custom.listClusterCustomObject({
-        group: CAPP_GROUP,
-        version: CAPP_VERSION,
-        plural: CAPP_PLURAL,
-      })) as KubernetesListObject<KubernetesObject>;
-    } catch (err) {
-      throw toClusterError(err, 'list capps');
     }
   }
 
   /** TokenReview: who holds this bearer token (undefined when the token is not valid). */
   async authenticate(token: string): Promise<AuthenticatedUser | undefined> {
+    let status: TokenReviewStatus | undefined;
     try {
-      const review = await this.authn.createTokenReview({
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-      });
-      const status = review.status;
-      if (!status?.authenticated || !status.user?.username) return undefined;
-      return {
-        username: status.user.username,
-        uid: status.user.uid,
-        groups: status.user.groups ?? [],
-        extra: status.user.extra,
-      };
+      ({ status } = await this.rest.request<{ status?: TokenReviewStatus }>(
+        'POST',
+        resourcePath(TOKEN_REVIEW_TYPE),
+        { body: { apiVersion: TOKEN_REVIEW_TYPE.apiVersion, kind: TOKEN_REVIEW_TYPE.kind, spec: { token } } },
+      ));
     } catch (err) {
       throw toClusterError(err, 'token review');
     }
+    if (!status?.authenticated || !status.user?.username) return undefined;
+    return {
+      username: status.user.username,
+      uid: status.user.uid,
+      groups: status.user.groups ?? [],
+      extra: status.user.extra,
+    };
   }
 
   /** SubjectAccessReview on `capps.rcs.dana.io`: may this user do this? */
@@ -214,28 +173,31 @@ export class KubeGateway {
     user: AuthenticatedUser,
     access: AccessRequest,
   ): Promise<{ allowed: boolean; reason?: string }> {
-    try {
-      const review = await this.authz.createSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: {
-            user: user.username,
-            uid: user.uid,
-            groups: user.groups,
-            extra: user.extra,
-            resourceAttributes: {
-              group: CAPP_GROUP,
-              version: CAPP_VERSION,
-              resource: CAPP_PLURAL,
-              verb: access.verb,
-              namespace: access.namespace || undefined,
-              name: access.name,
-            },
-          },
+    const body = {
+      apiVersion: SUBJECT_ACCESS_REVIEW_TYPE.apiVersion,
+      kind: SUBJECT_ACCESS_REVIEW_TYPE.kind,
+      spec: {
+        user: user.username,
+        uid: user.uid,
+        groups: user.groups,
+        extra: user.extra,
+        resourceAttributes: {
+          group: CAPP_GROUP,
+          version: CAPP_VERSION,
+          resource: CAPP_PLURAL,
+          verb: access.verb,
+          namespace: access.namespace || undefined,
+          name: access.name,
         },
-      });
-      return { allowed: review.status?.allowed === true, reason: review.status?.reason };
+      },
+    };
+    try {
+      const { status } = await this.rest.request<{ status?: SubjectAccessReviewStatus }>(
+        'POST',
+        resourcePath(SUBJECT_ACCESS_REVIEW_TYPE),
+        { body },
+      );
+      return { allowed: status?.allowed === true, reason: status?.reason };
     } catch (err) {
       throw toClusterError(err, 'subject access review');
     }
@@ -244,7 +206,7 @@ export class KubeGateway {
   /** Whether the API server answers (for /readyz). */
   async ping(): Promise<void> {
     try {
-      await this.version.getCode();
+      await this.rest.request('GET', '/version');
     } catch (err) {
       throw toClusterError(err, 'version');
     }

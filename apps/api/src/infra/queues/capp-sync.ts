@@ -3,11 +3,14 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { CappsRepository } from '../../app/capps/capps.repository';
+import { withTimeout } from '../../common/async';
 import type { ApiConfig } from '../../config/api-config';
 import { cappObject, ClusterError, KubeGateway } from '../kube/kube.gateway';
 import type { ApiMetrics } from '../metrics/metrics';
 
+/** The BullMQ queue (Redis keys `<QUEUE_PREFIX>:capp-sync:…`) and the name of its jobs. */
 export const CAPP_SYNC_QUEUE = 'capp-sync';
+const SYNC_JOB = 'sync';
 
 export interface SyncJobData {
   id: string;
@@ -35,16 +38,6 @@ const REDIS_DOWN = new Set(['reconnecting', 'close', 'end']);
 
 function jobId(data: Pick<SyncJobData, 'id' | 'version' | 'deleting'>): string {
   return data.deleting ? `${data.id}.delete` : `${data.id}.v${data.version}`;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -137,7 +130,7 @@ export class CappSync {
     }
     try {
       return await withTimeout(
-        this.queue.add('sync', data, {
+        this.queue.add(SYNC_JOB, data, {
           jobId: jobId(data),
           attempts: Number.MAX_SAFE_INTEGER,
           backoff: { type: 'custom' },

@@ -1,0 +1,355 @@
+/**
+ * The chart's RBAC: rendered rules equal to what the operator's and the API's code use, the chart
+ * applied to the real control plane, requests made with the operator ServiceAccount's own token, and
+ * SubjectAccessReviews that pin down what each ServiceAccount may and may not do.
+ */
+import {
+  CAPP_TYPE,
+  type KubeRest,
+  resourcePath,
+  SELF_SUBJECT_REVIEW_TYPE,
+  SUBJECT_ACCESS_REVIEW_TYPE,
+} from '@capp/kube';
+
+import { ChartFixture, CHILD_TYPES, find, type Loose, type Obj } from './chart-fixture';
+
+// What the operator's code uses (apps/operator/src/cache, reconcile, controller.ts, webhook/), as
+// rendered RBAC rules. The test compares the chart against these exactly.
+const OPERATOR_CLUSTER_RULES = [
+  { apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs: ['list', 'watch', 'patch'] },
+  { apiGroups: ['rcs.dana.io'], resources: ['capps/status'], verbs: ['patch'] },
+  { apiGroups: ['rcs.dana.io'], resources: ['capps/finalizers'], verbs: ['update'] },
+  {
+    apiGroups: ['serving.knative.dev'],
+    resources: ['services', 'domainmappings'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+  },
+  {
+    apiGroups: ['cert-manager.io'],
+    resources: ['certificates'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+  },
+  {
+    apiGroups: ['nfspvc.dana.io'],
+    resources: ['nfspvcs'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+  },
+  {
+    apiGroups: ['logging.banzaicloud.io'],
+    resources: ['flows', 'outputs'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+  },
+  {
+    apiGroups: ['record.dns.crossplane.io'],
+    resources: ['cnamerecords'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+  },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+];
+const operatorRoleRules = (leaseName: string): unknown[] => [
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    resourceNames: [leaseName],
+    verbs: ['get', 'update'],
+  },
+];
+const API_RULES = [
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+  {
+    apiGroups: ['rcs.dana.io'],
+    resources: ['capps'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  },
+];
+
+interface Access {
+  verb: string;
+  group?: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+const describeAccess = (a: Access): string =>
+  `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}` +
+  `${a.namespace ? ` in ${a.namespace}` : ' cluster-wide'}${a.name ? ` (${a.name})` : ''}`;
+
+const fx = new ChartFixture();
+const { releaseNs, appNs, fullname, zone } = fx;
+let defaults: Obj[] = [];
+let nonDefault: Obj[] = [];
+let installed: Obj[] = [];
+
+beforeAll(async () => {
+  await fx.setUp();
+  ({ defaults, nonDefault, installed } = await fx.render());
+}, 900_000);
+
+afterAll(() => fx.tearDown(), 30_000);
+
+it('gives the operator exactly the RBAC its code uses: a ClusterRole, and a Role in its own namespace', async () => {
+  expect(find(defaults, 'ClusterRole', `${fullname}-operator`).rules).toEqual(OPERATOR_CLUSTER_RULES);
+  expect(find(defaults, 'Role', `${fullname}-operator`).rules).toEqual(
+    operatorRoleRules('capp-operator-leader'),
+  );
+  const subjects = [{ kind: 'ServiceAccount', name: `${fullname}-operator`, namespace: releaseNs }];
+  expect(find(defaults, 'ClusterRoleBinding', `${fullname}-operator`)).toMatchObject({
+    roleRef: { kind: 'ClusterRole', name: `${fullname}-operator` },
+    subjects,
+  });
+  expect(find(defaults, 'RoleBinding', `${fullname}-operator`)).toMatchObject({
+    roleRef: { kind: 'Role', name: `${fullname}-operator` },
+    subjects,
+  });
+  expect(find(defaults, 'ClusterRole', `${fullname}-api`).rules).toEqual(API_RULES);
+  // Without authentication (development), no token or access reviews.
+  const devApi = await fx.template(['--set', 'api.authMode=none']);
+  expect(find(devApi, 'ClusterRole', `${fullname}-api`).rules).toEqual(API_RULES.slice(2));
+  // Lease name follows the value; no Lease rights without leader election.
+  expect(find(nonDefault, 'Role', `${fullname}-operator`).rules).toEqual(operatorRoleRules('capp-leader'));
+  const single = await fx.template(['--set', 'operator.leaderElection.enabled=false']);
+  expect(find(single, 'Role', `${fullname}-operator`).rules).toEqual(operatorRoleRules('').slice(0, 1));
+  expect(find(single, 'Deployment', `${fullname}-operator`).spec.template.spec.containers[0].args).toEqual([
+    '--leader-elect',
+    'false',
+  ]);
+});
+
+describe('the chart on the real control plane', () => {
+  beforeAll(async () => {
+    await fx.install(installed);
+    // A log Secret, as a Capp's logSpec names it.
+    await fx.admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'es-pw', namespace: appNs },
+      stringData: { password: 'secret' },
+    });
+  }, 60_000);
+
+  it('applies the CRD, ServiceAccounts, RBAC, ConfigMaps and Secrets for real, the rest server-side dry-run', async () => {
+    // The non-default rendering, all dry-run (into the same namespace, other release name); the
+    // Prometheus Operator's ServiceMonitor only where its CRD is served.
+    const monitoring = (await fx.admin.rest.raw('GET', '/apis/monitoring.coreos.com/v1')).status === 200;
+    const others = nonDefault
+      .filter((o) => o.kind !== 'ServiceMonitor' || monitoring)
+      .map((o) => JSON.parse(JSON.stringify(o).replaceAll(fullname, `${fullname}-nd`)) as Obj);
+    await Promise.all(others.map((o) => fx.admin.apply(o, { dryRun: true })));
+
+    // What was applied for real is there; what was dry-run is not.
+    expect(await fx.live(find(installed, 'ClusterRole', `${fullname}-operator`))).toBeDefined();
+    expect((await fx.live(find(installed, 'ConfigMap', 'dns-config')))?.['data']).toEqual({
+      zone: `${zone}.`,
+      cname: `ingress.${zone}.`,
+    });
+    expect(await fx.live(find(installed, 'Secret', `${fullname}-webhook-cert`))).toBeDefined();
+    expect(await fx.live(find(installed, 'Deployment', `${fullname}-operator`))).toBeUndefined();
+    expect(
+      await fx.live(find(installed, 'ValidatingWebhookConfiguration', `${fullname}-validating`)),
+    ).toBeUndefined();
+  }, 60_000);
+
+  describe("with the operator ServiceAccount's own token", () => {
+    let rest: KubeRest;
+
+    beforeAll(async () => {
+      rest = await fx.serviceAccountRest(`${fullname}-operator`);
+    });
+
+    it('is the ServiceAccount: pods and ConfigMaps elsewhere are forbidden', async () => {
+      // The identity the SubjectAccessReviews below ask about is the one the token authenticates as.
+      const self = await rest.request<{ status: { userInfo: { username: string; groups: string[] } } }>(
+        'POST',
+        resourcePath(SELF_SUBJECT_REVIEW_TYPE),
+        { body: { apiVersion: SELF_SUBJECT_REVIEW_TYPE.apiVersion, kind: SELF_SUBJECT_REVIEW_TYPE.kind } },
+      );
+      const who = fx.serviceAccount(`${fullname}-operator`);
+      expect(self.status.userInfo.username).toBe(who.user);
+      expect(self.status.userInfo.groups).toEqual(expect.arrayContaining(who.groups));
+      const status = async (method: string, path: string, body?: unknown): Promise<number> =>
+        (await rest.raw(method, path, { body })).status;
+      expect(await status('GET', `/api/v1/namespaces/${appNs}/pods`)).toBe(403);
+      expect(await status('GET', `/api/v1/namespaces/${appNs}/configmaps`)).toBe(403);
+      expect(
+        await status('POST', `/api/v1/namespaces/${appNs}/configmaps`, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'nope' },
+        }),
+      ).toBe(403);
+    });
+
+    it('lists cluster-wide what the production operator and its webhook watch, and reads Secrets metadata-only', async () => {
+      // Production watches every namespace (and the webhook lists every Capp for hostname
+      // uniqueness). Read-only, so safe next to other tests.
+      for (const type of [CAPP_TYPE, ...CHILD_TYPES]) {
+        await expect(rest.request('GET', resourcePath(type), { query: { limit: 1 } })).resolves.toBeDefined();
+      }
+      const meta = await rest.request<Loose>('GET', `/api/v1/namespaces/${appNs}/secrets/es-pw`, {
+        accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+      });
+      expect(meta.kind).toBe('PartialObjectMetadata');
+      expect(meta.data).toBeUndefined();
+      await expect(
+        rest.request('GET', '/api/v1/secrets', {
+          query: { limit: 1, fieldSelector: 'type=kubernetes.io/tls' },
+          accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+        }),
+      ).resolves.toBeDefined();
+    });
+  });
+
+  describe('least privilege, by SubjectAccessReview', () => {
+    const operatorSa = fx.serviceAccount(`${fullname}-operator`);
+    const apiSa = fx.serviceAccount(`${fullname}-api`);
+    const capps = { group: 'rcs.dana.io', resource: 'capps' };
+    const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: releaseNs };
+    const childResources: Array<{ group: string; resource: string; clusterScoped?: boolean }> = [
+      { group: 'serving.knative.dev', resource: 'services' },
+      { group: 'serving.knative.dev', resource: 'domainmappings' },
+      { group: 'cert-manager.io', resource: 'certificates' },
+      { group: 'nfspvc.dana.io', resource: 'nfspvcs' },
+      { group: 'logging.banzaicloud.io', resource: 'flows' },
+      { group: 'logging.banzaicloud.io', resource: 'outputs' },
+      { group: 'record.dns.crossplane.io', resource: 'cnamerecords', clusterScoped: true },
+    ];
+
+    const operatorMay: Access[] = [
+      { verb: 'list', ...capps },
+      { verb: 'watch', ...capps },
+      { verb: 'patch', ...capps, namespace: appNs, name: 'web' },
+      { verb: 'patch', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
+      { verb: 'update', ...capps, subresource: 'finalizers', namespace: appNs, name: 'web' },
+      ...childResources.flatMap((c) => [
+        { verb: 'list', ...c },
+        { verb: 'watch', ...c },
+        // Server-side apply of a child that does not exist yet is authorized as create too.
+        { verb: 'create', ...c, namespace: c.clusterScoped ? undefined : appNs },
+        { verb: 'patch', ...c, namespace: c.clusterScoped ? undefined : appNs, name: 'x' },
+        { verb: 'delete', ...c, namespace: c.clusterScoped ? undefined : appNs, name: 'x' },
+      ]),
+      { verb: 'list', resource: 'secrets' },
+      { verb: 'watch', resource: 'secrets' },
+      { verb: 'get', resource: 'secrets', namespace: appNs, name: 'es-pw' },
+      { verb: 'create', resource: 'events', namespace: appNs },
+      { verb: 'list', resource: 'configmaps', namespace: releaseNs },
+      { verb: 'watch', resource: 'configmaps', namespace: releaseNs },
+      { verb: 'create', ...lease },
+      { verb: 'get', ...lease, name: 'capp-operator-leader' },
+      { verb: 'update', ...lease, name: 'capp-operator-leader' },
+    ];
+    const operatorMayNot: Access[] = [
+      { verb: 'delete', resource: 'namespaces', name: appNs },
+      { verb: 'create', resource: 'pods', namespace: appNs },
+      { verb: 'create', group: 'apps', resource: 'deployments', namespace: appNs },
+      // Capps belong to their users: no create, no PUT of the spec, no delete, no direct reads.
+      { verb: 'create', ...capps, namespace: appNs },
+      { verb: 'update', ...capps, namespace: appNs, name: 'web' },
+      { verb: 'delete', ...capps, namespace: appNs, name: 'web' },
+      { verb: 'deletecollection', ...capps, namespace: appNs },
+      { verb: 'update', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
+      // Children only through server-side apply: never PUT, never read one by one, never in bulk.
+      ...childResources.flatMap((c) => [
+        { verb: 'get', ...c, namespace: c.clusterScoped ? undefined : appNs, name: 'x' },
+        { verb: 'update', ...c, namespace: c.clusterScoped ? undefined : appNs, name: 'x' },
+        { verb: 'deletecollection', ...c, namespace: c.clusterScoped ? undefined : appNs },
+      ]),
+      { verb: 'create', resource: 'secrets', namespace: appNs },
+      { verb: 'update', resource: 'secrets', namespace: appNs, name: 'es-pw' },
+      { verb: 'patch', resource: 'secrets', namespace: appNs, name: 'es-pw' },
+      { verb: 'delete', resource: 'secrets', namespace: appNs, name: 'es-pw' },
+      { verb: 'patch', resource: 'events', namespace: appNs, name: 'x' },
+      { verb: 'delete', resource: 'events', namespace: appNs, name: 'x' },
+      // Its ConfigMaps: read through the watch, never written; no other namespace's.
+      { verb: 'list', resource: 'configmaps', namespace: appNs },
+      { verb: 'list', resource: 'configmaps' },
+      { verb: 'get', resource: 'configmaps', namespace: appNs, name: 'x' },
+      { verb: 'update', resource: 'configmaps', namespace: releaseNs, name: 'dns-config' },
+      { verb: 'patch', resource: 'configmaps', namespace: releaseNs, name: 'autoscale-defaults' },
+      { verb: 'create', resource: 'configmaps', namespace: releaseNs },
+      // Only its own Lease, only in its namespace.
+      { verb: 'update', ...lease, name: 'someone-elses-lease' },
+      { verb: 'get', ...lease, name: 'someone-elses-lease' },
+      { verb: 'delete', ...lease, name: 'capp-operator-leader' },
+      { verb: 'list', ...lease },
+      { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: appNs },
+      // No escalation paths.
+      { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
+      { verb: 'escalate', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', name: 'x' },
+      { verb: 'bind', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', name: 'cluster-admin' },
+      { verb: 'impersonate', resource: 'users', name: 'admin' },
+      { verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace: releaseNs, name: 'x' },
+      { verb: 'create', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' },
+      {
+        verb: 'update',
+        group: 'admissionregistration.k8s.io',
+        resource: 'validatingwebhookconfigurations',
+        name: 'x',
+      },
+      { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews' },
+      { verb: 'list', resource: 'nodes' },
+    ];
+    const apiMay: Access[] = [
+      { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews' },
+      { verb: 'create', group: 'authorization.k8s.io', resource: 'subjectaccessreviews' },
+      ...['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((verb) => ({
+        verb,
+        ...capps,
+        namespace: appNs,
+        ...(['get', 'update', 'patch', 'delete'].includes(verb) ? { name: 'web' } : {}),
+      })),
+      { verb: 'list', ...capps },
+      { verb: 'watch', ...capps },
+    ];
+    const apiMayNot: Access[] = [
+      { verb: 'patch', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
+      { verb: 'deletecollection', ...capps, namespace: appNs },
+      { verb: 'get', resource: 'secrets', namespace: appNs, name: 'es-pw' },
+      { verb: 'list', resource: 'configmaps', namespace: releaseNs },
+      { verb: 'create', resource: 'events', namespace: appNs },
+      { verb: 'patch', group: 'serving.knative.dev', resource: 'services', namespace: appNs, name: 'web' },
+      { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: releaseNs },
+      { verb: 'impersonate', resource: 'users', name: 'admin' },
+    ];
+
+    async function allowed(who: { user: string; groups: string[] }, a: Access): Promise<boolean> {
+      const review = await fx.admin.rest.request<{ status: { allowed?: boolean } }>(
+        'POST',
+        resourcePath(SUBJECT_ACCESS_REVIEW_TYPE),
+        {
+          body: {
+            apiVersion: SUBJECT_ACCESS_REVIEW_TYPE.apiVersion,
+            kind: SUBJECT_ACCESS_REVIEW_TYPE.kind,
+            spec: { user: who.user, groups: who.groups, resourceAttributes: { ...a, group: a.group ?? '' } },
+          },
+        },
+      );
+      return review.status.allowed === true;
+    }
+
+    async function check(who: { user: string; groups: string[] }, list: Access[]): Promise<string[]> {
+      const answers = await Promise.all(list.map((a) => allowed(who, a)));
+      return list.map((a, i) => `${answers[i] ? 'allowed' : 'denied'}: ${describeAccess(a)}`);
+    }
+
+    it('allows the operator every (verb, resource) its code uses', async () => {
+      const got = await check(operatorSa, operatorMay);
+      expect(got).toEqual(operatorMay.map((a) => `allowed: ${describeAccess(a)}`));
+    });
+
+    it('denies the operator what it never does', async () => {
+      const got = await check(operatorSa, operatorMayNot);
+      expect(got).toEqual(operatorMayNot.map((a) => `denied: ${describeAccess(a)}`));
+    });
+
+    it('allows the API TokenReviews, SubjectAccessReviews and Capps, and nothing else', async () => {
+      expect(await check(apiSa, apiMay)).toEqual(apiMay.map((a) => `allowed: ${describeAccess(a)}`));
+      expect(await check(apiSa, apiMayNot)).toEqual(apiMayNot.map((a) => `denied: ${describeAccess(a)}`));
+    });
+  });
+});
