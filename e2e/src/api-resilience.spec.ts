@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
+import { CAPP_SYNC_QUEUE } from '@capp/capp-model';
 import { KubeRest, type KubeTarget } from '@capp/kube';
 import {
   type ControlPlane,
@@ -237,7 +238,7 @@ describe('the API process when its dependencies fail', () => {
     await p.start();
     await p.until(
       'the watcher to fail twice',
-      async () => p.events().filter((e) => e['msg'] === 'capp watch failed; restarting').length >= 2,
+      async () => p.events().filter((e) => e['msg'] === 'capp watch failed; retrying').length >= 2,
     );
     const kept = await p.request<CappView>('GET', cappsUrl(ns, 'before'));
     expect(kept.body.sync).toEqual({ state: 'Synced', attempts: 0, appliedVersion: 1 });
@@ -283,7 +284,7 @@ describe('the API process when its dependencies fail', () => {
     await first.start();
     const apiserver = apiserverProcess(cp);
     // BullMQ's list of the jobs a worker has taken, in the API's `capp-sync` queue.
-    const active = `${queuePrefix('mid-apply')}:capp-sync:active`;
+    const active = `${queuePrefix('mid-apply')}:${CAPP_SYNC_QUEUE}:active`;
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     cleanups.push(async () => {
       redis.disconnect();

@@ -26,3 +26,6 @@ export const CONDITION_VOLUMES_READY = 'VolumesReady';
 
 export const DEFAULT_SCALE_METRIC = 'concurrency';
 export const DEFAULT_STATE = 'enabled';
+
+/** The API's BullMQ queue that applies stored Capps to the cluster (Redis keys `<prefix>:capp-sync:…`). */
+export const CAPP_SYNC_QUEUE = 'capp-sync';

@@ -1,3 +1,4 @@
+import { CAPP_SYNC_QUEUE } from '@capp/capp-model';
 import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -8,8 +9,7 @@ import type { ApiConfig } from '../../config/api-config';
 import { cappObject, ClusterError, KubeGateway } from '../kube/kube.gateway';
 import type { ApiMetrics } from '../metrics/metrics';
 
-/** The BullMQ queue (Redis keys `<QUEUE_PREFIX>:capp-sync:…`) and the name of its jobs. */
-export const CAPP_SYNC_QUEUE = 'capp-sync';
+/** The name of the queue's jobs (the queue is `CAPP_SYNC_QUEUE`). */
 const SYNC_JOB = 'sync';
 
 export interface SyncJobData {
