@@ -237,7 +237,7 @@ describe('the API process when its dependencies fail', () => {
     await p.start();
     await p.until(
       'the watcher to fail twice',
-      async () => p.events().filter((e) => e['msg'] === 'capp watch failed; restarting').length >= 2,
+      async () => p.events().filter((e) => e['msg'] === 'capp watch failed; retrying').length >= 2,
     );
     const kept = await p.request<CappView>('GET', cappsUrl(ns, 'before'));
     expect(kept.body.sync).toEqual({ state: 'Synced', attempts: 0, appliedVersion: 1 });
