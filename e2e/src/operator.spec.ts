@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { KubeRest } from '@capp/kube';
-import { testEnvironment } from '@capp/testing';
-
-import { OperatorProcess } from './operator-process';
+import { OperatorProcess, testEnvironment, waitFor } from '@capp/testing';
 
 /**
  * The operator as real processes: killed mid-reconcile and restarted, two replicas behind a Lease,
@@ -59,17 +57,16 @@ async function convergedCount(): Promise<number> {
   ).length;
 }
 
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function operator(identity: string, extra: string[] = []): OperatorProcess {
-  const p = new OperatorProcess(
-    [
+/** A started operator process named `identity` (its identity in the Lease) watching the test's namespace. */
+async function operator(identity: string, extra: string[] = []): Promise<OperatorProcess> {
+  const p = new OperatorProcess(identity);
+  running.push(p);
+  await p.start({
+    args: [
+      '--identity',
+      identity,
+      '--log-level',
+      'info',
       '--kubeconfig',
       process.env['KUBECONFIG'] ?? '',
       '--namespaces',
@@ -80,9 +77,8 @@ function operator(identity: string, extra: string[] = []): OperatorProcess {
       '0',
       ...extra,
     ],
-    identity,
-  );
-  running.push(p);
+    ports: true,
+  });
   return p;
 }
 
@@ -98,13 +94,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const cleaner = operator('cleaner', ['--leader-elect', 'false']);
-  await cleaner.start();
+  const cleaner = await operator('cleaner', ['--leader-elect', 'false']);
   await api('DELETE', cappsPath);
-  await waitUntil(
-    'Capps finalized',
-    async () => (await api<CappList>('GET', cappsPath)).items.length === 0,
-  ).catch(() => undefined);
+  await cleaner
+    .until('Capps finalized', async () => (await api<CappList>('GET', cappsPath)).items.length === 0, 60_000)
+    .catch(() => undefined);
   for (const p of running) p.kill('SIGKILL');
   for (const name of [ns, operatorNs]) await api('DELETE', `/api/v1/namespaces/${name}`);
 });
@@ -112,9 +106,8 @@ afterAll(async () => {
 describe('the operator process', () => {
   it('converges after being killed in the middle of reconciling', async () => {
     for (let i = 0; i < 30; i++) await createCapp(`crash-${i}`);
-    const first = operator('first', ['--leader-elect', 'false', '--concurrency', '2']);
-    await first.start();
-    await waitUntil(
+    const first = await operator('first', ['--leader-elect', 'false', '--concurrency', '2']);
+    await first.until(
       'some reconcile work done',
       async () => (await first.metric('capp_child_applies_total')) > 0 || (await convergedCount()) > 0,
       30_000,
@@ -124,17 +117,15 @@ describe('the operator process', () => {
     const partial = await convergedCount();
     expect(partial).toBeLessThan(30);
 
-    const second = operator('second', ['--leader-elect', 'false']);
-    await second.start();
-    await waitUntil('all 30 converged', async () => (await convergedCount()) === 30);
+    const second = await operator('second', ['--leader-elect', 'false']);
+    await second.until('all 30 converged', async () => (await convergedCount()) === 30, 60_000);
     second.kill('SIGTERM');
     expect(await second.exited()).toBe(0);
-    expect(second.events().some((e) => e['event'] === 'stopped')).toBe(true);
+    expect(second.lines.some((l) => l.event === 'stopped')).toBe(true);
   });
 
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
-    const p = operator('probes', ['--leader-elect', 'false']);
-    await p.start();
+    const p = await operator('probes', ['--leader-elect', 'false']);
     await p.until('ready', async () => (await p.get('/readyz', p.probePort)).status === 200);
     const metrics = await p.get('/metrics');
     expect(metrics.body).toMatch(/^capp_reconcile_total\{result="success"\} \d+/m);
@@ -146,11 +137,9 @@ describe('the operator process', () => {
 
   it('runs as two replicas where only the Lease holder reconciles, and the other takes over when it dies', async () => {
     const lease = ['--leader-elect', 'true', '--lease-duration-seconds', '3'];
-    const a = operator('replica-a', lease);
-    const b = operator('replica-b', lease);
-    await a.start();
-    await b.start();
-    await waitUntil(
+    const a = await operator('replica-a', lease);
+    const b = await operator('replica-b', lease);
+    await waitFor(
       'one leader',
       async () => (await a.metric('capp_leader')) + (await b.metric('capp_leader')) === 1,
       30_000,
@@ -158,14 +147,14 @@ describe('the operator process', () => {
     const [leader, standby] = (await a.metric('capp_leader')) === 1 ? [a, b] : [b, a];
 
     await createCapp('ha-1');
-    await waitUntil('ha-1 converged', async () => (await convergedCount()) === 31);
+    await leader.until('ha-1 converged', async () => (await convergedCount()) === 31, 60_000);
     expect(await standby.metric('capp_reconcile_total{result="success"}')).toBe(0);
 
     const killedAt = Date.now();
     leader.kill('SIGKILL');
-    await waitUntil('standby leads', async () => (await standby.metric('capp_leader')) === 1, 20_000);
+    await standby.until('standby leads', async () => (await standby.metric('capp_leader')) === 1, 20_000);
     expect(Date.now() - killedAt).toBeLessThan(3000 + 6000);
     await createCapp('ha-2');
-    await waitUntil('ha-2 converged', async () => (await convergedCount()) === 32);
+    await standby.until('ha-2 converged', async () => (await convergedCount()) === 32, 60_000);
   });
 });

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { buildCappCrd, type KubeObject } from '@capp/capp-model';
-import { CHILD_KINDS, type ChildKind } from '@capp/knative-adapter';
+import { CHILD_KINDS } from '@capp/knative-adapter';
 import {
   type Impersonation,
   KubeClient,
@@ -24,7 +24,7 @@ import {
   resourcePath,
   type ResourceType,
 } from '@capp/kube';
-import { REPO_ROOT, testEnvironment } from '@capp/testing';
+import { REPO_ROOT, serviceAccountIdentity, testEnvironment } from '@capp/testing';
 import { parseAllDocuments, stringify } from 'yaml';
 
 export const run = promisify(execFile);
@@ -112,16 +112,6 @@ export const CHART_TYPES: readonly ResourceType[] = [
   api('monitoring.coreos.com/v1', 'ServiceMonitor', 'servicemonitors'),
 ];
 
-/** A Capp's child kind as the REST API knows it. */
-export const childType = (k: ChildKind): ResourceType => ({
-  apiVersion: k.apiVersion,
-  kind: k.kind,
-  plural: k.plural,
-  namespaced: !k.clusterScoped,
-});
-/** Every child kind, in apply order. */
-export const CHILD_TYPES: readonly ResourceType[] = CHILD_KINDS.map(childType);
-
 /** What is applied for real; everything else (workloads, webhook configurations) dry-run only. */
 const REAL = new Set([
   'ServiceAccount',
@@ -149,14 +139,6 @@ const REAL_ORDER = [
   'ClusterRoleBinding',
   'RoleBinding',
 ];
-
-/** The identity Kubernetes gives a ServiceAccount's token (for SubjectAccessReviews). */
-export function serviceAccountIdentity(namespace: string, name: string): Impersonation {
-  return {
-    user: `system:serviceaccount:${namespace}:${name}`,
-    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
-  };
-}
 
 /** The test harness's admin kubeconfig (set by the jest globalSetup of libs/testing). */
 export function adminKubeconfig(): string {
@@ -226,7 +208,7 @@ export class ChartFixture {
       this.rests.push(this.adminRest);
       this.adminClient = new KubeClient(this.adminRest, {
         fieldManager: FIELD_MANAGER,
-        types: [...CHART_TYPES, ...CHILD_TYPES],
+        types: [...CHART_TYPES, ...CHILD_KINDS],
       });
     }
     return this.adminClient;

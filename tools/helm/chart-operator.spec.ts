@@ -6,7 +6,6 @@
  * webhooks, and releases the Lease on SIGTERM. Then the operator's integration suite runs again with
  * its controller acting as the chart's ServiceAccount.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -23,99 +22,22 @@ import {
   NFS_PVC,
 } from '@capp/knative-adapter';
 import { CAPP_TYPE, EVENT_TYPE, KubeClient, type Lease, LEASE_TYPE, type ResourceType } from '@capp/kube';
-import { freePort, REPO_ROOT, waitFor } from '@capp/testing';
+import { freePort, type OperatorLogLine, OperatorProcess, REPO_ROOT, waitFor } from '@capp/testing';
 
-import { ChartFixture, childType, envOf, find, type Loose, type Obj, run } from './chart-fixture';
+import { ChartFixture, envOf, find, type Loose, type Obj, run } from './chart-fixture';
 
 /** The pod name the downward API would give the process (POD_NAME): its identity in the Lease. */
 const IDENTITY = 'helm-test';
 
-type LogLine = { event?: string; msg?: string; err?: unknown; [key: string]: unknown };
-
-/** A `capp-operator` process: the compiled entry point that the chart's image and `npm run operator` run. */
-class OperatorProcess {
-  readonly lines: LogLine[] = [];
-  exit?: { code: number | null; signal: NodeJS.Signals | null };
-  private child?: ChildProcess;
-  private pending = '';
-
-  start(args: string[], env: Record<string, string>): void {
-    this.child = spawn(process.execPath, ['dist/apps/operator/src/main.js', ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer): void => {
-      const parts = (this.pending + chunk.toString()).split('\n');
-      this.pending = parts.pop() ?? '';
-      for (const line of parts.filter(Boolean)) {
-        try {
-          this.lines.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.lines.push({ msg: line }); // stderr: a crash, a usage error
-        }
-      }
-    };
-    this.child.stdout?.on('data', keep);
-    this.child.stderr?.on('data', keep);
-    this.child.on('exit', (code, signal) => (this.exit = { code, signal }));
-  }
-
-  /** The first log line with this `event`, waiting for it; fails early when the process exits. */
-  logged(event: string, timeoutMs = 20_000): Promise<LogLine> {
-    return this.explain(
-      waitFor(
-        `the operator to log "${event}"`,
-        async () => {
-          if (this.exit) throw new Error(`the operator exited (${JSON.stringify(this.exit)})`);
-          return this.lines.find((l) => l.event === event);
-        },
-        timeoutMs,
-      ),
-    );
-  }
-
-  /** Lines that report a refusal (forbidden) or a failed watch or Event: with the chart's RBAC, none. */
-  refusals(): LogLine[] {
-    return this.lines.filter(
-      (l) =>
-        /forbidden|\b403\b/i.test(`${JSON.stringify(l.err ?? '')} ${l.msg ?? ''}`) ||
-        l.event === 'watch-error' ||
-        l.event === 'event-record-failed' ||
-        l.event === 'webhook-informer-error',
-    );
-  }
-
-  /** On failure, the operator's last log lines are part of the message (e.g. what was forbidden). */
-  async explain<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } catch (err) {
-      if (err instanceof Error && err.message.includes('\noperator log:\n')) throw err; // explained already
-      const tail = this.lines.slice(-15).map((l) => JSON.stringify(l).slice(0, 400));
-      throw new Error(
-        `${err instanceof Error ? err.message : String(err)}\noperator log:\n${tail.join('\n')}`,
-      );
-    }
-  }
-
-  /** SIGTERM (drain, release the Lease), SIGKILL after 20 s; the exit code. */
-  async stop(): Promise<number | null> {
-    const child = this.child;
-    if (child && !this.exit) {
-      child.kill('SIGTERM');
-      await waitFor('the operator to exit', async () => this.exit !== undefined, 20_000).catch(() =>
-        child.kill('SIGKILL'),
-      );
-      await waitFor('the operator to be gone', async () => this.exit !== undefined, 5_000);
-    }
-    return this.exitCode();
-  }
-
-  private exitCode(): number | null {
-    return this.exit?.code ?? null;
-  }
-}
+/** Lines that report a refusal (forbidden) or a failed watch or Event: with the chart's RBAC, none. */
+const refusals = (operator: OperatorProcess): OperatorLogLine[] =>
+  operator.lines.filter(
+    (l) =>
+      /forbidden|\b403\b/i.test(`${JSON.stringify(l.err ?? '')} ${l.msg ?? ''}`) ||
+      l.event === 'watch-error' ||
+      l.event === 'event-record-failed' ||
+      l.event === 'webhook-informer-error',
+  );
 
 const fx = new ChartFixture();
 const { releaseNs, appNs, fullname, zone } = fx;
@@ -135,8 +57,6 @@ beforeAll(async () => {
   ({ installed } = await fx.render());
   await fx.install(installed);
   kubectl = new KubeClient(fx.admin.rest, { fieldManager: 'kubectl', types: [] });
-  // `npm run operator` builds the same way (tools/build.ts: SWC to dist/).
-  await run(process.execPath, ['tools/run-ts.cjs', 'tools/build.ts', 'operator'], { cwd: REPO_ROOT });
 
   // What the pod would have: the chart's Secret mounted as the cert dir, a token of its ServiceAccount.
   const secret = find(installed, 'Secret', `${fullname}-webhook-cert`);
@@ -151,22 +71,23 @@ beforeAll(async () => {
     Object.entries(envOf(c)).filter((e): e is [string, string] => typeof e[1] === 'string'),
   );
   webhookPort = await freePort();
-  operator.start(c.args as string[], {
-    ...(process.env as Record<string, string>),
-    ...chartEnv,
-    POD_NAME: IDENTITY,
-    KUBECONFIG: kubeconfig,
-    WEBHOOK_CERT_DIR: certDir,
-    // Local ports instead of the pod's.
-    WEBHOOK_PORT: String(webhookPort),
-    METRICS_PORT: String(await freePort()),
-    PROBE_PORT: String(await freePort()),
-    // The chart watches every namespace; here only the test's, so other tests' Capps stay theirs.
-    WATCH_NAMESPACES: appNs,
-    RESYNC_SECONDS: '0',
-    LOG_LEVEL: 'debug',
+  await operator.start({
+    args: c.args as string[],
+    env: {
+      ...process.env,
+      ...chartEnv,
+      POD_NAME: IDENTITY,
+      KUBECONFIG: kubeconfig,
+      WEBHOOK_CERT_DIR: certDir,
+      // Local ports instead of the pod's (metrics and probes: `ports`).
+      WEBHOOK_PORT: String(webhookPort),
+      // The chart watches every namespace; here only the test's, so other tests' Capps stay theirs.
+      WATCH_NAMESPACES: appNs,
+      RESYNC_SECONDS: '0',
+      LOG_LEVEL: 'debug',
+    },
+    ports: true,
   });
-  await operator.logged('started', 60_000);
 }, 900_000);
 
 afterAll(async () => {
@@ -180,7 +101,7 @@ afterAll(async () => {
         5_000,
       ).catch(() => kubectl.patch(CAPP_TYPE, appNs, 'web', { metadata: { finalizers: null } }));
     }
-    await kubectl.delete(childType(CNAME_RECORD), undefined, fqdn).catch(() => false);
+    await kubectl.delete(CNAME_RECORD, undefined, fqdn).catch(() => false);
   }
   await operator.stop();
   await fx.tearDown();
@@ -240,13 +161,13 @@ describe('the operator process with the chart configuration and its ServiceAccou
 
           // Every child kind created by server-side apply (patch), status and finalizer written.
           const children: Array<[ResourceType, string]> = [
-            [childType(KNATIVE_SERVICE), 'web'],
-            [childType(NFS_PVC), 'data'],
-            [childType(LOGGING_OUTPUT), 'web-elastic'],
-            [childType(LOGGING_FLOW), 'web'],
-            [childType(CERTIFICATE), fqdn],
-            [childType(DOMAIN_MAPPING), fqdn],
-            [childType(CNAME_RECORD), fqdn],
+            [KNATIVE_SERVICE, 'web'],
+            [NFS_PVC, 'data'],
+            [LOGGING_OUTPUT, 'web-elastic'],
+            [LOGGING_FLOW, 'web'],
+            [CERTIFICATE, fqdn],
+            [DOMAIN_MAPPING, fqdn],
+            [CNAME_RECORD, fqdn],
           ];
           const child = (type: ResourceType, name: string): Promise<Loose> =>
             kubectl.get(type, type.namespaced ? appNs : undefined, name);
@@ -270,8 +191,7 @@ describe('the operator process with the chart configuration and its ServiceAccou
           });
           await waitFor(
             'DomainMapping with the TLS Secret',
-            async () =>
-              (await child(childType(DOMAIN_MAPPING), fqdn))?.spec?.tls?.secretName === `${fqdn}-tls`,
+            async () => (await child(DOMAIN_MAPPING, fqdn))?.spec?.tls?.secretName === `${fqdn}-tls`,
           );
 
           // A removed hostname prunes the DomainMapping, the Certificate and the cluster-scoped CNAMERecord.
@@ -296,7 +216,7 @@ describe('the operator process with the chart configuration and its ServiceAccou
           expect(reasons).toEqual(expect.arrayContaining(['Created', 'Deleted']));
 
           // Nothing was refused along the way (watches, applies, deletes, status, Events).
-          expect(operator.refusals()).toEqual([]);
+          expect(refusals(operator)).toEqual([]);
         })(),
       ),
     60_000,
@@ -373,7 +293,7 @@ describe('the operator process with the chart configuration and its ServiceAccou
     const mutated = await review(MUTATE_PATH, capp('plain', appNs, {}));
     expect(mutated.allowed).toBe(true);
     expect(Buffer.from(mutated.patch, 'base64').toString()).toContain('/spec/scaleMetric');
-    expect(operator.refusals()).toEqual([]);
+    expect(refusals(operator)).toEqual([]);
   });
 
   it('elects a leader with its Lease in the release namespace, and releases it on SIGTERM', async () => {
@@ -390,7 +310,7 @@ describe('the operator process with the chart configuration and its ServiceAccou
     );
     expect(await operator.stop()).toBe(0);
     expect((await lease())?.spec?.holderIdentity).toBe('');
-    expect(operator.refusals()).toEqual([]);
+    expect(refusals(operator)).toEqual([]);
   }, 60_000);
 });
 

@@ -3,6 +3,7 @@
  * applied to the real control plane, requests made with the operator ServiceAccount's own token, and
  * SubjectAccessReviews that pin down what each ServiceAccount may and may not do.
  */
+import { CHILD_KINDS } from '@capp/knative-adapter';
 import {
   CAPP_TYPE,
   type KubeRest,
@@ -11,7 +12,7 @@ import {
   SUBJECT_ACCESS_REVIEW_TYPE,
 } from '@capp/kube';
 
-import { ChartFixture, CHILD_TYPES, find, type Loose, type Obj } from './chart-fixture';
+import { ChartFixture, find, type Loose, type Obj } from './chart-fixture';
 
 // What the operator's code uses (apps/operator/src/cache, reconcile, controller.ts, webhook/), as
 // rendered RBAC rules. The test compares the chart against these exactly.
@@ -187,7 +188,7 @@ describe('the chart on the real control plane', () => {
     it('lists cluster-wide what the production operator and its webhook watch, and reads Secrets metadata-only', async () => {
       // Production watches every namespace (and the webhook lists every Capp for hostname
       // uniqueness). Read-only, so safe next to other tests.
-      for (const type of [CAPP_TYPE, ...CHILD_TYPES]) {
+      for (const type of [CAPP_TYPE, ...CHILD_KINDS]) {
         await expect(rest.request('GET', resourcePath(type), { query: { limit: 1 } })).resolves.toBeDefined();
       }
       const meta = await rest.request<Loose>('GET', `/api/v1/namespaces/${appNs}/secrets/es-pw`, {
@@ -209,15 +210,12 @@ describe('the chart on the real control plane', () => {
     const apiSa = fx.serviceAccount(`${fullname}-api`);
     const capps = { group: 'rcs.dana.io', resource: 'capps' };
     const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: releaseNs };
-    const childResources: Array<{ group: string; resource: string; clusterScoped?: boolean }> = [
-      { group: 'serving.knative.dev', resource: 'services' },
-      { group: 'serving.knative.dev', resource: 'domainmappings' },
-      { group: 'cert-manager.io', resource: 'certificates' },
-      { group: 'nfspvc.dana.io', resource: 'nfspvcs' },
-      { group: 'logging.banzaicloud.io', resource: 'flows' },
-      { group: 'logging.banzaicloud.io', resource: 'outputs' },
-      { group: 'record.dns.crossplane.io', resource: 'cnamerecords', clusterScoped: true },
-    ];
+    // Every child kind the operator applies; cluster-scoped ones (the CNAMERecord) outside any namespace.
+    const childResources = CHILD_KINDS.map((k) => ({
+      group: k.apiVersion.split('/')[0],
+      resource: k.plural,
+      namespace: k.namespaced ? appNs : undefined,
+    }));
 
     const operatorMay: Access[] = [
       { verb: 'list', ...capps },
@@ -225,13 +223,13 @@ describe('the chart on the real control plane', () => {
       { verb: 'patch', ...capps, namespace: appNs, name: 'web' },
       { verb: 'patch', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
       { verb: 'update', ...capps, subresource: 'finalizers', namespace: appNs, name: 'web' },
-      ...childResources.flatMap((c) => [
-        { verb: 'list', ...c },
-        { verb: 'watch', ...c },
+      ...childResources.flatMap(({ group, resource, namespace }) => [
+        { verb: 'list', group, resource },
+        { verb: 'watch', group, resource },
         // Server-side apply of a child that does not exist yet is authorized as create too.
-        { verb: 'create', ...c, namespace: c.clusterScoped ? undefined : appNs },
-        { verb: 'patch', ...c, namespace: c.clusterScoped ? undefined : appNs, name: 'x' },
-        { verb: 'delete', ...c, namespace: c.clusterScoped ? undefined : appNs, name: 'x' },
+        { verb: 'create', group, resource, namespace },
+        { verb: 'patch', group, resource, namespace, name: 'x' },
+        { verb: 'delete', group, resource, namespace, name: 'x' },
       ]),
       { verb: 'list', resource: 'secrets' },
       { verb: 'watch', resource: 'secrets' },
@@ -255,9 +253,9 @@ describe('the chart on the real control plane', () => {
       { verb: 'update', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
       // Children only through server-side apply: never PUT, never read one by one, never in bulk.
       ...childResources.flatMap((c) => [
-        { verb: 'get', ...c, namespace: c.clusterScoped ? undefined : appNs, name: 'x' },
-        { verb: 'update', ...c, namespace: c.clusterScoped ? undefined : appNs, name: 'x' },
-        { verb: 'deletecollection', ...c, namespace: c.clusterScoped ? undefined : appNs },
+        { verb: 'get', ...c, name: 'x' },
+        { verb: 'update', ...c, name: 'x' },
+        { verb: 'deletecollection', ...c },
       ]),
       { verb: 'create', resource: 'secrets', namespace: appNs },
       { verb: 'update', resource: 'secrets', namespace: appNs, name: 'es-pw' },

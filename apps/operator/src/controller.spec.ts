@@ -1,8 +1,17 @@
 import { CAPP_FINALIZER } from '@capp/capp-model';
-import { LABEL_PARENT_CAPP_NAMESPACE } from '@capp/knative-adapter';
+import {
+  CERTIFICATE,
+  type ChildKind,
+  CNAME_RECORD,
+  DOMAIN_MAPPING,
+  KNATIVE_SERVICE as KSVC,
+  LABEL_PARENT_CAPP_NAMESPACE,
+  LOGGING_FLOW as FLOW,
+  LOGGING_OUTPUT as OUTPUT,
+  NFS_PVC as NFSPVC,
+} from '@capp/knative-adapter';
 import { CAPP_TYPE, SECRET_TYPE } from '@capp/kube';
 
-import { CHILD_TYPES } from './cache/cluster-cache';
 import { ANNOTATION_APPLIED_HASH } from './reconcile/drift';
 import { ClusterFixture, Obj, suffix, waitFor } from './testing/cluster-fixture';
 
@@ -11,8 +20,6 @@ import { ClusterFixture, Obj, suffix, waitFor } from './testing/cluster-fixture'
  * Knative, cert-manager, Crossplane and the other controllers do not run: the test writes the
  * children's status the way they would.
  */
-const [KSVC, NFSPVC, OUTPUT, FLOW, CERTIFICATE, DOMAIN_MAPPING, CNAME_RECORD] = CHILD_TYPES;
-
 const fx = new ClusterFixture();
 const zone = `z${suffix()}.example.com`;
 
@@ -73,7 +80,7 @@ async function converged(name: string): Promise<Obj> {
 }
 
 async function markReady(
-  type: (typeof CHILD_TYPES)[number],
+  type: ChildKind,
   namespace: string | undefined,
   name: string,
   extra: Record<string, unknown> = {},

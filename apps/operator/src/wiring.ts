@@ -1,7 +1,8 @@
+import { CHILD_KINDS } from '@capp/knative-adapter';
 import { EventRecorder, KubeClient, type KubeRest } from '@capp/kube';
 import type { Logger } from 'pino';
 
-import { CHILD_TYPES, ClusterCache } from './cache/cluster-cache';
+import { ClusterCache } from './cache/cluster-cache';
 import { CappController, type ControllerMetrics } from './controller';
 import { CappReconciler } from './reconcile/capp-reconciler';
 import type { ClientPort, EventsPort, ReconcileMetrics } from './reconcile/ports';
@@ -28,7 +29,7 @@ export interface Operator {
 
 /** A client for the operator's kinds (Capps, every child kind) under its field manager. */
 export function operatorClient(rest: KubeRest, fieldManager = FIELD_MANAGER): KubeClient {
-  return new KubeClient(rest, { fieldManager, types: CHILD_TYPES });
+  return new KubeClient(rest, { fieldManager, types: CHILD_KINDS });
 }
 
 /**

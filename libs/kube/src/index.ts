@@ -21,7 +21,8 @@ export type { InformerHandlers, InformerOptions } from './lib/informer';
 export { Informer } from './lib/informer';
 export type { LeaderCallbacks, LeaderElectionOptions, Lease, LeaseSpec } from './lib/leader-election';
 export { formatMicroTime, LeaderElector, LeaseNamespaceMissingError } from './lib/leader-election';
-export type { ResourceType } from './lib/resources';
+// Defined in the domain model (knative-adapter's child kinds are ResourceTypes); re-exported for the client's users.
+export type { ResourceType } from '@capp/capp-model';
 export {
   BUILTIN_TYPES,
   CAPP_TYPE,

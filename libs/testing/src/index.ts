@@ -11,6 +11,7 @@ export {
   DEFAULT_STATIC_USERS,
   mintServiceAccountToken,
   SERVICE_ACCOUNT_ISSUER,
+  serviceAccountIdentity,
   startControlPlane,
 } from './lib/control-plane';
 export type { CrdSet } from './lib/crds';
@@ -21,6 +22,8 @@ export type { Environment, EnvironmentInfo, EnvironmentOptions } from './lib/env
 export { ENV_INFO_FILE, readEnvironmentInfo, startEnvironment, testEnvironment } from './lib/environment';
 export { FALLBACK_CRD_SPECS, fallbackCrds } from './lib/fallback-crds';
 export { globalSetup, globalTeardown } from './lib/jest-hooks';
+export type { OperatorLogLine, OperatorStartOptions } from './lib/operator-process';
+export { OperatorProcess } from './lib/operator-process';
 export { CLUSTER_STATE_DIR, REPO_ROOT, SHARED_CRDS_DIR } from './lib/paths';
 export { freePort } from './lib/ports';
 export type { Postgres, PostgresOptions } from './lib/postgres';

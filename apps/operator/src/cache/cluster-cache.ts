@@ -22,21 +22,12 @@ import {
   type KubeRest,
   objectId,
   objectKey,
-  type ResourceType,
   SECRET_TYPE,
 } from '@capp/kube';
 import type { Logger } from 'pino';
 
 import type { ReadPort } from '../reconcile/ports';
 import { OwnWrites } from './own-writes';
-
-/** The kinds a Capp turns into, as the REST API knows them. */
-export const CHILD_TYPES: readonly ResourceType[] = CHILD_KINDS.map((k) => ({
-  apiVersion: k.apiVersion,
-  kind: k.kind,
-  plural: k.plural,
-  namespaced: !k.clusterScoped,
-}));
 
 /** What the cache tells its listener (the controller's event router); echoes of own writes are not told. */
 export interface CacheListener {
@@ -123,7 +114,7 @@ export class ClusterCache implements ReadPort {
     );
 
     const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY_OPERATOR}`;
-    for (const type of CHILD_TYPES) {
+    for (const type of CHILD_KINDS) {
       this.children.set(
         kindKey(type),
         (type.namespaced ? scopes : [undefined]).map(

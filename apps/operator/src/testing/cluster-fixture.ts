@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 
 import type { KubeObject } from '@capp/capp-model';
 import { CAPP_TYPE, CONFIGMAP_TYPE, KubeClient, KubeRest, resourcePath, ResourceType } from '@capp/kube';
-import { waitFor } from '@capp/testing';
+import { serviceAccountIdentity, waitFor } from '@capp/testing';
 import pino from 'pino';
 
 import type { CappController } from '../controller';
 import { createOperator, operatorClient } from '../wiring';
-import { restAs, serviceAccountIdentity } from './impersonation';
 
 /** Objects as the integration tests write and read them. */
 export type Obj = KubeObject;
@@ -30,7 +29,9 @@ const OPERATOR_ACCOUNT = process.env['CAPP_TEST_OPERATOR_SA'];
 function operatorRest(): KubeRest {
   if (!OPERATOR_ACCOUNT) return adminRest();
   const [namespace, name] = OPERATOR_ACCOUNT.split(':');
-  return restAs(process.env['KUBECONFIG'] ?? '', serviceAccountIdentity(namespace, name));
+  return KubeRest.fromKubeconfig(process.env['KUBECONFIG'] ?? '', {
+    impersonate: serviceAccountIdentity(namespace, name),
+  });
 }
 
 export { waitFor };

@@ -156,6 +156,18 @@ export type KubeObject<Spec = Record<string, unknown>, Status = Record<string, u
 /** Any object whatever its spec and status types (a generic constraint: a Capp is one). */
 export type AnyKubeObject = KubeObject<unknown, unknown>;
 
+/**
+ * Where a kind lives in the REST API (`/apis/<group>/<version>[/namespaces/<ns>]/<plural>`). Static:
+ * the repository touches a fixed set of kinds, no discovery. libs/kube's client and informers take it;
+ * the child kinds of knative-adapter are ones.
+ */
+export interface ResourceType {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+}
+
 /** A Capp as stored in the cluster (a type, not an interface, so it is a {@link KubeObject}). */
 export type Capp = {
   apiVersion: 'rcs.dana.io/v1alpha1';

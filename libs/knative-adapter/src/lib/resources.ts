@@ -1,55 +1,49 @@
-import { KubeObject, ManagedResource } from '@capp/capp-model';
+import { KubeObject, ManagedResource, ResourceType } from '@capp/capp-model';
 
-/** apiVersion + kind of every child kind a Capp can turn into. */
-export interface ChildKind {
-  apiVersion: string;
-  kind: string;
-  /** Resource name in the REST path (`/apis/<group>/<version>/<plural>`). */
-  plural: string;
-  clusterScoped: boolean;
-}
+/** A kind a Capp can turn into, as the REST API knows it (what libs/kube's client and informers take). */
+export type ChildKind = ResourceType;
 
 export const KNATIVE_SERVICE: ChildKind = {
   apiVersion: 'serving.knative.dev/v1',
   kind: 'Service',
   plural: 'services',
-  clusterScoped: false,
+  namespaced: true,
 };
 export const DOMAIN_MAPPING: ChildKind = {
   apiVersion: 'serving.knative.dev/v1beta1',
   kind: 'DomainMapping',
   plural: 'domainmappings',
-  clusterScoped: false,
+  namespaced: true,
 };
 export const CNAME_RECORD: ChildKind = {
   apiVersion: 'record.dns.crossplane.io/v1alpha1',
   kind: 'CNAMERecord',
   plural: 'cnamerecords',
-  clusterScoped: true,
+  namespaced: false,
 };
 export const CERTIFICATE: ChildKind = {
   apiVersion: 'cert-manager.io/v1',
   kind: 'Certificate',
   plural: 'certificates',
-  clusterScoped: false,
+  namespaced: true,
 };
 export const NFS_PVC: ChildKind = {
   apiVersion: 'nfspvc.dana.io/v1alpha1',
   kind: 'NfsPvc',
   plural: 'nfspvcs',
-  clusterScoped: false,
+  namespaced: true,
 };
 export const LOGGING_OUTPUT: ChildKind = {
   apiVersion: 'logging.banzaicloud.io/v1beta1',
   kind: 'Output',
   plural: 'outputs',
-  clusterScoped: false,
+  namespaced: true,
 };
 export const LOGGING_FLOW: ChildKind = {
   apiVersion: 'logging.banzaicloud.io/v1beta1',
   kind: 'Flow',
   plural: 'flows',
-  clusterScoped: false,
+  namespaced: true,
 };
 
 /** Every child kind, in apply order (DESIGN §4): ksvc, NfsPvc, Output, Flow, Certificate, DomainMapping, DNS record. */
@@ -74,7 +68,7 @@ export function isKind(obj: { apiVersion: string; kind: string }, kind: ChildKin
 
 /** True for the children that live outside any namespace (and so carry no ownerReference). */
 export function isClusterScoped(obj: { apiVersion: string; kind: string }): boolean {
-  return CHILD_KINDS.some((k) => k.clusterScoped && sameKind(k, obj));
+  return CHILD_KINDS.some((k) => !k.namespaced && sameKind(k, obj));
 }
 
 /** `apiVersion/kind/namespace/name` (namespace empty for cluster-scoped objects): the key of the observed map. */

@@ -1,7 +1,7 @@
-import type { KubeObject } from '@capp/capp-model';
+import type { KubeObject, ResourceType } from '@capp/capp-model';
 
 import { isNotFound } from './errors';
-import { resourcePath, type ResourceType, ResourceTypes } from './resources';
+import { resourcePath, ResourceTypes } from './resources';
 import type { KubeRest } from './rest';
 
 export interface ApplyOptions {

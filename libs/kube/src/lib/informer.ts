@@ -1,7 +1,7 @@
-import type { AnyKubeObject, KubeObject } from '@capp/capp-model';
+import type { AnyKubeObject, KubeObject, ResourceType } from '@capp/capp-model';
 
 import { GoneError } from './errors';
-import { objectKey, resourcePath, ResourceType } from './resources';
+import { objectKey, resourcePath } from './resources';
 import type { KubeRest, WatchEvent } from './rest';
 
 export interface InformerHandlers<T> {

@@ -1,12 +1,4 @@
-import { CAPP_API_VERSION, CAPP_KIND, CAPP_PLURAL } from '@capp/capp-model';
-
-/** Where a kind lives in the REST API. Static: the repository touches a fixed set of kinds, no discovery. */
-export interface ResourceType {
-  apiVersion: string;
-  kind: string;
-  plural: string;
-  namespaced: boolean;
-}
+import { CAPP_API_VERSION, CAPP_KIND, CAPP_PLURAL, type ResourceType } from '@capp/capp-model';
 
 const core = (kind: string, plural: string, namespaced = true): ResourceType => ({
   apiVersion: 'v1',

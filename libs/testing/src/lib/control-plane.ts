@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 
-import { ConflictError, KubeRest, type KubeTarget } from '@capp/kube';
+import { ConflictError, type Impersonation, KubeRest, type KubeTarget } from '@capp/kube';
 import { stringify } from 'yaml';
 
 import { kubeBinaries } from './binaries';
@@ -297,6 +297,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`control plane failed to start (logs in ${stateDir}): ${message}`);
   }
+}
+
+/**
+ * The user and groups Kubernetes gives a ServiceAccount's token (what {@link mintServiceAccountToken}
+ * authenticates as): to impersonate the account, or to ask a SubjectAccessReview about it.
+ */
+export function serviceAccountIdentity(namespace: string, name: string): Impersonation {
+  return {
+    user: `system:serviceaccount:${namespace}:${name}`,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+  };
 }
 
 /** Namespace and ServiceAccount (created when missing), then a bound token from the TokenRequest API. */

@@ -6,13 +6,18 @@ import { join } from 'node:path';
 export function run(
   command: string,
   args: string[],
-  { env, timeoutMs = 120_000, input }: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+  {
+    env,
+    cwd,
+    timeoutMs = 120_000,
+    input,
+  }: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       command,
       args,
-      { env: env ?? process.env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      { env: env ?? process.env, cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) {
           const output = `${String(stderr)}${String(stdout)}`.trim().split('\n').slice(-20).join('\n');
