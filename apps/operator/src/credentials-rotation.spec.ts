@@ -83,9 +83,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await operator?.controller.stop();
-  for (const user of [userA, userB]) await fx.rest.raw('DELETE', `${RBAC}/${user}`);
+  // The operator still runs while the fixture deletes the Capps: it releases their finalizers.
   await fx.tearDown();
+  await operator?.controller.stop();
+  const admin = KubeRest.fromKubeconfig(process.env['KUBECONFIG']);
+  for (const user of [userA, userB]) await admin.raw('DELETE', `${RBAC}/${user}`);
+  admin.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

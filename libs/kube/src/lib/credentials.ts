@@ -107,6 +107,7 @@ export class KubeCredentials {
   close(): void {
     this.pool?.agent.destroy();
     this.pool = undefined;
+    this.cached = undefined;
     for (const t of this.retired) clearTimeout(t);
     this.retired.clear();
   }
