@@ -241,6 +241,35 @@ describe('LeaderElector (against an in-memory Lease API)', () => {
     expect(cb.events).toEqual(['started', 'stopped', 'started']);
   });
 
+  it("logs through the caller's logger: acquired, failed renewals, lost, released — with lease and identity", async () => {
+    const api = new FakeLeaseApi();
+    const lines: Record<string, unknown>[] = [];
+    const logger = testLogger('info', {
+      write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>),
+    });
+    const e = elector(api, 'a', { logger });
+    const running = e.run(recorder());
+    await until(() => e.isLeader);
+    api.failWith = 500;
+    await until(() => !e.isLeader);
+    api.failWith = undefined;
+    await until(() => e.isLeader);
+    await e.stop();
+    await running;
+
+    const said = lines.map((l) => `${String(l['level'])} ${String(l['msg'])}`);
+    expect(said).toEqual(
+      expect.arrayContaining([
+        'info became leader',
+        'warn leader election: boom',
+        'warn could not renew the lease for 0.3s',
+        'warn lost leadership',
+        'info released the lease',
+      ]),
+    );
+    for (const line of lines) expect(line).toMatchObject({ lease: `${NS}/${NAME}`, identity: 'a' });
+  });
+
   it('reports a missing namespace clearly and keeps retrying until it exists', async () => {
     const api = new FakeLeaseApi();
     api.namespaceExists = false;
