@@ -1,5 +1,5 @@
 import { CappWriteDto, cappWriteSchema, issuesFromValidationErrors, ValidationIssue } from '@capp/capp-model';
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 
 import { InvalidInputError } from './errors';
 
@@ -35,9 +35,19 @@ export function validationIssues(errors: ValidationError[]): ValidationIssue[] {
   return [...issuesFromValidationErrors(capp, cappWriteSchema), ...flatten(other)];
 }
 
+/**
+ * Path parameters are left as the strings they arrived as: each has its own pipe (common/params.ts)
+ * that judges the text (`1e3` is not a revision number, though `Number('1e3')` is 1000).
+ */
+class CappValidationPipe extends ValidationPipe {
+  protected override transformPrimitive(value: unknown, metadata: ArgumentMetadata): unknown {
+    return metadata.type === 'param' ? value : super.transformPrimitive(value, metadata);
+  }
+}
+
 /** The ValidationPipe of DESIGN §5: whitelist, forbid unknown fields, transform. */
 export function validationPipe(expectedType?: new () => object): ValidationPipe {
-  return new ValidationPipe({
+  return new CappValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -1,4 +1,6 @@
 // The Capp endpoints end to end, in-process, on the real PostgreSQL, Redis and control plane.
+import { Client } from 'pg';
+
 import {
   AnyJson,
   cappBody,
@@ -151,7 +153,8 @@ describe('Capps REST API', () => {
     );
     expect(found.some((f) => f.startsWith('spec.logSpec'))).toBe(true);
     expect(res.body.message).toContain('spec.scaleMetric');
-    expect((await api.request('GET', `${base()}/Bad_Name`)).status).toBe(404);
+    const list = await api.request<{ items: Resource[] }>('GET', base());
+    expect(list.body.items.map((i) => i.metadata.name)).not.toContain('Bad_Name');
   });
 
   it('refuses with 422, storing nothing, what the cluster’s own admission refuses', async () => {
@@ -224,6 +227,42 @@ describe('Capps REST API', () => {
       await kube.raw('DELETE', `${admission}/validatingadmissionpolicybindings/${policy}`);
       await kube.raw('DELETE', `${admission}/validatingadmissionpolicies/${policy}`);
     }
+  });
+
+  it('refuses path parameters no kubectl user could use with 400 naming them, storing nothing', async () => {
+    const rows = async (): Promise<number> => {
+      const client = new Client({ connectionString: api.db.url });
+      await client.connect();
+      try {
+        return Number((await client.query('SELECT count(*) AS n FROM "Capp"')).rows[0].n);
+      } finally {
+        await client.end();
+      }
+    };
+    const before = await rows();
+    const cases: Array<[string, string, unknown, string, string]> = [
+      ['POST', '/api/v1/namespaces/%17/capps', cappBody('x'), 'ns', 'pattern'],
+      ['POST', `/api/v1/namespaces/${encodeURIComponent('𝓣𝓱𝓮 𝓺𝓾𝓲𝓬𝓴')}/capps`, cappBody('x'), 'ns', 'pattern'],
+      ['POST', `/api/v1/namespaces/${'a'.repeat(64)}/capps`, cappBody('x'), 'ns', 'maxLength'],
+      ['GET', '/api/v1/namespaces/Default/capps', undefined, 'ns', 'pattern'],
+      ['PUT', `${base()}/Web`, cappBody('Web'), 'name', 'pattern'],
+      ['GET', `${base()}/1web`, undefined, 'name', 'pattern'],
+      ['DELETE', `${base()}/${'w'.repeat(64)}`, undefined, 'name', 'maxLength'],
+      ['GET', `${base()}/web/revisions/99999999999999999`, undefined, 'revision', 'type'],
+      ['GET', `${base()}/web/revisions/0`, undefined, 'revision', 'type'],
+      ['GET', `${base()}/web/revisions/1e3`, undefined, 'revision', 'type'],
+      ['POST', `${base()}/web/rollback`, { revision: 3.8e16 }, 'revision', 'maximum'],
+    ];
+    for (const [method, path, body, param, rule] of cases) {
+      const res = await api.request<Envelope>(method, path, { body });
+      expect({ method, path, status: res.status, details: res.body.details }).toEqual({
+        method,
+        path,
+        status: 400,
+        details: [expect.objectContaining({ path: param, rule })],
+      });
+    }
+    expect(await rows()).toBe(before);
   });
 
   it('refuses unknown fields, including server-owned ones like status', async () => {

@@ -7,7 +7,6 @@ import {
   Headers,
   HttpCode,
   Param,
-  ParseIntPipe,
   Patch,
   Post,
   Put,
@@ -15,20 +14,13 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiHeader,
-  ApiOperation,
-  ApiParam,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { Access, AuthedRequest } from '../../auth/auth.guard';
 import { Authenticator } from '../../auth/authenticator';
 import { InvalidInputError, UnauthenticatedError } from '../../common/errors';
+import { NAME_PARAM, NAME_PIPE, NS_PARAM, NS_PIPE, REVISION_PARAM, REVISION_PIPE } from '../../common/params';
 import { validationPipe } from '../../common/validation';
 import { API_EXAMPLES, errorResponses, schemaRef } from '../../openapi/openapi';
 import { CappResource, etagOf, RevisionView, toResource, toRevisionView } from './capp-content';
@@ -79,8 +71,8 @@ function user(req: AuthedRequest): string {
   return req.user?.username ?? 'unknown';
 }
 
-const NS = ApiParam({ name: 'ns', description: 'Namespace', example: 'default' });
-const NAME = ApiParam({ name: 'name', description: 'Capp name', example: 'web' });
+const NS = NS_PARAM;
+const NAME = NAME_PARAM;
 const IF_MATCH = ApiHeader({
   name: 'If-Match',
   required: false,
@@ -116,7 +108,7 @@ export class CappsController {
   @NS
   @ApiResponse({ status: 200, schema: schemaRef('CappList') })
   @apply(...errorResponses(400, 401, 403, 503))
-  async list(@Param('ns') ns: string, @Query() query: ListCappsQuery): Promise<CappList> {
+  async list(@Param('ns', NS_PIPE) ns: string, @Query() query: ListCappsQuery): Promise<CappList> {
     return listOf(
       await this.capps.list({
         namespaces: [ns],
@@ -144,7 +136,7 @@ export class CappsController {
   })
   @apply(...errorResponses(400, 401, 403, 409, 413, 429, 503))
   async create(
-    @Param('ns') ns: string,
+    @Param('ns', NS_PIPE) ns: string,
     @Body(validationPipe(CappWriteDto)) body: CappWrite,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -164,8 +156,8 @@ export class CappsController {
   @ApiResponse({ status: 200, schema: schemaRef('Capp') })
   @apply(...errorResponses(401, 403, 404, 503))
   async get(
-    @Param('ns') ns: string,
-    @Param('name') name: string,
+    @Param('ns', NS_PIPE) ns: string,
+    @Param('name', NAME_PIPE) name: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CappResource> {
     const record = await this.capps.get(ns, name);
@@ -185,8 +177,8 @@ export class CappsController {
   @ApiBody({ schema: schemaRef('CappWrite'), examples: API_EXAMPLES.replace })
   @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 429, 503))
   async replace(
-    @Param('ns') ns: string,
-    @Param('name') name: string,
+    @Param('ns', NS_PIPE) ns: string,
+    @Param('name', NAME_PIPE) name: string,
     @Body(validationPipe(CappWriteDto)) body: CappWrite,
     @Headers('if-match') ifMatch: string | undefined,
     @Req() req: AuthedRequest,
@@ -208,8 +200,8 @@ export class CappsController {
   @ApiBody({ schema: { type: 'object' }, examples: API_EXAMPLES.patch })
   @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 429, 503))
   async patch(
-    @Param('ns') ns: string,
-    @Param('name') name: string,
+    @Param('ns', NS_PIPE) ns: string,
+    @Param('name', NAME_PIPE) name: string,
     @Body() patch: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @Req() req: AuthedRequest,
@@ -239,8 +231,8 @@ export class CappsController {
   })
   @apply(...errorResponses(401, 403, 404, 412, 429, 503))
   async delete(
-    @Param('ns') ns: string,
-    @Param('name') name: string,
+    @Param('ns', NS_PIPE) ns: string,
+    @Param('name', NAME_PIPE) name: string,
     @Headers('if-match') ifMatch: string | undefined,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
@@ -264,8 +256,8 @@ export class CappsController {
   @IF_MATCH
   @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 429, 503))
   async setState(
-    @Param('ns') ns: string,
-    @Param('name') name: string,
+    @Param('ns', NS_PIPE) ns: string,
+    @Param('name', NAME_PIPE) name: string,
     @Body() body: SetStateDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Req() req: AuthedRequest,
@@ -284,7 +276,10 @@ export class CappsController {
   @NAME
   @ApiResponse({ status: 200, schema: schemaRef('RevisionList') })
   @apply(...errorResponses(401, 403, 404, 503))
-  async revisions(@Param('ns') ns: string, @Param('name') name: string): Promise<{ items: RevisionView[] }> {
+  async revisions(
+    @Param('ns', NS_PIPE) ns: string,
+    @Param('name', NAME_PIPE) name: string,
+  ): Promise<{ items: RevisionView[] }> {
     return { items: (await this.capps.revisions(ns, name)).map(toRevisionView) };
   }
 
@@ -293,13 +288,13 @@ export class CappsController {
   @ApiOperation({ summary: 'Read one revision of a Capp' })
   @NS
   @NAME
-  @ApiParam({ name: 'revision', description: 'Revision number', example: 1 })
+  @REVISION_PARAM
   @ApiResponse({ status: 200, schema: schemaRef('Revision') })
   @apply(...errorResponses(400, 401, 403, 404, 503))
   async revision(
-    @Param('ns') ns: string,
-    @Param('name') name: string,
-    @Param('revision', new ParseIntPipe()) revision: number,
+    @Param('ns', NS_PIPE) ns: string,
+    @Param('name', NAME_PIPE) name: string,
+    @Param('revision', REVISION_PIPE) revision: number,
   ): Promise<RevisionView> {
     return toRevisionView(await this.capps.revision(ns, name, revision));
   }
@@ -316,8 +311,8 @@ export class CappsController {
   @NAME
   @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 429, 503))
   async rollback(
-    @Param('ns') ns: string,
-    @Param('name') name: string,
+    @Param('ns', NS_PIPE) ns: string,
+    @Param('name', NAME_PIPE) name: string,
     @Body() body: RollbackDto,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
