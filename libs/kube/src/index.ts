@@ -2,7 +2,7 @@ export type { ApplyOptions, KubeClientOptions, ListOptions, ObjectList, PatchTyp
 export { KubeClient } from './lib/client';
 export type { Connection, CredentialOptions, Impersonation, KubeTarget } from './lib/credentials';
 export { KubeCredentials } from './lib/credentials';
-export type { StatusCause } from './lib/errors';
+export type { StatusCause, StatusDetails } from './lib/errors';
 export {
   apiError,
   ConflictError,

@@ -5,11 +5,18 @@ export interface StatusCause {
   message?: string;
 }
 
+/** What a Status names (`details`): the kind and name a NotFound or Conflict is about. */
+export interface StatusDetails {
+  kind?: string;
+  name?: string;
+  group?: string;
+}
+
 interface StatusBody {
   reason?: string;
   message?: string;
   code?: number;
-  details?: { causes?: StatusCause[] };
+  details?: StatusDetails & { causes?: StatusCause[] };
 }
 
 /** An answer of the API server other than 2xx. */
@@ -23,6 +30,8 @@ export class KubeApiError extends Error {
     readonly path: string,
     /** Field-level causes (validation, admission webhooks). */
     readonly causes: StatusCause[] = [],
+    /** The kind and name the answer is about (e.g. `namespaces`/`x` for a missing namespace). */
+    readonly details: StatusDetails = {},
   ) {
     super(message);
     this.name = 'KubeApiError';
@@ -69,7 +78,7 @@ export function apiError(status: number, text: string, method: string, path: str
   const body = (safeJson(text) ?? {}) as StatusBody;
   const reason = body.reason ?? 'Unknown';
   const message = body.message ?? (text.slice(0, 500) || `HTTP ${status}`);
-  const causes = body.details?.causes ?? [];
+  const { causes = [], ...details } = body.details ?? {};
   const Type =
     status === 404
       ? NotFoundError
@@ -80,7 +89,7 @@ export function apiError(status: number, text: string, method: string, path: str
           : status === 422 || status === 400
             ? InvalidError
             : KubeApiError;
-  return new Type(status, reason, message, method, path, causes);
+  return new Type(status, reason, message, method, path, causes, details);
 }
 
 export const isNotFound = (err: unknown): err is NotFoundError => err instanceof NotFoundError;

@@ -265,6 +265,20 @@ describe('Capps REST API', () => {
     expect(await rows()).toBe(before);
   });
 
+  it('refuses a Capp in a namespace that does not exist with 422 naming it, storing nothing', async () => {
+    const missing = `nope-${suffix()}`;
+    const res = await api.request<Envelope>('POST', `/api/v1/namespaces/${missing}/capps`, {
+      body: cappBody('web'),
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.details).toEqual([
+      expect.objectContaining({ path: 'metadata.namespace', rule: 'NotFound' }),
+    ]);
+    expect(res.body.details[0].message).toContain(missing);
+    const list = await api.request<{ items: Resource[] }>('GET', `/api/v1/namespaces/${missing}/capps`);
+    expect(list.body.items).toEqual([]);
+  });
+
   it('refuses unknown fields, including server-owned ones like status', async () => {
     const body = { ...cappBody('unknown', { replicas: 3 }), status: {} };
     const res = await api.request<Envelope>('POST', base(), { body });

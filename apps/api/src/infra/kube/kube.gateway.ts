@@ -56,14 +56,28 @@ export class ClusterError extends Error {
 }
 
 /**
- * libs/kube errors → ClusterError: 400/422 (the object is invalid) are permanent, every other answer
- * is retried; an API server that cannot be reached has no status.
+ * Answers that retrying cannot change: the object is invalid (400, 422), refused by admission or RBAC
+ * (403; an admission webhook's denial is a 403 unless it says otherwise). A missing namespace (404)
+ * is too; a 404 for the Capp kind itself (the CRD not installed yet) is not. 409, 429, 5xx, timeouts
+ * and an unreachable server can heal and are retried.
  */
+const PERMANENT_STATUSES = new Set([400, 403, 422]);
+
+/** libs/kube errors → ClusterError (see PERMANENT_STATUSES); an unreachable API server has no status. */
 export function toClusterError(err: unknown, what: string): ClusterError {
   if (err instanceof ClusterError) return err;
   if (err instanceof KubeApiError) {
-    const permanent = err.statusCode === 400 || err.statusCode === 422;
-    return new ClusterError(`${what}: ${err.message}`, err.statusCode, permanent, err.causes);
+    // A Capp in a namespace that does not exist: the user's mistake, named like a field error.
+    if (err.statusCode === 404 && err.details.kind === 'namespaces')
+      return new ClusterError(`${what}: ${err.message}`, 404, true, [
+        { field: 'metadata.namespace', reason: 'NotFound', message: err.message },
+      ]);
+    return new ClusterError(
+      `${what}: ${err.message}`,
+      err.statusCode,
+      PERMANENT_STATUSES.has(err.statusCode),
+      err.causes,
+    );
   }
   const detail = err instanceof KubeUnreachableError ? unreachableDetail(err) : String(err);
   return new ClusterError(`${what}: cluster unreachable (${detail})`, undefined, false);

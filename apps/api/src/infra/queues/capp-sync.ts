@@ -44,7 +44,7 @@ function jobId(data: Pick<SyncJobData, 'id' | 'version' | 'deleting'>): string {
  * Delivers committed rows to the cluster. Every write commits first, then enqueues a job keyed by
  * (Capp, version); the worker applies the row's *latest* content (server-side apply, field manager
  * `capp-api`) and records the result. Jobs retry with capped backoff until the cluster answers; the
- * apiserver's 400/422 are permanent (`sync: Failed`). A sweep re-enqueues rows still Pending, so a
+ * apiserver's 400/403/422 and a missing namespace are permanent (`sync: Failed`). A sweep re-enqueues rows still Pending, so a
  * crash between commit and enqueue, or a lost Redis, loses nothing.
  */
 export class CappSync {
