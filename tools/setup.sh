@@ -14,9 +14,9 @@ stamp=node_modules/.capp-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing npm dependencies (npm ci)" >&2
-  # `npm ci` refuses a lock that lacks optional per-platform packages the registry does not serve
-  # (seen with @swc/core's); `npm install` then installs the same locked versions.
-  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
+  # `npm ci` only: it installs exactly the lock and fails when package.json and the lock disagree,
+  # so a stale lock fails the build instead of being rewritten by a silent `npm install`.
+  npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
 
