@@ -6,6 +6,7 @@ import {
   DOMAIN_MAPPING,
   KNATIVE_SERVICE as KSVC,
   LABEL_PARENT_CAPP_NAMESPACE,
+  LABEL_PARENT_CAPP_NS,
   LOGGING_FLOW as FLOW,
   LOGGING_OUTPUT as OUTPUT,
   NFS_PVC as NFSPVC,
@@ -182,7 +183,11 @@ describe('the operator on a real API server', () => {
       zone: `${zone}.`,
       cname: `ingress.${zone}.`,
     });
-    expect(record.metadata.labels?.[LABEL_PARENT_CAPP_NAMESPACE]).toBe(fx.ns);
+    expect(record.metadata.labels).toMatchObject({
+      [LABEL_PARENT_CAPP_NS]: fx.ns,
+      [LABEL_PARENT_CAPP_NAMESPACE]: fx.ns,
+      'rcs.dana.io/managed-by': 'capp',
+    });
 
     await fx.apply(capp('shop'));
     await waitFor(

@@ -1,18 +1,11 @@
-import {
-  AnyKubeObject,
-  Capp,
-  KubeObject,
-  LABEL_MANAGED_BY,
-  LABEL_PARENT_CAPP,
-  MANAGED_BY_OPERATOR,
-} from '@capp/capp-model';
+import { AnyKubeObject, Capp, KubeObject, LABEL_MANAGED_BY, MANAGED_BY_OPERATOR } from '@capp/capp-model';
 import {
   AUTOSCALE_DEFAULTS_CONFIGMAP,
   CERTIFICATE,
   CHILD_KINDS,
   ConfigMapLike,
   DNS_CONFIGMAP,
-  LABEL_PARENT_CAPP_NAMESPACE,
+  parentOf,
 } from '@capp/knative-adapter';
 import {
   CAPP_TYPE,
@@ -55,12 +48,10 @@ function meaningful(o: AnyKubeObject): string {
   return JSON.stringify({ metadata, spec: o.spec });
 }
 
-/** `namespace/name` of the Capp a child belongs to, from its labels. */
+/** `namespace/name` of the Capp a child belongs to, from its labels (either namespace key: see `parentOf`). */
 export function parentKey(o: KubeObject): string | undefined {
-  const labels = o.metadata.labels ?? {};
-  const parent = labels[LABEL_PARENT_CAPP];
-  const namespace = o.metadata.namespace ?? labels[LABEL_PARENT_CAPP_NAMESPACE];
-  return parent && namespace ? `${namespace}/${parent}` : undefined;
+  const parent = parentOf(o);
+  return parent && `${parent.namespace}/${parent.name}`;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   LABEL_PARENT_CAPP,
   MANAGED_BY_OPERATOR,
 } from '@capp/capp-model';
-import { ConfigMapLike, tlsSecretName } from '@capp/knative-adapter';
+import { ConfigMapLike, parentOf, tlsSecretName } from '@capp/knative-adapter';
 import { InvalidError, KubeApiError, KubeUnreachableError, objectId } from '@capp/kube';
 import pino from 'pino';
 
@@ -75,12 +75,10 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
     return this.objects.get(objectId({ ...kind, metadata: { namespace, name } }));
   }
   childrenOf(namespace: string, name: string): KubeObject[] {
-    return [...this.objects.values()].filter(
-      (o) =>
-        o.kind !== 'Capp' &&
-        o.metadata.labels?.[LABEL_PARENT_CAPP] === name &&
-        (o.metadata.namespace ?? o.metadata.labels?.['rcs.dana.io/parent-capp-namespace']) === namespace,
-    );
+    return [...this.objects.values()].filter((o) => {
+      const parent = o.kind !== 'Capp' ? parentOf(o) : undefined;
+      return parent?.namespace === namespace && parent.name === name;
+    });
   }
   configMap(name: string): ConfigMapLike | undefined {
     return this.configMaps.get(name);
@@ -218,7 +216,10 @@ describe('CappReconciler', () => {
       expect(child.metadata.labels).toMatchObject({
         [LABEL_PARENT_CAPP]: 'web',
         [LABEL_MANAGED_BY]: MANAGED_BY_OPERATOR,
+        'rcs.dana.io/managed-by': 'capp',
       });
+      if (child.kind === 'CNAMERecord')
+        expect(child.metadata.labels?.['rcs.dana.io/parent-capp-ns']).toBe(NS);
       expect(child.metadata.annotations?.[ANNOTATION_APPLIED_HASH]).toMatch(/^[0-9a-f]{32}$/);
     }
   });
@@ -275,6 +276,25 @@ describe('CappReconciler', () => {
     expect(await reconcile()).toEqual(['delete NfsPvc orphan']);
     expect(cluster.childrenKinds()).toEqual(['Service']);
   });
+
+  it.each(['rcs.dana.io/parent-capp-ns', 'rcs.dana.io/parent-capp-namespace'])(
+    'prunes a cluster-scoped CNAMERecord missing from the inventory whose namespace label is %s',
+    async (namespaceLabel) => {
+      const { cluster, reconcile } = setUp({});
+      await reconcile();
+      cluster.put({
+        apiVersion: 'record.dns.crossplane.io/v1alpha1',
+        kind: 'CNAMERecord',
+        metadata: {
+          name: 'old.apps.example.com',
+          labels: { [LABEL_PARENT_CAPP]: 'web', [namespaceLabel]: NS, 'rcs.dana.io/managed-by': 'capp' },
+        },
+      });
+
+      expect(await reconcile()).toEqual(['delete CNAMERecord old.apps.example.com']);
+      expect(cluster.childrenKinds()).toEqual(['Service']);
+    },
+  );
 
   it('deletes every child of a deleted Capp, the cluster-scoped one too, then releases the finalizer', async () => {
     const { cluster, reconcile } = setUp();

@@ -11,8 +11,15 @@ export const CAPP_CRD_NAME = `${CAPP_PLURAL}.${CAPP_GROUP}`;
 export const CAPP_FINALIZER = 'rcs.dana.io/capp-cleanup';
 
 export const LABEL_PARENT_CAPP = 'rcs.dana.io/parent-capp';
+/** Ours: the operator's informers select children by it. */
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_OPERATOR = 'capp-operator';
+/**
+ * container-app-operator v0.3.5's managed-by label (value `capp`). Every child carries it beside ours,
+ * so selectors, dashboards and scripts written for the Go operator keep finding them.
+ */
+export const LABEL_RCS_MANAGED_BY = 'rcs.dana.io/managed-by';
+export const RCS_MANAGED_BY = 'capp';
 export const ANNOTATION_LAST_UPDATED_BY = 'rcs.dana.io/last-updated-by';
 
 /** Annotation prefixes that belong to the platform or to kubectl and are never copied onto children. */

@@ -87,6 +87,7 @@ describe('makeKnativeService', () => {
       team: 'payments',
       'rcs.dana.io/parent-capp': 'web',
       'app.kubernetes.io/managed-by': 'capp-operator',
+      'rcs.dana.io/managed-by': 'capp',
     });
   });
 
