@@ -1,5 +1,6 @@
 import {
   Capp,
+  CAPP_ANNOTATION_PREFIX,
   CAPP_API_VERSION,
   CAPP_KIND,
   KubeObject,
@@ -9,6 +10,7 @@ import {
   MANAGED_BY_OPERATOR,
   NON_PROPAGATED_ANNOTATION_PREFIXES,
   OwnerReference,
+  PLATFORM_CAPP_ANNOTATIONS,
   RCS_MANAGED_BY,
 } from '@capp/capp-model';
 
@@ -67,13 +69,30 @@ export function ownerReferences(capp: Capp): OwnerReference[] | undefined {
   ];
 }
 
-/** The annotations a child may inherit: all but the platform's (`rcs.dana.io/`) and kubectl's own. */
+const inheritable = ([key]: [string, string]): boolean =>
+  !PLATFORM_CAPP_ANNOTATIONS.includes(key) &&
+  !NON_PROPAGATED_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
+
+/**
+ * The annotations a child may inherit: all but kubectl's (`kubectl.kubernetes.io/`) and the ones the
+ * platform keeps for itself (`rcs.dana.io/last-updated-by`).
+ */
 export function propagatedAnnotations(
+  annotations: Record<string, string> | undefined,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(annotations ?? {}).filter(inheritable));
+}
+
+/**
+ * The Capp's `rcs.dana.io/` annotations a child may inherit: what container-app-operator v0.3.5 puts
+ * on the revision template (so changing one rolls a new revision).
+ */
+export function cappGroupAnnotations(
   annotations: Record<string, string> | undefined,
 ): Record<string, string> {
   return Object.fromEntries(
     Object.entries(annotations ?? {}).filter(
-      ([key]) => !NON_PROPAGATED_ANNOTATION_PREFIXES.some((p) => key.startsWith(p)),
+      (e) => e[0].startsWith(CAPP_ANNOTATION_PREFIX) && inheritable(e),
     ),
   );
 }
