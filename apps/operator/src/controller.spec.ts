@@ -227,6 +227,32 @@ describe('the operator on a real API server', () => {
     await fx.remove(SECRET_TYPE, fx.ns, `${fqdn}-tls`);
   });
 
+  it('names an Opaque Secret <fqdn>-tls holding tls.crt and tls.key in the DomainMapping, as v0.3.5 does', async () => {
+    const fqdn = `opaque.${zone}`;
+    await fx.apply(capp('opaque', { routeSpec: { hostname: fqdn, tlsEnabled: true } }));
+    await waitFor('Certificate', () => fx.get(CERTIFICATE, fx.ns, fqdn));
+    const dm = await waitFor('DomainMapping', () => fx.get(DOMAIN_MAPPING, fx.ns, fqdn));
+    expect(dm.spec?.['tls']).toBeUndefined();
+
+    // A certificate provisioned by other means than cert-manager, as a plain Opaque Secret.
+    await fx.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${fqdn}-tls`, namespace: fx.ns },
+      type: 'Opaque',
+      data: {
+        'tls.crt': Buffer.from('cert').toString('base64'),
+        'tls.key': Buffer.from('key').toString('base64'),
+      },
+    });
+    const withTls = await waitFor('DomainMapping with TLS', async () => {
+      const d = await fx.get(DOMAIN_MAPPING, fx.ns, fqdn);
+      return d?.spec?.['tls'] ? d : undefined;
+    });
+    expect(withTls.spec?.['tls']).toEqual({ secretName: `${fqdn}-tls` });
+    await fx.remove(SECRET_TYPE, fx.ns, `${fqdn}-tls`);
+  });
+
   it('creates an NfsPvc per volume and mounts each as a PVC volume of the pod', async () => {
     const volume = (name: string): Record<string, unknown> => ({
       name,

@@ -50,6 +50,7 @@ export {
   claimName,
   customDomain,
   dnsRecordName,
+  domainOfTlsSecret,
   flowName,
   knativeServiceName,
   nfsPvcName,
