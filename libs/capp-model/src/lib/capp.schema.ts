@@ -1,5 +1,5 @@
 import { CAPP_API_VERSION, CAPP_KIND, DEFAULT_SCALE_METRIC, DEFAULT_STATE } from './constants';
-import { CrossFieldRule, isPlainObject, ObjectNode, s, StringNode } from './schema/nodes';
+import { CrossFieldRule, ErrorRule, isPlainObject, ObjectNode, s, StringNode } from './schema/nodes';
 
 /**
  * The Capp schema: every field of DESIGN §2 and every rule, exactly once.
@@ -153,10 +153,11 @@ export const cappSpecSchema: ObjectNode = s.object({
       },
       rules: [
         {
-          rule: 'tlsRequiresHostname',
+          // A warning, not an error: container-app-operator v0.3.5 accepts it (and makes no Certificate).
+          rule: 'tlsWithoutHostname',
+          severity: 'warning',
           field: 'tlsEnabled',
-          message: 'tlsEnabled requires routeSpec.hostname',
-          cel: '!has(self.tlsEnabled) || !self.tlsEnabled || (has(self.hostname) && size(self.hostname) > 0)',
+          message: 'tlsEnabled has no effect without routeSpec.hostname: no Certificate is issued',
           check: (self) =>
             self['tlsEnabled'] !== true || (typeof self['hostname'] === 'string' && self['hostname'] !== ''),
         },
@@ -256,7 +257,7 @@ export const cappStatusSchema: ObjectNode = s.object({
 });
 
 /** Rule on the whole object: the Capp's name becomes the Knative Service's name. */
-export const cappNameRule: CrossFieldRule = {
+export const cappNameRule: ErrorRule = {
   rule: 'name',
   field: 'metadata.name',
   message: `metadata.name ${CAPP_NAME_PATTERN.message}, at most ${CAPP_NAME_MAX_LENGTH} characters`,

@@ -45,13 +45,18 @@ describe('the Capp CRD', () => {
 
   it('expresses cross-field rules as CEL validations with the field they concern', () => {
     const { spec } = versionSchema(buildCappCrd());
-    const route = (spec.properties?.['routeSpec'] ?? {}) as Record<string, unknown>;
-    expect(route['x-kubernetes-validations']).toEqual([
+    expect((spec as Record<string, unknown>)['x-kubernetes-validations']).toEqual([
       expect.objectContaining({
-        fieldPath: '.tlsEnabled',
-        message: 'tlsEnabled requires routeSpec.hostname',
+        fieldPath: '.maxReplicas',
+        message: 'maxReplicas must be greater than or equal to minReplicas',
       }),
     ]);
+  });
+
+  it('has no rule for a warning: TLS without a hostname stays valid, as in v0.3.5', () => {
+    const { spec } = versionSchema(buildCappCrd());
+    const route = (spec.properties?.['routeSpec'] ?? {}) as Record<string, unknown>;
+    expect(route).not.toHaveProperty(['x-kubernetes-validations']);
   });
 
   const maybe = existsSync(referenceFile) ? describe : describe.skip;

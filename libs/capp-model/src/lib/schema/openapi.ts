@@ -1,4 +1,4 @@
-import { QUANTITY_PATTERN, SchemaNode } from './nodes';
+import { isErrorRule, QUANTITY_PATTERN, SchemaNode } from './nodes';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -70,8 +70,9 @@ export function toOpenApi(node: SchemaNode, options: { cel?: boolean } = {}): Js
       } else if (!cel) {
         out['additionalProperties'] = false;
       }
-      if (cel && node.rules?.length) {
-        out['x-kubernetes-validations'] = node.rules.map((r) => ({
+      const rules = (node.rules ?? []).filter(isErrorRule);
+      if (cel && rules.length) {
+        out['x-kubernetes-validations'] = rules.map((r) => ({
           rule: r.cel,
           message: r.message,
           ...(r.field ? { fieldPath: `.${r.field}`, reason: 'FieldValueInvalid' } : {}),
