@@ -59,6 +59,14 @@ describe('the Capp CRD', () => {
     expect(route).not.toHaveProperty(['x-kubernetes-validations']);
   });
 
+  it('lets every pattern of an optional string accept "" (v0.3.5 accepts hostname: ""), as validateCapp does', () => {
+    const { spec } = versionSchema(buildCappCrd());
+    const hostname = spec.properties?.['routeSpec']?.properties?.['hostname'] as { pattern: string };
+    expect(new RegExp(hostname.pattern).test('')).toBe(true);
+    expect(new RegExp(hostname.pattern).test('shop.example.com')).toBe(true);
+    expect(new RegExp(hostname.pattern).test('Shop Example')).toBe(false);
+  });
+
   const maybe = existsSync(referenceFile) ? describe : describe.skip;
   if (!existsSync(referenceFile))
     console.warn(`notice: ${referenceFile} absent; compatibility checks skipped`);

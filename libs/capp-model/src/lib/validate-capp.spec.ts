@@ -76,6 +76,7 @@ describe('validateCapp', () => {
     ['a single-label hostname the zone completes', capp({ routeSpec: { hostname: 'shop' } })],
     ['TLS explicitly off without a hostname', capp({ routeSpec: { tlsEnabled: false } })],
     ['TLS without a hostname, as v0.3.5 accepts (a warning)', capp({ routeSpec: { tlsEnabled: true } })],
+    ['an empty hostname, as v0.3.5 accepts', capp({ routeSpec: { hostname: '', tlsEnabled: false } })],
     [
       'what a v0.3.5 Go client sends: empty routeSpec, trafficTarget, logSpec and volumesSpec, null timestamps',
       {

@@ -177,9 +177,9 @@ describe('the real control plane', () => {
     expect(rejected?.message).toContain('maxReplicas must be greater than or equal to minReplicas');
   });
 
-  it('accepts what container-app-operator v0.3.5 accepts: TLS without a hostname', async () => {
-    const created = await kube.create(capp('tls-no-host', { routeSpec: { tlsEnabled: true } }));
-    expect(created.spec?.['routeSpec']).toEqual({ tlsEnabled: true });
+  it('accepts what container-app-operator v0.3.5 accepts: TLS without a hostname, an empty hostname', async () => {
+    const created = await kube.create(capp('tls-no-host', { routeSpec: { hostname: '', tlsEnabled: true } }));
+    expect(created.spec?.['routeSpec']).toEqual({ hostname: '', tlsEnabled: true });
   });
 
   it('accepts a valid Capp and fills in the schema defaults', async () => {

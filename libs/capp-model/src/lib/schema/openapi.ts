@@ -19,7 +19,9 @@ export function toOpenApi(node: SchemaNode, options: { cel?: boolean } = {}): Js
       if (node.format) out['format'] = node.format;
       if (node.minLength !== undefined) out['minLength'] = node.minLength;
       if (node.maxLength !== undefined) out['maxLength'] = node.maxLength;
-      if (node.pattern) out['pattern'] = node.pattern.regex;
+      // As in validateNode, a pattern does not judge an empty string (v0.3.5 accepts `hostname: ""`);
+      // minLength does, where set.
+      if (node.pattern) out['pattern'] = node.minLength ? node.pattern.regex : `^$|${node.pattern.regex}`;
       break;
     case 'integer':
       out['type'] = 'integer';
