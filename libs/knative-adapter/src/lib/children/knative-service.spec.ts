@@ -275,6 +275,10 @@ describe('makeKnativeService', () => {
     expect(ksvcOf().spec).not.toHaveProperty('traffic');
   });
 
+  it('reads an empty trafficTarget, which every v0.3.5 Go client sends, as none', () => {
+    expect(ksvcOf({ routeSpec: { trafficTarget: {} } }).spec).not.toHaveProperty('traffic');
+  });
+
   it('has no ownerReference when the Capp has no uid (a file rendered by the CLI)', () => {
     expect(ksvcOf({}, { uid: undefined }).metadata).not.toHaveProperty('ownerReferences');
   });

@@ -128,7 +128,9 @@ export function makeKnativeService(capp: Capp, autoscale: AutoscaleDefaults): Ku
   };
   const traffic = spec.routeSpec?.trafficTarget;
   // Knative requires the targets' percents to sum to 100: a lone target without one carries all traffic.
-  if (traffic) ksvcSpec.traffic = [{ ...structuredClone(traffic), percent: traffic.percent ?? 100 }];
+  // An empty one is none: a v0.3.5 Go client always sends `trafficTarget: {}` (a struct is never omitted).
+  if (traffic && Object.keys(traffic).length > 0)
+    ksvcSpec.traffic = [{ ...structuredClone(traffic), percent: traffic.percent ?? 100 }];
 
   return {
     apiVersion: KNATIVE_SERVICE.apiVersion,
