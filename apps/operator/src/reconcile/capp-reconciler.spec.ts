@@ -249,6 +249,32 @@ describe('CappReconciler', () => {
     expect(await reconcile()).toEqual([]);
   });
 
+  it("reports the children's own statuses where v0.3.5 does, and no routeStatus once the hostname is gone", async () => {
+    const { cluster, reconcile, edit } = setUp({ routeSpec: { hostname: 'web.apps.example.com' } });
+    await reconcile();
+    const dm = cluster.child(
+      { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping' },
+      NS,
+      'web.apps.example.com',
+    ) as KubeObject;
+    cluster.put({
+      ...dm,
+      status: {
+        url: 'http://web.apps.example.com',
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-30T11:59:00Z' }],
+      },
+    });
+
+    expect(await reconcile()).toEqual(['apply status']);
+    const route = cluster.theCapp().status?.routeStatus;
+    expect(route?.domainMappingObjectStatus?.['url']).toBe('http://web.apps.example.com');
+    expect(route?.dnsRecordObjectStatus).toBeUndefined(); // the CNAMERecord has no status yet
+
+    edit({ routeSpec: {} });
+    await reconcile();
+    expect(cluster.theCapp().status).not.toHaveProperty('routeStatus');
+  });
+
   it('deletes a child the Capp no longer renders and drops it from the inventory', async () => {
     const { cluster, reconcile, edit } = setUp();
     await reconcile();

@@ -237,10 +237,18 @@ export const cappStatusSchema: ObjectNode = s.object({
     observedGeneration: s.integer({ format: 'int64' }),
     conditions: s.array({ items: condition, mapKeys: ['type'] }),
     url: s.string(),
-    knativeObjectStatus: s.opaque(),
-    routeStatus: s.opaque(),
-    loggingStatus: s.opaque(),
-    volumesStatus: s.opaque(),
+    knativeObjectStatus: s.opaque({ description: "The Knative Service's status, whole (as v0.3.5)." }),
+    routeStatus: s.opaque({
+      description:
+        'The route: hostname, resources; and, as v0.3.5, domainMappingObjectStatus, dnsRecordObjectStatus.cnameRecordObjectStatus, certificateObjectStatus.',
+    }),
+    loggingStatus: s.opaque({
+      description:
+        "Log shipping: type, resources; and, as v0.3.5, each logging child's status under its kind in lower case, and conditions.",
+    }),
+    volumesStatus: s.opaque({
+      description: "NFS volumes: resources; and, as v0.3.5, nfsVolumesStatus[] with each NfsPvc's status.",
+    }),
     stateStatus: s.object({
       properties: { state: s.string(), lastChange: s.string({ format: 'date-time' }) },
     }),

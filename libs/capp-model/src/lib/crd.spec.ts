@@ -17,10 +17,10 @@ type Schema = {
   'x-kubernetes-preserve-unknown-fields'?: boolean;
 };
 
-function versionSchema(crd: unknown): { spec: Schema; version: Record<string, unknown> } {
+function versionSchema(crd: unknown): { spec: Schema; status: Schema; version: Record<string, unknown> } {
   const version = (crd as { spec: { versions: Array<Record<string, unknown>> } }).spec.versions[0];
   const root = (version['schema'] as { openAPIV3Schema: Schema }).openAPIV3Schema;
-  return { spec: root.properties?.['spec'] ?? {}, version };
+  return { spec: root.properties?.['spec'] ?? {}, status: root.properties?.['status'] ?? {}, version };
 }
 
 describe('the Capp CRD', () => {
@@ -73,9 +73,13 @@ describe('the Capp CRD', () => {
 
   maybe('compared with container-app-operator v0.3.5', () => {
     let reference: Schema = {};
+    let referenceStatus: Schema = {};
     const ours = versionSchema(buildCappCrd()).spec;
+    const ourStatus = versionSchema(buildCappCrd()).status;
     beforeAll(() => {
-      reference = versionSchema(parse(readFileSync(referenceFile, 'utf8'))).spec;
+      ({ spec: reference, status: referenceStatus } = versionSchema(
+        parse(readFileSync(referenceFile, 'utf8')),
+      ));
     });
 
     /** Walks both schemas: every field v0.3.5 declares (outside the pass-through PodSpec) exists in ours with the same type. */
@@ -101,6 +105,15 @@ describe('the Capp CRD', () => {
       compare(reference, ours, 'spec', problems);
       // v0.3.5 declared capacity as a free map of quantities; we name its one meaningful key.
       expect(problems.filter((p) => !p.startsWith('spec.volumesSpec.nfsVolumes[].capacity'))).toEqual([]);
+    });
+
+    it('declares every v0.3.5 status field, keeping whole the children statuses it embeds', () => {
+      const problems: string[] = [];
+      compare(referenceStatus, ourStatus, 'status', problems);
+      expect(problems).toEqual([]);
+      for (const embedding of ['knativeObjectStatus', 'routeStatus', 'loggingStatus', 'volumesStatus']) {
+        expect(ourStatus.properties?.[embedding]?.['x-kubernetes-preserve-unknown-fields']).toBe(true);
+      }
     });
 
     it('requires nothing in the spec that v0.3.5 left optional, except what DESIGN §2 makes required', () => {
