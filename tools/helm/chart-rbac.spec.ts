@@ -198,7 +198,7 @@ describe('the chart on the real control plane', () => {
       expect(meta.data).toBeUndefined();
       await expect(
         rest.request('GET', '/api/v1/secrets', {
-          query: { limit: 1, fieldSelector: 'type=kubernetes.io/tls' },
+          query: { limit: 1 },
           accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
         }),
       ).resolves.toBeDefined();

@@ -40,7 +40,7 @@ export async function createApi(
   if (config.corsOrigins.length) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
-      exposedHeaders: ['ETag', 'Location'],
+      exposedHeaders: ['ETag', 'Location', 'Warning'],
       allowedHeaders: ['Authorization', 'Content-Type', 'If-Match'],
     });
   }

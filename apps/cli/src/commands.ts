@@ -3,7 +3,9 @@ import {
   Capp,
   CAPP_API_VERSION,
   CAPP_KIND,
+  cappWarnings,
   formatIssues,
+  formatWarnings,
   validateCapp,
 } from '@capp/capp-model';
 import { ConfigError, parseAutoscaleDefaults, parseDnsConfig, renderChildren } from '@capp/knative-adapter';
@@ -22,11 +24,13 @@ export type OutputFormat = 'yaml' | 'json';
 const ok = (stdout: string): CommandResult => ({ code: 0, stdout, stderr: '' });
 const fail = (code: number, stderr: string): CommandResult => ({ code, stdout: '', stderr });
 
-function loadCapp(file: string): { capp: Capp } | { result: CommandResult } {
+/** A valid Capp and its warnings (`warning: …` lines for stderr, empty when none), or the failed result. */
+function loadCapp(file: string): { capp: Capp; warnings: string } | { result: CommandResult } {
   const obj = loadObject(file, CAPP_KIND);
   const issues = validateCapp(obj);
   if (issues.length > 0) return { result: fail(1, formatIssues(issues).join('\n') + '\n') };
-  return { capp: obj as unknown as Capp };
+  const warnings = formatWarnings(cappWarnings(obj)).map((w) => `warning: ${w}\n`);
+  return { capp: obj as unknown as Capp, warnings: warnings.join('') };
 }
 
 /** Catches input problems and turns them into the one-line, exit-code-2 answer. */
@@ -43,7 +47,8 @@ export function validateCommand(file: string): CommandResult {
   return guarded(() => {
     const loaded = loadCapp(file);
     if ('result' in loaded) return loaded.result;
-    return ok(`${file}: valid ${CAPP_API_VERSION} ${CAPP_KIND} "${loaded.capp.metadata.name ?? ''}"\n`);
+    const valid = `${file}: valid ${CAPP_API_VERSION} ${CAPP_KIND} "${loaded.capp.metadata.name ?? ''}"\n`;
+    return { ...ok(valid), stderr: loaded.warnings };
   });
 }
 
@@ -61,7 +66,7 @@ export function renderCommand(opts: {
     );
     const dns = opts.dnsConfig ? parseDnsConfig(loadObject(opts.dnsConfig, 'ConfigMap')) : undefined;
     const children = renderChildren(loaded.capp, { autoscale, dns });
-    return ok(formatObjects(children, opts.output));
+    return { ...ok(formatObjects(children, opts.output)), stderr: loaded.warnings };
   });
 }
 

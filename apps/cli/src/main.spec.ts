@@ -65,15 +65,38 @@ metadata: {name: bad}
 spec:
   scaleMetric: latency
   configurationSpec: {template: {spec: {containers: [{image: x}]}}}
-  routeSpec: {tlsEnabled: true}
+  logSpec: {type: elastic, host: es, index: main, user: elastic}
 `,
     );
     const result = run(['validate', '-f', bad]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
       'spec.scaleMetric: must be one of "concurrency", "rps", "cpu", "memory", got "latency"',
-      'spec.routeSpec.tlsEnabled: tlsEnabled requires routeSpec.hostname',
+      'spec.logSpec.passwordSecret: passwordSecret is required when logSpec.type is "elastic"',
     ]);
+  });
+
+  it('exits 0 for a Capp v0.3.5 accepts with a warning (TLS without a hostname), printing the warning', () => {
+    const tlsOnly = file(
+      'tls-only.yaml',
+      `apiVersion: rcs.dana.io/v1alpha1
+kind: Capp
+metadata: {name: tls-only}
+spec:
+  configurationSpec: {template: {spec: {containers: [{image: x}]}}}
+  routeSpec: {tlsEnabled: true}
+`,
+    );
+    const result = run(['validate', '-f', tlsOnly]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('valid rcs.dana.io/v1alpha1 Capp "tls-only"');
+    expect(result.stderr).toBe(
+      'warning: spec.routeSpec.tlsEnabled: tlsEnabled has no effect without routeSpec.hostname: no Certificate is issued (rule tlsWithoutHostname)\n',
+    );
+    const rendered = run(['render', '-f', tlsOnly]);
+    expect(rendered.code).toBe(0);
+    expect(kindsOf(rendered.stdout)).toEqual(['Service']);
+    expect(rendered.stderr).toMatch(/^warning: spec\.routeSpec\.tlsEnabled: /);
   });
 
   it.each([

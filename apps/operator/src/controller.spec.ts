@@ -6,6 +6,7 @@ import {
   DOMAIN_MAPPING,
   KNATIVE_SERVICE as KSVC,
   LABEL_PARENT_CAPP_NAMESPACE,
+  LABEL_PARENT_CAPP_NS,
   LOGGING_FLOW as FLOW,
   LOGGING_OUTPUT as OUTPUT,
   NFS_PVC as NFSPVC,
@@ -182,7 +183,11 @@ describe('the operator on a real API server', () => {
       zone: `${zone}.`,
       cname: `ingress.${zone}.`,
     });
-    expect(record.metadata.labels?.[LABEL_PARENT_CAPP_NAMESPACE]).toBe(fx.ns);
+    expect(record.metadata.labels).toMatchObject({
+      [LABEL_PARENT_CAPP_NS]: fx.ns,
+      [LABEL_PARENT_CAPP_NAMESPACE]: fx.ns,
+      'rcs.dana.io/managed-by': 'capp',
+    });
 
     await fx.apply(capp('shop'));
     await waitFor(
@@ -214,6 +219,32 @@ describe('the operator on a real API server', () => {
       },
     });
     await markReady(CERTIFICATE, fx.ns, fqdn);
+    const withTls = await waitFor('DomainMapping with TLS', async () => {
+      const d = await fx.get(DOMAIN_MAPPING, fx.ns, fqdn);
+      return d?.spec?.['tls'] ? d : undefined;
+    });
+    expect(withTls.spec?.['tls']).toEqual({ secretName: `${fqdn}-tls` });
+    await fx.remove(SECRET_TYPE, fx.ns, `${fqdn}-tls`);
+  });
+
+  it('names an Opaque Secret <fqdn>-tls holding tls.crt and tls.key in the DomainMapping, as v0.3.5 does', async () => {
+    const fqdn = `opaque.${zone}`;
+    await fx.apply(capp('opaque', { routeSpec: { hostname: fqdn, tlsEnabled: true } }));
+    await waitFor('Certificate', () => fx.get(CERTIFICATE, fx.ns, fqdn));
+    const dm = await waitFor('DomainMapping', () => fx.get(DOMAIN_MAPPING, fx.ns, fqdn));
+    expect(dm.spec?.['tls']).toBeUndefined();
+
+    // A certificate provisioned by other means than cert-manager, as a plain Opaque Secret.
+    await fx.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${fqdn}-tls`, namespace: fx.ns },
+      type: 'Opaque',
+      data: {
+        'tls.crt': Buffer.from('cert').toString('base64'),
+        'tls.key': Buffer.from('key').toString('base64'),
+      },
+    });
     const withTls = await waitFor('DomainMapping with TLS', async () => {
       const d = await fx.get(DOMAIN_MAPPING, fx.ns, fqdn);
       return d?.spec?.['tls'] ? d : undefined;

@@ -44,12 +44,13 @@ export {
   parseDnsConfig,
 } from './lib/config';
 export { ConfigError, RenderError } from './lib/errors';
-export { LABEL_PARENT_CAPP_NAMESPACE } from './lib/meta';
+export { LABEL_PARENT_CAPP_NAMESPACE, LABEL_PARENT_CAPP_NS, parentOf } from './lib/meta';
 export {
   cappName,
   claimName,
   customDomain,
   dnsRecordName,
+  domainOfTlsSecret,
   flowName,
   knativeServiceName,
   nfsPvcName,

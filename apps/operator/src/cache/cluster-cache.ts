@@ -1,18 +1,12 @@
-import {
-  AnyKubeObject,
-  Capp,
-  KubeObject,
-  LABEL_MANAGED_BY,
-  LABEL_PARENT_CAPP,
-  MANAGED_BY_OPERATOR,
-} from '@capp/capp-model';
+import { AnyKubeObject, Capp, KubeObject, LABEL_MANAGED_BY, MANAGED_BY_OPERATOR } from '@capp/capp-model';
 import {
   AUTOSCALE_DEFAULTS_CONFIGMAP,
   CERTIFICATE,
   CHILD_KINDS,
   ConfigMapLike,
   DNS_CONFIGMAP,
-  LABEL_PARENT_CAPP_NAMESPACE,
+  domainOfTlsSecret,
+  parentOf,
 } from '@capp/knative-adapter';
 import {
   CAPP_TYPE,
@@ -55,17 +49,25 @@ function meaningful(o: AnyKubeObject): string {
   return JSON.stringify({ metadata, spec: o.spec });
 }
 
-/** `namespace/name` of the Capp a child belongs to, from its labels. */
+/** What the Secret cache keeps of a Secret: its identity, nothing else. */
+function nameOnly(secret: AnyKubeObject): AnyKubeObject {
+  const { name, namespace, uid, resourceVersion } = secret.metadata;
+  return {
+    apiVersion: secret.apiVersion,
+    kind: secret.kind,
+    metadata: { name, namespace, uid, resourceVersion },
+  };
+}
+
+/** `namespace/name` of the Capp a child belongs to, from its labels (either namespace key: see `parentOf`). */
 export function parentKey(o: KubeObject): string | undefined {
-  const labels = o.metadata.labels ?? {};
-  const parent = labels[LABEL_PARENT_CAPP];
-  const namespace = o.metadata.namespace ?? labels[LABEL_PARENT_CAPP_NAMESPACE];
-  return parent && namespace ? `${namespace}/${parent}` : undefined;
+  const parent = parentOf(o);
+  return parent && `${parent.namespace}/${parent.name}`;
 }
 
 /**
  * The operator's view of the cluster: informers on Capps, every child kind (by the managed-by label),
- * the platform ConfigMaps and TLS Secrets (metadata only); the parent → children index, so a reconcile
+ * the platform ConfigMaps and Secrets (name only); the parent → children index, so a reconcile
  * never scans a whole cache; and the operator's own writes until their watch events come back
  * ({@link OwnWrites}). It implements the reconciler's {@link ReadPort}; the write-through client tells
  * it what was written ({@link ClusterCache.wrote}).
@@ -147,19 +149,17 @@ export class ClusterCache implements ReadPort {
       { namespace: options.operatorNamespace, onError: onError('configmaps') },
     );
 
-    // Certificates' Secrets: metadata only (the operator never holds Secret data), TLS type only.
+    // Certificates' Secrets, whatever their type: cert-manager writes kubernetes.io/tls, but a Secret
+    // `<fqdn>-tls` of type Opaque (tls.crt, tls.key) serves as well, as container-app-operator v0.3.5
+    // accepts. Metadata only, then only the name is kept: the operator never holds Secret data, not
+    // even in annotations (kubectl's last-applied-configuration of a Secret holds its data).
     this.secrets = scopes.map(
       (namespace) =>
         new Informer(
           rest,
           SECRET_TYPE,
           { onAdd: (s) => this.secretEvent(s), onDelete: (s) => this.secretEvent(s) },
-          {
-            namespace,
-            fieldSelector: 'type=kubernetes.io/tls',
-            metadataOnly: true,
-            onError: onError('secrets'),
-          },
+          { namespace, metadataOnly: true, transform: nameOnly, onError: onError('secrets') },
         ),
     );
   }
@@ -249,14 +249,12 @@ export class ClusterCache implements ReadPort {
     if (!echo) this.listener?.childChanged(parent);
   }
 
-  /** A TLS Secret appeared or went: the Capp whose Certificate names it renders differently. */
+  /** A TLS Secret appeared or went: the Capp whose Certificate (named after its domain) names it renders differently. */
   private secretEvent(secret: KubeObject): void {
-    const certs = (this.children.get(kindKey(CERTIFICATE)) ?? []).flatMap((i) => i.list());
-    const cert = certs.find(
-      (c) =>
-        c.metadata.namespace === secret.metadata.namespace && c.spec?.['secretName'] === secret.metadata.name,
-    );
-    const parent = cert && parentKey(cert);
+    const { namespace, name } = secret.metadata;
+    const domain = domainOfTlsSecret(name);
+    const cert = domain === undefined ? undefined : this.child(CERTIFICATE, namespace, domain);
+    const parent = cert?.spec?.['secretName'] === name ? parentKey(cert) : undefined;
     if (parent) this.listener?.childChanged(parent);
   }
 

@@ -7,7 +7,7 @@ import {
   LABEL_PARENT_CAPP,
   MANAGED_BY_OPERATOR,
 } from '@capp/capp-model';
-import { ConfigMapLike, tlsSecretName } from '@capp/knative-adapter';
+import { ConfigMapLike, parentOf, tlsSecretName } from '@capp/knative-adapter';
 import { InvalidError, KubeApiError, KubeUnreachableError, objectId } from '@capp/kube';
 import pino from 'pino';
 
@@ -75,12 +75,10 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
     return this.objects.get(objectId({ ...kind, metadata: { namespace, name } }));
   }
   childrenOf(namespace: string, name: string): KubeObject[] {
-    return [...this.objects.values()].filter(
-      (o) =>
-        o.kind !== 'Capp' &&
-        o.metadata.labels?.[LABEL_PARENT_CAPP] === name &&
-        (o.metadata.namespace ?? o.metadata.labels?.['rcs.dana.io/parent-capp-namespace']) === namespace,
-    );
+    return [...this.objects.values()].filter((o) => {
+      const parent = o.kind !== 'Capp' ? parentOf(o) : undefined;
+      return parent?.namespace === namespace && parent.name === name;
+    });
   }
   configMap(name: string): ConfigMapLike | undefined {
     return this.configMaps.get(name);
@@ -218,7 +216,10 @@ describe('CappReconciler', () => {
       expect(child.metadata.labels).toMatchObject({
         [LABEL_PARENT_CAPP]: 'web',
         [LABEL_MANAGED_BY]: MANAGED_BY_OPERATOR,
+        'rcs.dana.io/managed-by': 'capp',
       });
+      if (child.kind === 'CNAMERecord')
+        expect(child.metadata.labels?.['rcs.dana.io/parent-capp-ns']).toBe(NS);
       expect(child.metadata.annotations?.[ANNOTATION_APPLIED_HASH]).toMatch(/^[0-9a-f]{32}$/);
     }
   });
@@ -248,6 +249,32 @@ describe('CappReconciler', () => {
     expect(await reconcile()).toEqual([]);
   });
 
+  it("reports the children's own statuses where v0.3.5 does, and no routeStatus once the hostname is gone", async () => {
+    const { cluster, reconcile, edit } = setUp({ routeSpec: { hostname: 'web.apps.example.com' } });
+    await reconcile();
+    const dm = cluster.child(
+      { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping' },
+      NS,
+      'web.apps.example.com',
+    ) as KubeObject;
+    cluster.put({
+      ...dm,
+      status: {
+        url: 'http://web.apps.example.com',
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-30T11:59:00Z' }],
+      },
+    });
+
+    expect(await reconcile()).toEqual(['apply status']);
+    const route = cluster.theCapp().status?.routeStatus;
+    expect(route?.domainMappingObjectStatus?.['url']).toBe('http://web.apps.example.com');
+    expect(route?.dnsRecordObjectStatus).toBeUndefined(); // the CNAMERecord has no status yet
+
+    edit({ routeSpec: {} });
+    await reconcile();
+    expect(cluster.theCapp().status).not.toHaveProperty('routeStatus');
+  });
+
   it('deletes a child the Capp no longer renders and drops it from the inventory', async () => {
     const { cluster, reconcile, edit } = setUp();
     await reconcile();
@@ -275,6 +302,25 @@ describe('CappReconciler', () => {
     expect(await reconcile()).toEqual(['delete NfsPvc orphan']);
     expect(cluster.childrenKinds()).toEqual(['Service']);
   });
+
+  it.each(['rcs.dana.io/parent-capp-ns', 'rcs.dana.io/parent-capp-namespace'])(
+    'prunes a cluster-scoped CNAMERecord missing from the inventory whose namespace label is %s',
+    async (namespaceLabel) => {
+      const { cluster, reconcile } = setUp({});
+      await reconcile();
+      cluster.put({
+        apiVersion: 'record.dns.crossplane.io/v1alpha1',
+        kind: 'CNAMERecord',
+        metadata: {
+          name: 'old.apps.example.com',
+          labels: { [LABEL_PARENT_CAPP]: 'web', [namespaceLabel]: NS, 'rcs.dana.io/managed-by': 'capp' },
+        },
+      });
+
+      expect(await reconcile()).toEqual(['delete CNAMERecord old.apps.example.com']);
+      expect(cluster.childrenKinds()).toEqual(['Service']);
+    },
+  );
 
   it('deletes every child of a deleted Capp, the cluster-scoped one too, then releases the finalizer', async () => {
     const { cluster, reconcile } = setUp();

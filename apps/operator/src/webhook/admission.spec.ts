@@ -40,15 +40,27 @@ const decode = (patch?: string): unknown => JSON.parse(Buffer.from(patch ?? '', 
 describe('validating admission', () => {
   it('refuses what the shared schema refuses, naming field and rule', async () => {
     const res = await validateAdmission(
-      request(capp({ scaleMetric: 'gpu', routeSpec: { tlsEnabled: true } })),
-      lookups(),
+      request(capp({ scaleMetric: 'gpu', logSpec: { ...elastic, user: undefined } })),
+      lookups(['team/es-pass']),
     );
     expect(res.allowed).toBe(false);
     expect(res.status?.code).toBe(422);
     expect(res.status?.details?.causes.map((c) => `${c.field}:${c.reason}`)).toEqual(
-      expect.arrayContaining(['spec.scaleMetric:enum', 'spec.routeSpec.tlsEnabled:tlsRequiresHostname']),
+      expect.arrayContaining(['spec.scaleMetric:enum', 'spec.logSpec.user:requiredForElastic']),
     );
     expect(res.status?.message).toContain('spec.scaleMetric');
+  });
+
+  it('admits TLS without a hostname, as v0.3.5 does, with a warning kubectl prints', async () => {
+    const res = await validateAdmission(request(capp({ routeSpec: { tlsEnabled: true } })), lookups());
+    expect(res).toEqual({
+      uid: 'u1',
+      allowed: true,
+      warnings: [
+        'spec.routeSpec.tlsEnabled: tlsEnabled has no effect without routeSpec.hostname: no Certificate is issued (rule tlsWithoutHostname)',
+      ],
+    });
+    expect((await validateAdmission(request(capp()), lookups())).warnings).toBeUndefined();
   });
 
   it('refuses a log Secret that does not exist in the namespace, and accepts one that does', async () => {

@@ -1,8 +1,10 @@
 import {
   ANNOTATION_LAST_UPDATED_BY,
   Capp,
+  cappWarnings,
   DEFAULT_SCALE_METRIC,
   DEFAULT_STATE,
+  formatWarnings,
   isPlainObject,
   validateCapp,
   ValidationIssue,
@@ -12,7 +14,8 @@ import {
  * Admission for Capps (pure: the cluster lookups are injected). kubectl users get the same checks as
  * API users — the one `@capp/capp-model` validation — plus what only the cluster can tell: the log
  * Secret exists, the hostname is not another Capp's. Deletes, status writes and objects being
- * deleted (finalizer removal) are never refused.
+ * deleted (finalizer removal) are never refused. The schema's warnings (e.g. `tlsEnabled` without a
+ * hostname) go back as admission warnings, which kubectl prints.
  */
 
 export interface AdmissionRequest {
@@ -39,6 +42,8 @@ export interface AdmissionResponse {
   patchType?: 'JSONPatch';
   /** base64 of a JSON Patch (RFC 6902). */
   patch?: string;
+  /** Shown to the client (kubectl prints each as `Warning: …`): valid, but probably not what was meant. */
+  warnings?: string[];
 }
 
 export interface ClusterLookups {
@@ -96,6 +101,9 @@ export async function validateAdmission(
   const issues = validateCapp(req.object);
   if (issues.length || !capp)
     return deny(req.uid, issues.length ? issues : [{ path: '', rule: 'type', message: 'must be an object' }]);
+  const warnings = formatWarnings(cappWarnings(capp));
+  const withWarnings = (res: AdmissionResponse): AdmissionResponse =>
+    warnings.length ? { ...res, warnings } : res;
 
   const old = req.operation === 'UPDATE' ? asCapp(req.oldObject) : undefined;
   const namespace = capp.metadata.namespace ?? req.namespace ?? '';
@@ -124,7 +132,7 @@ export async function validateAdmission(
         message: `"${hostname}" is already used by capp ${others[0].namespace}/${others[0].name}`,
       });
   }
-  return issues.length ? deny(req.uid, issues) : allow(req.uid);
+  return withWarnings(issues.length ? deny(req.uid, issues) : allow(req.uid));
 }
 
 interface JsonPatchOp {

@@ -47,10 +47,15 @@ describe('the REST API write body', () => {
   });
 
   it('applies the name rule and the spec rules', () => {
-    const body = { metadata: { name: 'Web_1' }, spec: { ...spec, routeSpec: { tlsEnabled: true } } };
+    const body = { metadata: { name: 'Web_1' }, spec: { ...spec, minReplicas: 3, maxReplicas: 1 } };
     const rules = dtoIssues(body).map((i) => `${i.path}:${i.rule}`);
     expect(rules).toEqual(
-      expect.arrayContaining(['metadata.name:name', 'spec.routeSpec.tlsEnabled:tlsRequiresHostname']),
+      expect.arrayContaining(['metadata.name:name', 'spec.maxReplicas:maxReplicasAtLeastMinReplicas']),
     );
+  });
+
+  it('does not refuse a warning: TLS without a hostname', () => {
+    const body = { metadata: { name: 'web' }, spec: { ...spec, routeSpec: { tlsEnabled: true } } };
+    expect(dtoIssues(body)).toEqual([]);
   });
 });

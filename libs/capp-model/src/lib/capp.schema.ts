@@ -1,5 +1,5 @@
 import { CAPP_API_VERSION, CAPP_KIND, DEFAULT_SCALE_METRIC, DEFAULT_STATE } from './constants';
-import { CrossFieldRule, isPlainObject, ObjectNode, s, StringNode } from './schema/nodes';
+import { CrossFieldRule, ErrorRule, isPlainObject, ObjectNode, s, StringNode } from './schema/nodes';
 
 /**
  * The Capp schema: every field of DESIGN §2 and every rule, exactly once.
@@ -153,10 +153,11 @@ export const cappSpecSchema: ObjectNode = s.object({
       },
       rules: [
         {
-          rule: 'tlsRequiresHostname',
+          // A warning, not an error: container-app-operator v0.3.5 accepts it (and makes no Certificate).
+          rule: 'tlsWithoutHostname',
+          severity: 'warning',
           field: 'tlsEnabled',
-          message: 'tlsEnabled requires routeSpec.hostname',
-          cel: '!has(self.tlsEnabled) || !self.tlsEnabled || (has(self.hostname) && size(self.hostname) > 0)',
+          message: 'tlsEnabled has no effect without routeSpec.hostname: no Certificate is issued',
           check: (self) =>
             self['tlsEnabled'] !== true || (typeof self['hostname'] === 'string' && self['hostname'] !== ''),
         },
@@ -236,10 +237,18 @@ export const cappStatusSchema: ObjectNode = s.object({
     observedGeneration: s.integer({ format: 'int64' }),
     conditions: s.array({ items: condition, mapKeys: ['type'] }),
     url: s.string(),
-    knativeObjectStatus: s.opaque(),
-    routeStatus: s.opaque(),
-    loggingStatus: s.opaque(),
-    volumesStatus: s.opaque(),
+    knativeObjectStatus: s.opaque({ description: "The Knative Service's status, whole (as v0.3.5)." }),
+    routeStatus: s.opaque({
+      description:
+        'The route: hostname, resources; and, as v0.3.5, domainMappingObjectStatus, dnsRecordObjectStatus.cnameRecordObjectStatus, certificateObjectStatus.',
+    }),
+    loggingStatus: s.opaque({
+      description:
+        "Log shipping: type, resources; and, as v0.3.5, each logging child's status under its kind in lower case, and conditions.",
+    }),
+    volumesStatus: s.opaque({
+      description: "NFS volumes: resources; and, as v0.3.5, nfsVolumesStatus[] with each NfsPvc's status.",
+    }),
     stateStatus: s.object({
       properties: { state: s.string(), lastChange: s.string({ format: 'date-time' }) },
     }),
@@ -256,7 +265,7 @@ export const cappStatusSchema: ObjectNode = s.object({
 });
 
 /** Rule on the whole object: the Capp's name becomes the Knative Service's name. */
-export const cappNameRule: CrossFieldRule = {
+export const cappNameRule: ErrorRule = {
   rule: 'name',
   field: 'metadata.name',
   message: `metadata.name ${CAPP_NAME_PATTERN.message}, at most ${CAPP_NAME_MAX_LENGTH} characters`,

@@ -114,12 +114,17 @@ export interface ManagedResource {
   name: string;
 }
 
+/** The Knative Service's whole `status`, as container-app-operator v0.3.5 embeds it. */
 export interface KnativeObjectStatus {
   url?: string;
   latestReadyRevisionName?: string;
   latestCreatedRevisionName?: string;
   conditions?: Array<Record<string, unknown>>;
+  [key: string]: unknown;
 }
+
+/** A child's `status` as its own controller wrote it (embedded whole, as v0.3.5 does). */
+export type ForeignStatus = Record<string, unknown>;
 
 export interface ChildStatus {
   /** `apiVersion/kind/name` of the child this part reports on, when it exists. */
@@ -127,14 +132,39 @@ export interface ChildStatus {
   [key: string]: unknown;
 }
 
+/** Ours (`hostname`, `domainMappingUrl`, `tlsSecretName`, `resources`) and v0.3.5's (`…ObjectStatus`). */
+export interface RouteStatus extends ChildStatus {
+  hostname?: string;
+  domainMappingUrl?: string;
+  tlsSecretName?: string;
+  /** The DomainMapping's status (its `url` is the custom domain's). */
+  domainMappingObjectStatus?: ForeignStatus;
+  dnsRecordObjectStatus?: { cnameRecordObjectStatus?: ForeignStatus };
+  certificateObjectStatus?: ForeignStatus;
+}
+
+/**
+ * Ours (`type`, `resources`) and v0.3.5's: each logging child's status under its kind in lower case
+ * (`flow`, `output`; v0.3.5's `syslogngflow`, `syslogngoutput`), and its `LoggingIsReady` condition.
+ */
+export interface LoggingStatus extends ChildStatus {
+  type?: LogType;
+  conditions?: Condition[];
+}
+
+/** Ours (`resources`) and v0.3.5's `nfsVolumesStatus`: per volume, its NfsPvc's status. */
+export interface VolumesStatus extends ChildStatus {
+  nfsVolumesStatus?: Array<{ volumeName: string; nfsPvcStatus?: ForeignStatus }>;
+}
+
 export interface CappStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   url?: string;
   knativeObjectStatus?: KnativeObjectStatus;
-  routeStatus?: ChildStatus & { domainMappingUrl?: string; hostname?: string; tlsSecretName?: string };
-  loggingStatus?: ChildStatus;
-  volumesStatus?: ChildStatus;
+  routeStatus?: RouteStatus;
+  loggingStatus?: LoggingStatus;
+  volumesStatus?: VolumesStatus;
   stateStatus?: { state: CappState; lastChange?: string };
   managedResources?: ManagedResource[];
 }

@@ -11,12 +11,32 @@ export const CAPP_CRD_NAME = `${CAPP_PLURAL}.${CAPP_GROUP}`;
 export const CAPP_FINALIZER = 'rcs.dana.io/capp-cleanup';
 
 export const LABEL_PARENT_CAPP = 'rcs.dana.io/parent-capp';
+/** Ours: the operator's informers select children by it. */
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_OPERATOR = 'capp-operator';
+/**
+ * container-app-operator v0.3.5's managed-by label (value `capp`). Every child carries it beside ours,
+ * so selectors, dashboards and scripts written for the Go operator keep finding them.
+ */
+export const LABEL_RCS_MANAGED_BY = 'rcs.dana.io/managed-by';
+export const RCS_MANAGED_BY = 'capp';
 export const ANNOTATION_LAST_UPDATED_BY = 'rcs.dana.io/last-updated-by';
 
-/** Annotation prefixes that belong to the platform or to kubectl and are never copied onto children. */
-export const NON_PROPAGATED_ANNOTATION_PREFIXES = ['rcs.dana.io/', 'kubectl.kubernetes.io/'] as const;
+/**
+ * The prefix of the platform's annotations on a Capp. container-app-operator v0.3.5 copies exactly
+ * these onto the Knative Service and its revision template (its e2e suite checks that
+ * `rcs.dana.io/app-name` reaches the template); so do we, but for {@link PLATFORM_CAPP_ANNOTATIONS}.
+ */
+export const CAPP_ANNOTATION_PREFIX = 'rcs.dana.io/';
+/**
+ * Annotations the platform writes on a Capp for its own bookkeeping, never copied onto a child:
+ * `last-updated-by` names whoever edited last, so on the template it would roll a new revision when
+ * someone else edits anything (v0.3.5 had no such annotation; later Go versions copy no
+ * `rcs.dana.io/` annotation at all).
+ */
+export const PLATFORM_CAPP_ANNOTATIONS: readonly string[] = [ANNOTATION_LAST_UPDATED_BY];
+/** Annotation prefixes of kubectl's bookkeeping (the last applied configuration): never copied onto children. */
+export const NON_PROPAGATED_ANNOTATION_PREFIXES = ['kubectl.kubernetes.io/'] as const;
 
 export const CONDITION_READY = 'Ready';
 export const CONDITION_KNATIVE_SERVICE_READY = 'KnativeServiceReady';

@@ -17,10 +17,10 @@ type Schema = {
   'x-kubernetes-preserve-unknown-fields'?: boolean;
 };
 
-function versionSchema(crd: unknown): { spec: Schema; version: Record<string, unknown> } {
+function versionSchema(crd: unknown): { spec: Schema; status: Schema; version: Record<string, unknown> } {
   const version = (crd as { spec: { versions: Array<Record<string, unknown>> } }).spec.versions[0];
   const root = (version['schema'] as { openAPIV3Schema: Schema }).openAPIV3Schema;
-  return { spec: root.properties?.['spec'] ?? {}, version };
+  return { spec: root.properties?.['spec'] ?? {}, status: root.properties?.['status'] ?? {}, version };
 }
 
 describe('the Capp CRD', () => {
@@ -45,13 +45,26 @@ describe('the Capp CRD', () => {
 
   it('expresses cross-field rules as CEL validations with the field they concern', () => {
     const { spec } = versionSchema(buildCappCrd());
-    const route = (spec.properties?.['routeSpec'] ?? {}) as Record<string, unknown>;
-    expect(route['x-kubernetes-validations']).toEqual([
+    expect((spec as Record<string, unknown>)['x-kubernetes-validations']).toEqual([
       expect.objectContaining({
-        fieldPath: '.tlsEnabled',
-        message: 'tlsEnabled requires routeSpec.hostname',
+        fieldPath: '.maxReplicas',
+        message: 'maxReplicas must be greater than or equal to minReplicas',
       }),
     ]);
+  });
+
+  it('has no rule for a warning: TLS without a hostname stays valid, as in v0.3.5', () => {
+    const { spec } = versionSchema(buildCappCrd());
+    const route = (spec.properties?.['routeSpec'] ?? {}) as Record<string, unknown>;
+    expect(route).not.toHaveProperty(['x-kubernetes-validations']);
+  });
+
+  it('lets every pattern of an optional string accept "" (v0.3.5 accepts hostname: ""), as validateCapp does', () => {
+    const { spec } = versionSchema(buildCappCrd());
+    const hostname = spec.properties?.['routeSpec']?.properties?.['hostname'] as { pattern: string };
+    expect(new RegExp(hostname.pattern).test('')).toBe(true);
+    expect(new RegExp(hostname.pattern).test('shop.example.com')).toBe(true);
+    expect(new RegExp(hostname.pattern).test('Shop Example')).toBe(false);
   });
 
   const maybe = existsSync(referenceFile) ? describe : describe.skip;
@@ -60,9 +73,13 @@ describe('the Capp CRD', () => {
 
   maybe('compared with container-app-operator v0.3.5', () => {
     let reference: Schema = {};
+    let referenceStatus: Schema = {};
     const ours = versionSchema(buildCappCrd()).spec;
+    const ourStatus = versionSchema(buildCappCrd()).status;
     beforeAll(() => {
-      reference = versionSchema(parse(readFileSync(referenceFile, 'utf8'))).spec;
+      ({ spec: reference, status: referenceStatus } = versionSchema(
+        parse(readFileSync(referenceFile, 'utf8')),
+      ));
     });
 
     /** Walks both schemas: every field v0.3.5 declares (outside the pass-through PodSpec) exists in ours with the same type. */
@@ -88,6 +105,15 @@ describe('the Capp CRD', () => {
       compare(reference, ours, 'spec', problems);
       // v0.3.5 declared capacity as a free map of quantities; we name its one meaningful key.
       expect(problems.filter((p) => !p.startsWith('spec.volumesSpec.nfsVolumes[].capacity'))).toEqual([]);
+    });
+
+    it('declares every v0.3.5 status field, keeping whole the children statuses it embeds', () => {
+      const problems: string[] = [];
+      compare(referenceStatus, ourStatus, 'status', problems);
+      expect(problems).toEqual([]);
+      for (const embedding of ['knativeObjectStatus', 'routeStatus', 'loggingStatus', 'volumesStatus']) {
+        expect(ourStatus.properties?.[embedding]?.['x-kubernetes-preserve-unknown-fields']).toBe(true);
+      }
     });
 
     it('requires nothing in the spec that v0.3.5 left optional, except what DESIGN §2 makes required', () => {

@@ -5,7 +5,7 @@ import { cappSchema } from './capp.schema';
 import { Capp } from './capp.types';
 import { CappDto } from './dto';
 import { issuesFromValidationErrors } from './schema/class-validator';
-import { formatIssues, validateCapp } from './validate-capp';
+import { cappSpecWarnings, cappWarnings, formatIssues, formatWarnings, validateCapp } from './validate-capp';
 
 type SpecInput = Record<string, unknown>;
 
@@ -75,6 +75,45 @@ describe('validateCapp', () => {
     ['a hostname with a trailing dot', capp({ routeSpec: { hostname: 'shop.example.com.' } })],
     ['a single-label hostname the zone completes', capp({ routeSpec: { hostname: 'shop' } })],
     ['TLS explicitly off without a hostname', capp({ routeSpec: { tlsEnabled: false } })],
+    ['TLS without a hostname, as v0.3.5 accepts (a warning)', capp({ routeSpec: { tlsEnabled: true } })],
+    ['an empty hostname, as v0.3.5 accepts', capp({ routeSpec: { hostname: '', tlsEnabled: false } })],
+    [
+      'what a v0.3.5 Go client sends: empty routeSpec, trafficTarget, logSpec and volumesSpec, null timestamps',
+      {
+        ...capp({
+          configurationSpec: {
+            template: {
+              metadata: { creationTimestamp: null },
+              spec: {
+                containers: [
+                  {
+                    name: 'capp-default-test',
+                    image: 'ghcr.io/dana-team/capp-gin-app:v0.2.0',
+                    env: [{ name: 'APP_NAME', value: 'capp-default-test' }],
+                    resources: {},
+                  },
+                ],
+              },
+            },
+          },
+          routeSpec: { trafficTarget: {} },
+          logSpec: {},
+          volumesSpec: {},
+        }),
+        status: {
+          applicationLinks: {},
+          knativeObjectStatus: {},
+          stateStatus: { lastChange: null },
+          loggingStatus: { syslogngflow: {}, syslogngoutput: {} },
+          routeStatus: {
+            domainMappingObjectStatus: {},
+            dnsRecordObjectStatus: {},
+            certificateObjectStatus: {},
+          },
+          volumesStatus: {},
+        },
+      },
+    ],
     ['a traffic target', capp({ routeSpec: { trafficTarget: { latestRevision: true, percent: 100 } } })],
     [
       'elastic logging with every field',
@@ -199,13 +238,6 @@ describe('validateCapp', () => {
       'spec.maxReplicas',
       'maxReplicasAtLeastMinReplicas',
       'maxReplicas must be greater than or equal to minReplicas',
-    ],
-    [
-      'TLS without a hostname',
-      capp({ routeSpec: { tlsEnabled: true } }),
-      'spec.routeSpec.tlsEnabled',
-      'tlsRequiresHostname',
-      'tlsEnabled requires routeSpec.hostname',
     ],
     [
       'a hostname with upper case and a space',
@@ -381,8 +413,8 @@ describe('validateCapp', () => {
   });
 
   it('formats issues as "<field path>: <message>" lines', () => {
-    expect(formatIssues(validateCapp(capp({ routeSpec: { tlsEnabled: true } })))).toEqual([
-      'spec.routeSpec.tlsEnabled: tlsEnabled requires routeSpec.hostname',
+    expect(formatIssues(validateCapp(capp({ minReplicas: 5, maxReplicas: 2 })))).toEqual([
+      'spec.maxReplicas: maxReplicas must be greater than or equal to minReplicas',
     ]);
   });
 
@@ -399,6 +431,33 @@ describe('validateCapp', () => {
     expect(instance.spec.configurationSpec.template.spec['nodeSelector']).toEqual({ a: 'b' });
     expect(instance.spec.configurationSpec.template.spec.containers[0]['ports']).toEqual([
       { containerPort: 80 },
+    ]);
+  });
+});
+
+describe('cappWarnings', () => {
+  it('warns that TLS without a hostname has no effect, naming the field and the rule', () => {
+    expect(cappWarnings(capp({ routeSpec: { tlsEnabled: true } }))).toEqual([
+      {
+        path: 'spec.routeSpec.tlsEnabled',
+        rule: 'tlsWithoutHostname',
+        message: 'tlsEnabled has no effect without routeSpec.hostname: no Certificate is issued',
+      },
+    ]);
+    expect(cappSpecWarnings(capp({ routeSpec: { tlsEnabled: true, hostname: '' } })['spec'])).toHaveLength(1);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a minimal Capp', capp()],
+    ['TLS with a hostname', capp({ routeSpec: { hostname: 'shop.example.com', tlsEnabled: true } })],
+    ['TLS off without a hostname', capp({ routeSpec: { tlsEnabled: false } })],
+  ])('has nothing to say about %s', (_title, obj) => {
+    expect(cappWarnings(obj)).toEqual([]);
+  });
+
+  it('formats warnings as kubectl prints them: "<field path>: <message> (rule <rule>)"', () => {
+    expect(formatWarnings(cappWarnings(capp({ routeSpec: { tlsEnabled: true } })))).toEqual([
+      'spec.routeSpec.tlsEnabled: tlsEnabled has no effect without routeSpec.hostname: no Certificate is issued (rule tlsWithoutHostname)',
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import { cappSchema, cappSpecSchema, cappWriteSchema } from './capp.schema';
-import { validateNode, ValidationIssue } from './schema/validate';
+import { validateNode, ValidationIssue, warningsOf } from './schema/validate';
 
 /**
  * Validates a whole Capp object (`apiVersion`, `kind`, `metadata`, `spec`) and returns every problem,
@@ -17,6 +17,26 @@ export function validateCappWrite(obj: unknown): ValidationIssue[] {
 /** Validates a Capp spec alone; paths start with `spec.`. */
 export function validateCappSpec(spec: unknown): ValidationIssue[] {
   return validateNode(cappSpecSchema, spec, 'spec');
+}
+
+/**
+ * What in a Capp is valid but probably not what its author meant (rules of severity `warning`, e.g.
+ * `tlsEnabled` without a hostname, which container-app-operator v0.3.5 accepted): never a refusal.
+ * The CLI prints them, the admission webhook returns them (kubectl prints them), the API sends them
+ * in `Warning` headers. Same `{path, rule, message}` shape as the issues of `validateCapp`.
+ */
+export function cappWarnings(obj: unknown): ValidationIssue[] {
+  return warningsOf(cappSchema, obj, '');
+}
+
+/** The warnings of a Capp spec alone; paths start with `spec.`. */
+export function cappSpecWarnings(spec: unknown): ValidationIssue[] {
+  return warningsOf(cappSpecSchema, spec, 'spec');
+}
+
+/** One line per warning, as kubectl prints the API server's: `<path>: <message> (rule <rule>)`. */
+export function formatWarnings(warnings: readonly ValidationIssue[]): string[] {
+  return warnings.map((w) => `${w.path || '<root>'}: ${w.message} (rule ${w.rule})`);
 }
 
 /** Formats issues the way the CLI prints them: one `<path>: <message>` line each. */

@@ -100,6 +100,31 @@ describe('parseDnsConfig', () => {
     });
   });
 
+  it("reads a dns-config written for container-app-operator v0.3.5: its keys 'provider' and 'issuer'", () => {
+    const v03 = { zone: 'zone.com.', cname: 'cname.com', provider: 'dns-provider', issuer: 'cert-issuer' };
+    expect(parseDnsConfig({ data: v03 })).toEqual({
+      zone: 'zone.com.',
+      cname: 'cname.com',
+      providerConfigName: 'dns-provider',
+      issuerName: 'cert-issuer',
+      issuerKind: 'ClusterIssuer',
+      issuerGroup: 'cert.dana.io',
+    });
+  });
+
+  it.each<[Record<string, string>, { providerConfigName: string; issuerName: string }]>([
+    [
+      { provider: 'go-pc', providerConfigName: 'pc', issuer: 'go-issuer', issuerName: 'le' },
+      { providerConfigName: 'pc', issuerName: 'le' },
+    ],
+    [
+      { provider: 'go-pc', providerConfigName: '', issuer: 'go-issuer', issuerName: ' ' },
+      { providerConfigName: 'go-pc', issuerName: 'go-issuer' },
+    ],
+  ])('prefers our key over the v0.3.5 one when both are set (%j)', (keys, expected) => {
+    expect(parseDnsConfig({ data: { ...data, ...keys } })).toMatchObject(expected);
+  });
+
   it.each([
     [{ cname: data.cname }, 'ConfigMap dns-config: key "zone" is required'],
     [{ zone: data.zone }, 'ConfigMap dns-config: key "cname" is required'],

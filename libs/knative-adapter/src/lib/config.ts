@@ -17,8 +17,9 @@ export interface DnsConfig {
   zone: string;
   /** Target of every CNAME record (the ingress). */
   cname: string;
-  /** Crossplane provider-dns ProviderConfig used by the CNAME records. */
+  /** Crossplane provider-dns ProviderConfig used by the CNAME records (key `providerConfigName`, or v0.3.5's `provider`). */
   providerConfigName: string;
+  /** The certificate issuer (key `issuerName`, or v0.3.5's `issuer`). */
   issuerName: string;
   issuerKind: string;
   issuerGroup: string;
@@ -38,6 +39,11 @@ export const AUTOSCALE_FALLBACKS: Readonly<AutoscaleDefaults> = Object.freeze({
   activationScale: 3,
 });
 
+/**
+ * Defaults of the optional dns-config keys. container-app-operator v0.3.5 defaults the provider to
+ * `dns-default` too; it has no issuer default worth matching (`cert-issuer`, used only when the
+ * ConfigMap is empty, when no Capp can have a hostname anyway), so ours stays cert-external-issuer's.
+ */
 export const DNS_DEFAULTS = Object.freeze({
   providerConfigName: 'dns-default',
   issuerName: 'cert-external-issuer',
@@ -98,12 +104,21 @@ export function parseAutoscaleDefaults(cm: ConfigMapLike | undefined): Autoscale
   return out;
 }
 
+/**
+ * container-app-operator v0.3.5's spelling of our keys. A dns-config written for it has only these,
+ * and is read as is. When a ConfigMap has both spellings, ours wins: the Go operator never reads it,
+ * so whoever added it meant it for this platform.
+ */
+export const DNS_CONFIG_V03_KEYS = Object.freeze({ providerConfigName: 'provider', issuerName: 'issuer' });
+
 const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?\.?$/;
 
 /**
  * Reads ConfigMap `dns-config`; `undefined` when there is none (then no Capp may set a hostname).
  * `zone` (a DNS name ending with ".") and `cname` are required; the provider config and the issuer
  * default to `dns-default` and cert-external-issuer's `ClusterIssuer` (group `cert.dana.io`).
+ * `providerConfigName` and `issuerName` may be spelled as v0.3.5 did (`provider`, `issuer`);
+ * when both spellings are set, ours wins (see {@link DNS_CONFIG_V03_KEYS}).
  */
 export function parseDnsConfig(cm: ConfigMapLike | undefined): DnsConfig | undefined {
   if (cm === undefined) return undefined;
@@ -125,8 +140,12 @@ export function parseDnsConfig(cm: ConfigMapLike | undefined): DnsConfig | undef
   return {
     zone,
     cname,
-    providerConfigName: valueOf(cm, 'providerConfigName') ?? DNS_DEFAULTS.providerConfigName,
-    issuerName: valueOf(cm, 'issuerName') ?? DNS_DEFAULTS.issuerName,
+    providerConfigName:
+      valueOf(cm, 'providerConfigName') ??
+      valueOf(cm, DNS_CONFIG_V03_KEYS.providerConfigName) ??
+      DNS_DEFAULTS.providerConfigName,
+    issuerName:
+      valueOf(cm, 'issuerName') ?? valueOf(cm, DNS_CONFIG_V03_KEYS.issuerName) ?? DNS_DEFAULTS.issuerName,
     issuerKind: valueOf(cm, 'issuerKind') ?? DNS_DEFAULTS.issuerKind,
     issuerGroup: valueOf(cm, 'issuerGroup') ?? DNS_DEFAULTS.issuerGroup,
   };

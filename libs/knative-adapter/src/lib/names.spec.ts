@@ -1,5 +1,5 @@
 import { RenderError } from './errors';
-import { customDomain, dnsRecordName, outputName, tlsSecretName } from './names';
+import { customDomain, dnsRecordName, domainOfTlsSecret, outputName, tlsSecretName } from './names';
 
 describe('customDomain', () => {
   it.each([
@@ -37,5 +37,15 @@ describe('child names', () => {
   it('names the TLS Secret <fqdn>-tls and the Output <capp>-<type>', () => {
     expect(tlsSecretName('shop.apps.example.com')).toBe('shop.apps.example.com-tls');
     expect(outputName('web', 'splunk')).toBe('web-splunk');
+  });
+});
+
+describe('domainOfTlsSecret', () => {
+  it.each([
+    ['shop.apps.example.com-tls', 'shop.apps.example.com'],
+    ['es-pass', undefined],
+    ['-tls', undefined],
+  ])('finds the custom domain of the TLS Secret %s: %s', (secret, domain) => {
+    expect(domainOfTlsSecret(secret)).toBe(domain);
   });
 });

@@ -51,6 +51,10 @@ export const cnameRecordName = (fqdn: string): string => fqdn;
 /** The Secret cert-manager writes the certificate to, and the DomainMapping reads it from. */
 export const tlsSecretName = (fqdn: string): string => `${fqdn}-tls`;
 
+/** The custom domain whose TLS Secret this is (the inverse of `tlsSecretName`), or undefined. */
+export const domainOfTlsSecret = (secretName: string): string | undefined =>
+  secretName.endsWith('-tls') && secretName.length > 4 ? secretName.slice(0, -4) : undefined;
+
 /** The NfsPvc takes the volume's name, and so does the PVC it creates (the pod volume's claimName). */
 export const nfsPvcName = (volume: Pick<NfsVolume, 'name'>): string => volume.name;
 export const claimName = nfsPvcName;

@@ -52,17 +52,21 @@ describe('renderChildren', () => {
     ]);
   });
 
-  it('labels every child and owns every namespaced one; the CNAMERecord carries the namespace instead', () => {
+  it('labels every child (ours and v0.3.5 keys) and owns every namespaced one; the CNAMERecord carries the namespace instead', () => {
     for (const child of renderChildren(makeCapp(everything), config)) {
       expect(child.metadata.labels).toMatchObject({
         [LABEL_PARENT_CAPP]: 'web',
         [LABEL_MANAGED_BY]: 'capp-operator',
+        'rcs.dana.io/managed-by': 'capp',
       });
       if (isClusterScoped(child)) {
         expect(child.kind).toBe('CNAMERecord');
         expect(child.metadata).not.toHaveProperty('namespace');
         expect(child.metadata).not.toHaveProperty('ownerReferences');
-        expect(child.metadata.labels).toMatchObject({ 'rcs.dana.io/parent-capp-namespace': 'team-a' });
+        expect(child.metadata.labels).toMatchObject({
+          'rcs.dana.io/parent-capp-ns': 'team-a',
+          'rcs.dana.io/parent-capp-namespace': 'team-a',
+        });
       } else {
         expect(child.metadata.namespace).toBe('team-a');
         expect(child.metadata.ownerReferences).toEqual([

@@ -97,6 +97,13 @@ describe('computeStatus', () => {
         { kind: 'DomainMapping', name: 'shop.apps.example.com', ready: 'True' },
         { kind: 'CNAMERecord', name: 'shop.apps.example.com', ready: 'True' },
       ],
+      domainMappingObjectStatus: { url: 'https://shop.apps.example.com', conditions: ready },
+      dnsRecordObjectStatus: {
+        cnameRecordObjectStatus: {
+          conditions: [...ready, { type: 'Synced', status: 'True', lastTransitionTime: T0 }],
+        },
+      },
+      certificateObjectStatus: { conditions: ready },
     });
     expect(status.loggingStatus).toEqual({
       type: 'splunk',
@@ -104,8 +111,16 @@ describe('computeStatus', () => {
         { kind: 'Output', name: 'web-splunk', ready: 'True' },
         { kind: 'Flow', name: 'web', ready: 'True' },
       ],
+      output: { active: true },
+      flow: { active: true },
+      conditions: [
+        { type: 'LoggingIsReady', status: 'True', reason: 'ready', message: '', lastTransitionTime: T1 },
+      ],
     });
-    expect(status.volumesStatus).toEqual({ resources: [{ kind: 'NfsPvc', name: 'data', ready: 'True' }] });
+    expect(status.volumesStatus).toEqual({
+      resources: [{ kind: 'NfsPvc', name: 'data', ready: 'True' }],
+      nfsVolumesStatus: [{ volumeName: 'data', nfsPvcStatus: { pvPhase: 'Bound', pvcPhase: 'Bound' } }],
+    });
     expect(status.managedResources).toEqual(
       desired.map((c) =>
         expect.objectContaining({ apiVersion: c.apiVersion, kind: c.kind, name: c.metadata.name }),
@@ -251,6 +266,53 @@ describe('computeStatus', () => {
     expect(condition(status, 'LoggingReady')).toMatchObject({
       status: 'False',
       message: 'Output web-splunk: secret hec-token not found',
+    });
+  });
+
+  it("embeds the Knative Service's whole status as knativeObjectStatus, as v0.3.5 does", () => {
+    const extra = {
+      observedGeneration: 3,
+      traffic: [{ revisionName: 'web-00001', latestRevision: true, percent: 100 }],
+      address: { url: 'http://web.team-a.svc.cluster.local' },
+    };
+    const { status } = statusOf(makeCapp(), { Service: (o) => Object.assign(o.status ?? {}, extra) });
+    expect(status.knativeObjectStatus).toMatchObject({ latestReadyRevisionName: 'web-00001', ...extra });
+  });
+
+  it('embeds no status of a child not seen yet, nor a Certificate status without TLS', () => {
+    const { status } = statusOf(makeCapp({ ...full, routeSpec: { hostname: 'shop' } }), {
+      DomainMapping: {},
+      NfsPvc: {},
+      Flow: {},
+    });
+    expect(status.routeStatus).not.toHaveProperty('domainMappingObjectStatus');
+    expect(status.routeStatus).not.toHaveProperty('certificateObjectStatus');
+    expect(status.routeStatus?.dnsRecordObjectStatus?.cnameRecordObjectStatus).toBeDefined();
+    expect(status.volumesStatus?.nfsVolumesStatus).toEqual([{ volumeName: 'data' }]);
+    expect(status.loggingStatus).not.toHaveProperty('flow');
+    expect(status.loggingStatus?.['output']).toEqual({ active: true });
+  });
+
+  it("turns v0.3.5's LoggingIsReady False on problems, keeping its transition time while it holds", () => {
+    const problems = {
+      Flow: (o: KubeObject): void => {
+        o.status = { active: true, problems: ['bad match'], problemsCount: 1 };
+      },
+    };
+    const first = statusOf(makeCapp(full), problems, undefined, T0).status;
+    const isReady = (s: CappStatus): Condition | undefined =>
+      s.loggingStatus?.conditions?.find((c) => c.type === 'LoggingIsReady');
+    expect(isReady(first)).toEqual({
+      type: 'LoggingIsReady',
+      status: 'False',
+      reason: 'LoggingResourceInvalid',
+      message: '',
+      lastTransitionTime: T0,
+    });
+    expect(isReady(statusOf(makeCapp(full), problems, first, T1).status)?.lastTransitionTime).toBe(T0);
+    expect(isReady(statusOf(makeCapp(full), {}, first, T1).status)).toMatchObject({
+      status: 'True',
+      lastTransitionTime: T1,
     });
   });
 

@@ -1,7 +1,7 @@
 import {
   Capp,
   CappStatus,
-  ChildStatus,
+  Condition,
   CONDITION_KNATIVE_SERVICE_READY,
   CONDITION_LOGGING_READY,
   CONDITION_READY,
@@ -9,9 +9,12 @@ import {
   CONDITION_VOLUMES_READY,
   ConditionStatus,
   DEFAULT_STATE,
-  KnativeObjectStatus,
+  ForeignStatus,
   KubeObject,
+  LoggingStatus,
+  RouteStatus,
   sameJson,
+  VolumesStatus,
 } from '@capp/capp-model';
 
 import { ConditionManager, ConditionSet, REASON_READY } from './conditions';
@@ -70,7 +73,7 @@ interface ChildReport extends Health {
   name: string;
 }
 
-type ResourceReport = NonNullable<ChildStatus['resources']>[number];
+type ResourceReport = NonNullable<RouteStatus['resources']>[number];
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -210,17 +213,38 @@ const notRendered = (what: string): Health => ({
 const ofKinds = (desired: readonly DesiredChild[], ...kinds: ChildKind[]): DesiredChild[] =>
   desired.filter((c) => kinds.some((k) => isKind(c, k)));
 
-function knativeObjectStatus(ksvc: KubeObject | undefined): KnativeObjectStatus | undefined {
-  const s = ksvc?.status;
-  if (!s) return undefined;
-  const out: KnativeObjectStatus = {};
-  for (const key of ['url', 'latestReadyRevisionName', 'latestCreatedRevisionName'] as const) {
-    const value = str(s[key]);
-    if (value !== undefined) out[key] = value;
-  }
-  const conditions = statusConditions(ksvc);
-  if (conditions.length > 0) out.conditions = structuredClone(conditions);
-  return out;
+/**
+ * A child's status as its controller wrote it, copied whole: container-app-operator v0.3.5 embeds the
+ * children's statuses so (`knativeObjectStatus`, `routeStatus.domainMappingObjectStatus`…), and tools
+ * written for it read them. Undefined while there is none.
+ */
+function foreignStatus(obj: KubeObject | undefined): ForeignStatus | undefined {
+  const s = obj?.status;
+  return isRecord(s) && Object.keys(s).length > 0 ? structuredClone(s) : undefined;
+}
+
+/** v0.3.5's logging condition: LoggingIsReady, False (LoggingResourceInvalid) once a child reports problems. */
+const CONDITION_LOGGING_IS_READY = 'LoggingIsReady';
+
+function loggingIsReady(
+  objects: readonly KubeObject[],
+  previous: LoggingStatus | undefined,
+  now: string,
+): Condition {
+  const problems = objects.some((o) => {
+    const count = o.status?.['problemsCount'];
+    return typeof count === 'number' && count !== 0;
+  });
+  const status: ConditionStatus = problems ? 'False' : 'True';
+  const before = previous?.conditions?.find((c) => c.type === CONDITION_LOGGING_IS_READY);
+  return {
+    type: CONDITION_LOGGING_IS_READY,
+    status,
+    reason: problems ? 'LoggingResourceInvalid' : 'ready',
+    message: '',
+    lastTransitionTime:
+      before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : now,
+  };
 }
 
 /** The status fields this function owns; any other field of `previous` (e.g. v0.3's `revisions`) is kept. */
@@ -247,11 +271,13 @@ export function computeStatus(input: StatusInput): CappStatus {
   const manager = CAPP_CONDITIONS.manage(previous?.conditions, now);
   const reports = (children: readonly DesiredChild[]): ChildReport[] =>
     children.map((c) => report(c, observed));
+  const live = (child: DesiredChild | undefined): KubeObject | undefined =>
+    child && observed.get(childKey(child))?.object;
 
   // Knative Service
   const enabled = isEnabled(capp);
   const [ksvcChild] = ofKinds(desired, KNATIVE_SERVICE);
-  const ksvcObject = enabled && ksvcChild ? observed.get(childKey(ksvcChild))?.object : undefined;
+  const ksvcObject = enabled ? live(ksvcChild) : undefined;
   if (!enabled) {
     manager.markTrue(
       CONDITION_KNATIVE_SERVICE_READY,
@@ -270,7 +296,7 @@ export function computeStatus(input: StatusInput): CappStatus {
   const [domainMapping] = ofKinds(desired, DOMAIN_MAPPING);
   const fqdn = domainMapping?.metadata.name;
   const tls = spec.routeSpec?.tlsEnabled === true;
-  let routeStatus: CappStatus['routeStatus'];
+  let routeStatus: RouteStatus | undefined;
   if (!spec.routeSpec?.hostname) {
     manager.markTrue(CONDITION_ROUTE_READY, REASON_NO_CUSTOM_HOSTNAME, 'no custom hostname is set');
   } else if (!fqdn) {
@@ -282,20 +308,27 @@ export function computeStatus(input: StatusInput): CappStatus {
       CONDITION_ROUTE_READY,
       aggregate(routeReports, `${tls ? 'https' : 'http'}://${fqdn} is ready`),
     );
-    const dmUrl = str(observed.get(childKey(domainMapping))?.object?.status?.['url']);
+    const dmUrl = str(live(domainMapping)?.status?.['url']);
     const [certificate] = ofKinds(desired, CERTIFICATE);
+    const [cnameRecord] = ofKinds(desired, CNAME_RECORD);
     const secretName = str(certificate?.spec?.['secretName']);
+    const dmStatus = foreignStatus(live(domainMapping));
+    const cnameStatus = foreignStatus(live(cnameRecord));
+    const certStatus = tls ? foreignStatus(live(certificate)) : undefined;
     routeStatus = {
       hostname: fqdn,
       ...(dmUrl ? { domainMappingUrl: dmUrl } : {}),
       ...(tls && secretName ? { tlsSecretName: secretName } : {}),
       resources: resources(routeReports),
+      ...(dmStatus ? { domainMappingObjectStatus: dmStatus } : {}),
+      ...(cnameStatus ? { dnsRecordObjectStatus: { cnameRecordObjectStatus: cnameStatus } } : {}),
+      ...(certStatus ? { certificateObjectStatus: certStatus } : {}),
     };
   }
 
   // Logging: Output, Flow
   const logType = spec.logSpec?.type;
-  let loggingStatus: ChildStatus | undefined;
+  let loggingStatus: LoggingStatus | undefined;
   if (!logType) {
     manager.markTrue(CONDITION_LOGGING_READY, REASON_NOT_CONFIGURED, 'log shipping is not configured');
   } else {
@@ -308,12 +341,22 @@ export function computeStatus(input: StatusInput): CappStatus {
         ? notRendered('an Output and a Flow')
         : aggregate(logReports, `logs ship to ${logType}`),
     );
-    loggingStatus = { type: logType, resources: resources(logReports) };
+    const logObjects = logChildren.map(live).filter((o): o is KubeObject => o !== undefined);
+    const byKind = logChildren.flatMap((c) => {
+      const s = foreignStatus(live(c));
+      return s ? [[c.kind.toLowerCase(), s] as const] : [];
+    });
+    loggingStatus = {
+      type: logType,
+      resources: resources(logReports),
+      ...Object.fromEntries(byKind),
+      conditions: [loggingIsReady(logObjects, previous?.loggingStatus, now)],
+    };
   }
 
   // Volumes: NfsPvc
   const volumes = spec.volumesSpec?.nfsVolumes ?? [];
-  let volumesStatus: ChildStatus | undefined;
+  let volumesStatus: VolumesStatus | undefined;
   if (volumes.length === 0) {
     manager.markTrue(CONDITION_VOLUMES_READY, REASON_NOT_CONFIGURED, 'no NFS volumes are configured');
   } else {
@@ -326,7 +369,13 @@ export function computeStatus(input: StatusInput): CappStatus {
         ? notRendered('an NfsPvc per volume')
         : aggregate(pvcReports, 'every NFS volume is bound'),
     );
-    volumesStatus = { resources: resources(pvcReports) };
+    volumesStatus = {
+      resources: resources(pvcReports),
+      nfsVolumesStatus: pvcChildren.map((c) => {
+        const s = foreignStatus(live(c));
+        return { volumeName: c.metadata.name, ...(s ? { nfsPvcStatus: s } : {}) };
+      }),
+    };
   }
 
   // Ready: derived; a disabled Capp is "ready as disabled" unless another part failed.
@@ -345,8 +394,8 @@ export function computeStatus(input: StatusInput): CappStatus {
   const before = previous?.stateStatus;
   const lastChange = before?.state === state && before.lastChange ? before.lastChange : now;
 
-  const kstatus = knativeObjectStatus(ksvcObject);
-  const url = fqdn ? `${tls ? 'https' : 'http'}://${fqdn}` : kstatus?.url;
+  const kstatus = foreignStatus(ksvcObject);
+  const url = fqdn ? `${tls ? 'https' : 'http'}://${fqdn}` : str(kstatus?.['url']);
 
   const status: CappStatus = {
     ...(typeof capp.metadata.generation === 'number' ? { observedGeneration: capp.metadata.generation } : {}),

@@ -89,4 +89,39 @@ describe('Informer', () => {
     expect(rest.listCalls).toBe(1);
     expect(rest.watchVersions).toEqual(['list-1', '7']);
   });
+
+  it('caches and hands to its handlers only what the transform keeps, from lists and watches alike', async () => {
+    const rest = new ScriptedRest();
+    const annotated = (name: string, rv: string): Obj => ({
+      ...obj(name, rv),
+      metadata: { ...obj(name, rv).metadata, annotations: { secret: 'data' } },
+    });
+    rest.lists = [[annotated('a', '1')]];
+    rest.watches = [
+      async (emit) => {
+        emit({ type: 'ADDED', object: annotated('b', '2') });
+        emit({ type: 'DELETED', object: annotated('c', '3') });
+      },
+    ];
+    const handed: unknown[] = [];
+    const informer = new Informer(
+      rest as unknown as KubeRest,
+      CONFIGMAP_TYPE,
+      { onAdd: (o) => handed.push(o), onDelete: (o) => handed.push(o) },
+      {
+        transform: (o) => ({
+          apiVersion: o.apiVersion,
+          kind: o.kind,
+          metadata: { name: o.metadata.name, namespace: o.metadata.namespace },
+        }),
+      },
+    );
+    informer.start();
+    await informer.waitForSync();
+    for (let i = 0; i < 50 && handed.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await informer.stop();
+    expect(JSON.stringify([handed, informer.list()])).not.toContain('annotations');
+    expect(handed.map((o) => (o as Obj).metadata.name)).toEqual(['a', 'b', 'c']);
+    expect(informer.list().map((o) => o.metadata.name)).toEqual(['a', 'b']);
+  });
 });

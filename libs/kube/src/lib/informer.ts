@@ -20,6 +20,11 @@ export interface InformerOptions {
   metadataOnly?: boolean;
   /** Keep `metadata.managedFields` (dropped by default: often the largest part, rarely read). */
   keepManagedFields?: boolean;
+  /**
+   * Applied to every object the server sends before it is cached or handed to a handler (client-go's
+   * SetTransform): to keep less of each object than even a metadata-only list gives.
+   */
+  transform?(obj: AnyKubeObject): AnyKubeObject;
   /** Delay before re-listing after a broken watch; doubles up to 30 s. */
   retryBaseMs?: number;
   onError?(err: unknown): void;
@@ -133,7 +138,7 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
     });
     const seen = new Set<string>();
     for (const item of list.items ?? []) {
-      const obj = { ...item, apiVersion: this.type.apiVersion, kind: this.type.kind } as T;
+      const obj = this.transformed({ ...item, apiVersion: this.type.apiVersion, kind: this.type.kind });
       const key = objectKey(obj);
       seen.add(key);
       this.upsert(key, obj);
@@ -152,10 +157,14 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
     }
   }
 
+  private transformed(obj: T): T {
+    return this.options.transform ? (this.options.transform(obj) as T) : obj;
+  }
+
   private apply(event: WatchEvent<T>): void {
-    const obj = event.object;
-    if (obj.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+    if (event.object.metadata?.resourceVersion) this.resourceVersion = event.object.metadata.resourceVersion;
     if (event.type === 'BOOKMARK') return;
+    const obj = this.transformed(event.object);
     const key = objectKey(obj);
     if (event.type === 'DELETED') {
       const old = this.cache.get(key);

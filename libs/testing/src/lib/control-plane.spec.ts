@@ -170,11 +170,16 @@ describe('the real control plane', () => {
     expect(seen).toEqual(['ADDED:1', 'MODIFIED:2', 'DELETED:2']);
   });
 
-  it('rejects a Capp with TLS but no hostname, naming spec.routeSpec.tlsEnabled (CEL rule of the CRD)', async () => {
-    const rejected = await refusal(kube.create(capp('tls-no-host', { routeSpec: { tlsEnabled: true } })));
+  it('rejects a Capp with maxReplicas below minReplicas, naming spec.maxReplicas (CEL rule of the CRD)', async () => {
+    const rejected = await refusal(kube.create(capp('inverted', { minReplicas: 3, maxReplicas: 1 })));
     expect(rejected?.statusCode).toBe(422);
-    expect(rejected?.message).toContain('spec.routeSpec.tlsEnabled');
-    expect(rejected?.message).toContain('tlsEnabled requires routeSpec.hostname');
+    expect(rejected?.message).toContain('spec.maxReplicas');
+    expect(rejected?.message).toContain('maxReplicas must be greater than or equal to minReplicas');
+  });
+
+  it('accepts what container-app-operator v0.3.5 accepts: TLS without a hostname, an empty hostname', async () => {
+    const created = await kube.create(capp('tls-no-host', { routeSpec: { hostname: '', tlsEnabled: true } }));
+    expect(created.spec?.['routeSpec']).toEqual({ hostname: '', tlsEnabled: true });
   });
 
   it('accepts a valid Capp and fills in the schema defaults', async () => {

@@ -133,24 +133,31 @@ describe('Capps REST API', () => {
     expect(bad.body.details).toEqual([expect.objectContaining({ path: 'revision', rule: 'minimum' })]);
   });
 
+  it('accepts TLS without a hostname, as v0.3.5 does, and says it has no effect in a Warning header', async () => {
+    const res = await api.request<Resource>('POST', base(), {
+      body: cappBody('tls-only', { routeSpec: { tlsEnabled: true } }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('warning')).toBe(
+      '299 - "spec.routeSpec.tlsEnabled: tlsEnabled has no effect without routeSpec.hostname: no Certificate is issued (rule tlsWithoutHostname)"',
+    );
+    expect((await clusterCapp(ns, 'tls-only'))?.['spec'].routeSpec).toEqual({ tlsEnabled: true });
+    const fixed = await api.request<Resource>('PATCH', `${base()}/tls-only`, {
+      body: { spec: { routeSpec: { tlsEnabled: false } } },
+      contentType: 'application/merge-patch+json',
+    });
+    expect(fixed.status).toBe(200);
+    expect(fixed.headers.get('warning')).toBeNull();
+  });
+
   it('refuses an invalid body with 400 naming each bad field and its rule, and stores nothing', async () => {
     const res = await api.request<Envelope>('POST', base(), {
-      body: cappBody('Bad_Name', {
-        scaleMetric: 'gpu',
-        routeSpec: { tlsEnabled: true },
-        logSpec: { type: 'elastic' },
-      }),
+      body: cappBody('Bad_Name', { scaleMetric: 'gpu', logSpec: { type: 'elastic' } }),
     });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     const found = res.body.details.map((d) => `${d.path}:${d.rule}`);
-    expect(found).toEqual(
-      expect.arrayContaining([
-        'metadata.name:name',
-        'spec.scaleMetric:enum',
-        'spec.routeSpec.tlsEnabled:tlsRequiresHostname',
-      ]),
-    );
+    expect(found).toEqual(expect.arrayContaining(['metadata.name:name', 'spec.scaleMetric:enum']));
     expect(found.some((f) => f.startsWith('spec.logSpec'))).toBe(true);
     expect(res.body.message).toContain('spec.scaleMetric');
     const list = await api.request<{ items: Resource[] }>('GET', base());
@@ -338,12 +345,12 @@ describe('Capps REST API', () => {
     expect((await clusterCapp(ns, 'patchme'))?.['spec'].scaleMetric).toBe('memory');
 
     const invalid = await api.request<Envelope>('PATCH', `${base()}/patchme`, {
-      body: { spec: { routeSpec: { tlsEnabled: true } } },
+      body: { spec: { minReplicas: 3, maxReplicas: 1 } },
       contentType: 'application/merge-patch+json',
     });
     expect(invalid.status).toBe(400);
     expect(invalid.body.details).toEqual([
-      expect.objectContaining({ path: 'spec.routeSpec.tlsEnabled', rule: 'tlsRequiresHostname' }),
+      expect.objectContaining({ path: 'spec.maxReplicas', rule: 'maxReplicasAtLeastMinReplicas' }),
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { CappWrite, CappWriteDto } from '@capp/capp-model';
+import { cappSpecWarnings, CappWrite, CappWriteDto, formatWarnings } from '@capp/capp-model';
 import {
   Body,
   Controller,
@@ -59,11 +59,28 @@ function selector(raw: string | undefined): ReturnType<typeof parseLabelSelector
   }
 }
 
-/** 200/201 when the cluster has the write, 202 when not (yet: `sync` says why); ETag on every answer. */
+/**
+ * What the stored Capp has that is valid but probably not meant (e.g. `tlsEnabled` without a
+ * hostname), as the Kubernetes API server says it: one `Warning: 299 - "<text>"` header each.
+ */
+function warn(res: Response, record: CappRecord): void {
+  const warnings = formatWarnings(cappSpecWarnings(record.spec));
+  if (warnings.length)
+    res.setHeader(
+      'Warning',
+      warnings.map((w) => `299 - "${w.replace(/[\\"]/g, (c) => `\\${c}`)}"`),
+    );
+}
+
+/**
+ * 200/201 when the cluster has the write, 202 when not (yet: `sync` says why); ETag on every answer,
+ * and a Warning header for each warning of the stored Capp.
+ */
 function send(res: Response, record: CappRecord, applied: number, location?: string): CappResource {
   res.status(record.syncState === 'Synced' ? applied : 202);
   res.setHeader('ETag', etagOf(record));
   if (location) res.setHeader('Location', location);
+  warn(res, record);
   return toResource(record);
 }
 

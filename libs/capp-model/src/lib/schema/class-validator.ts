@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { IsOptional, registerDecorator, ValidateNested, ValidationError } from 'class-validator';
 
-import { CrossFieldRule, ObjectNode, SchemaNode } from './nodes';
+import { CrossFieldRule, isErrorRule, ObjectNode, SchemaNode } from './nodes';
 import { joinPath, validateNode, ValidationIssue } from './validate';
 
 /**
@@ -142,12 +142,14 @@ export function classFor(node: ObjectNode, name: string): Ctor {
     }
   }
 
-  // Cross-field rules are attached to the field they name, and judge the whole owning object.
-  for (const r of node.rules ?? []) {
+  // Cross-field rules are attached to the field they name, and judge the whole owning object. A
+  // warning never refuses a request.
+  const errorRules = (node.rules ?? []).filter(isErrorRule);
+  for (const r of errorRules) {
     const property = attachedTo(node, r);
     addConstraint(cls, property, r.rule, (_v, owner) => {
       // As in validateNode (and the API server), a cross-field rule judges only an otherwise sound object.
-      const crossRules = new Set((node.rules ?? []).map((x) => x.rule));
+      const crossRules = new Set(errorRules.map((x) => x.rule));
       const own = validateNode(node, owner, '').filter(
         (i) => !crossRules.has(i.rule) && !/[.[]/.test(i.path),
       );
@@ -177,7 +179,7 @@ export function issuesFromValidationErrors(
     }
     const constraints = Object.keys(error.constraints ?? {}).filter((c) => c !== WHITELIST_CONSTRAINT);
     const cross = (node.rules ?? []).filter(
-      (r) => constraints.includes(r.rule) && attachedTo(node, r) === error.property,
+      (r) => isErrorRule(r) && constraints.includes(r.rule) && attachedTo(node, r) === error.property,
     );
     for (const r of cross)
       issues.push({ path: r.field ? joinPath(base, r.field) : base, rule: r.rule, message: r.message });

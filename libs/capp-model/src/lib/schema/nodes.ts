@@ -6,18 +6,36 @@
  * OpenAPI schema, `validateCapp`, and the class-validator classes used by the API.
  */
 
-/** A rule that relates several fields of one object (becomes an `x-kubernetes-validations` entry). */
-export interface CrossFieldRule {
-  /** Stable rule id reported to users, e.g. `tlsRequiresHostname`. */
+interface RuleBase {
+  /** Stable rule id reported to users, e.g. `maxReplicasAtLeastMinReplicas`. */
   readonly rule: string;
-  /** Path of the offending field relative to the object that owns the rule, e.g. `tlsEnabled`. */
+  /** Path of the offending field relative to the object that owns the rule, e.g. `maxReplicas`. */
   readonly field?: string;
   readonly message: string;
-  /** CEL expression evaluated by the API server with `self` bound to the object. */
-  readonly cel: string;
-  /** The same rule in TypeScript; `self` is the object, already known to be a plain object. */
+  /** The rule in TypeScript; `self` is the object, already known to be a plain object. */
   readonly check: (self: Record<string, unknown>) => boolean;
 }
+
+/** A rule that relates several fields of one object; breaking it makes the object invalid. */
+export interface ErrorRule extends RuleBase {
+  readonly severity?: 'error';
+  /** The same rule as a CEL expression, evaluated by the API server with `self` bound to the object. */
+  readonly cel: string;
+}
+
+/**
+ * A rule an object may break and stay valid — it is probably not what its author meant. Not in the
+ * CRD and never a refusal: `cappWarnings` reports it (the CLI prints it, the admission webhook returns
+ * it for kubectl to print, the API sends it in a `Warning` header).
+ */
+export interface WarningRule extends RuleBase {
+  readonly severity: 'warning';
+}
+
+/** A rule on several fields of one object (an error rule becomes an `x-kubernetes-validations` entry). */
+export type CrossFieldRule = ErrorRule | WarningRule;
+
+export const isErrorRule = (r: CrossFieldRule): r is ErrorRule => r.severity !== 'warning';
 
 interface NodeBase {
   readonly description?: string;

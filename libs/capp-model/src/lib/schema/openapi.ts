@@ -1,4 +1,4 @@
-import { QUANTITY_PATTERN, SchemaNode } from './nodes';
+import { isErrorRule, QUANTITY_PATTERN, SchemaNode } from './nodes';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -19,7 +19,9 @@ export function toOpenApi(node: SchemaNode, options: { cel?: boolean } = {}): Js
       if (node.format) out['format'] = node.format;
       if (node.minLength !== undefined) out['minLength'] = node.minLength;
       if (node.maxLength !== undefined) out['maxLength'] = node.maxLength;
-      if (node.pattern) out['pattern'] = node.pattern.regex;
+      // As in validateNode, a pattern does not judge an empty string (v0.3.5 accepts `hostname: ""`);
+      // minLength does, where set.
+      if (node.pattern) out['pattern'] = node.minLength ? node.pattern.regex : `^$|${node.pattern.regex}`;
       break;
     case 'integer':
       out['type'] = 'integer';
@@ -70,8 +72,9 @@ export function toOpenApi(node: SchemaNode, options: { cel?: boolean } = {}): Js
       } else if (!cel) {
         out['additionalProperties'] = false;
       }
-      if (cel && node.rules?.length) {
-        out['x-kubernetes-validations'] = node.rules.map((r) => ({
+      const rules = (node.rules ?? []).filter(isErrorRule);
+      if (cel && rules.length) {
+        out['x-kubernetes-validations'] = rules.map((r) => ({
           rule: r.cel,
           message: r.message,
           ...(r.field ? { fieldPath: `.${r.field}`, reason: 'FieldValueInvalid' } : {}),

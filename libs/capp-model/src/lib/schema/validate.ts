@@ -33,9 +33,30 @@ function typeName(value: unknown): string {
 
 /**
  * Checks `value` against `node`. Unknown fields are reported (rule `unknownField`) unless the node
- * preserves them, mirroring what a structural CRD would prune or reject.
+ * preserves them, mirroring what a structural CRD would prune or reject. Warnings (broken rules of
+ * severity `warning`) are not issues: see {@link warningsOf}.
  */
 export function validateNode(node: SchemaNode, value: unknown, path: string): ValidationIssue[] {
+  return check(node, value, path, []);
+}
+
+/**
+ * The warning rules `value` breaks: it may be valid and still probably not what its author meant.
+ * Judged, like every cross-field rule, only on objects whose own fields are sound.
+ */
+export function warningsOf(node: SchemaNode, value: unknown, path: string): ValidationIssue[] {
+  const warnings: ValidationIssue[] = [];
+  check(node, value, path, warnings);
+  return warnings;
+}
+
+/** The issues of `value` against `node`; broken warning rules are pushed to `warnings` instead. */
+function check(
+  node: SchemaNode,
+  value: unknown,
+  path: string,
+  warnings: ValidationIssue[],
+): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const add = (rule: string, message: string, at = path): void => {
     issues.push({ path: at, rule, message });
@@ -92,7 +113,7 @@ export function validateNode(node: SchemaNode, value: unknown, path: string): Va
         break;
       }
       for (const [key, v] of Object.entries(value))
-        issues.push(...validateNode(node.values, v, joinPath(path, key)));
+        issues.push(...check(node.values, v, joinPath(path, key), warnings));
       break;
     }
     case 'array': {
@@ -106,7 +127,7 @@ export function validateNode(node: SchemaNode, value: unknown, path: string): Va
       if (node.maxItems !== undefined && value.length > node.maxItems) {
         add('maxItems', `must have at most ${node.maxItems} items`);
       }
-      value.forEach((item, i) => issues.push(...validateNode(node.items, item, joinPath(path, i))));
+      value.forEach((item, i) => issues.push(...check(node.items, item, joinPath(path, i), warnings)));
       if (node.mapKeys) issues.push(...duplicateKeys(value, node.mapKeys, path));
       break;
     }
@@ -122,7 +143,7 @@ export function validateNode(node: SchemaNode, value: unknown, path: string): Va
       for (const [key, v] of Object.entries(value)) {
         const child = node.properties[key];
         if (child) {
-          if (v !== undefined && v !== null) issues.push(...validateNode(child, v, joinPath(path, key)));
+          if (v !== undefined && v !== null) issues.push(...check(child, v, joinPath(path, key), warnings));
         } else if (!node.preserveUnknownFields) {
           add('unknownField', 'is not a known field', joinPath(path, key));
         }
@@ -134,7 +155,10 @@ export function validateNode(node: SchemaNode, value: unknown, path: string): Va
       );
       if (!direct) {
         for (const r of node.rules ?? []) {
-          if (!r.check(value)) add(r.rule, r.message, r.field ? joinPath(path, r.field) : path);
+          if (r.check(value)) continue;
+          const at = r.field ? joinPath(path, r.field) : path;
+          if (r.severity === 'warning') warnings.push({ path: at, rule: r.rule, message: r.message });
+          else add(r.rule, r.message, at);
         }
       }
       break;

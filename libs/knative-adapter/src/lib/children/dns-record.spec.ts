@@ -2,12 +2,14 @@ import { DNS, makeCapp } from '../test-fixtures';
 import { makeCNAMERecord } from './dns-record';
 
 describe('makeCNAMERecord', () => {
-  it('is cluster-scoped: no namespace, no ownerReference, the Capp namespace in a label', () => {
+  it("is cluster-scoped: no namespace, no ownerReference, the Capp's namespace under v0.3.5's label key and ours", () => {
     expect(makeCNAMERecord(makeCapp(), 'shop.apps.example.com', DNS).metadata).toEqual({
       name: 'shop.apps.example.com',
       labels: {
         'rcs.dana.io/parent-capp': 'web',
         'app.kubernetes.io/managed-by': 'capp-operator',
+        'rcs.dana.io/managed-by': 'capp',
+        'rcs.dana.io/parent-capp-ns': 'team-a',
         'rcs.dana.io/parent-capp-namespace': 'team-a',
       },
     });

@@ -11,7 +11,11 @@ describe('makeDomainMapping', () => {
       metadata: {
         name: fqdn,
         namespace: 'team-a',
-        labels: { 'rcs.dana.io/parent-capp': 'web', 'app.kubernetes.io/managed-by': 'capp-operator' },
+        labels: {
+          'rcs.dana.io/parent-capp': 'web',
+          'app.kubernetes.io/managed-by': 'capp-operator',
+          'rcs.dana.io/managed-by': 'capp',
+        },
         ownerReferences: [
           {
             apiVersion: 'rcs.dana.io/v1alpha1',

@@ -87,25 +87,87 @@ describe('makeKnativeService', () => {
       team: 'payments',
       'rcs.dana.io/parent-capp': 'web',
       'app.kubernetes.io/managed-by': 'capp-operator',
+      'rcs.dana.io/managed-by': 'capp',
     });
   });
 
-  it('copies the Capp annotations except rcs.dana.io/* and kubectl.kubernetes.io/*', () => {
+  it('copies the Capp annotations except kubectl.kubernetes.io/* and rcs.dana.io/last-updated-by', () => {
     const ksvc = ksvcOf(
       {},
       {
         annotations: {
           'rcs.dana.io/last-updated-by': 'alice',
+          'rcs.dana.io/app-name': 'shop',
           'kubectl.kubernetes.io/last-applied-configuration': '{}',
           'example.com/owner': 'payments',
         },
       },
     );
-    expect(ksvc.metadata.annotations).toEqual({ 'example.com/owner': 'payments' });
+    expect(ksvc.metadata.annotations).toEqual({
+      'rcs.dana.io/app-name': 'shop',
+      'example.com/owner': 'payments',
+    });
   });
 
   it('carries no annotations when none is propagated', () => {
-    expect(ksvcOf({}, { annotations: { 'rcs.dana.io/x': 'y' } }).metadata).not.toHaveProperty('annotations');
+    const annotations = {
+      'rcs.dana.io/last-updated-by': 'alice',
+      'kubectl.kubernetes.io/last-applied-configuration': '{}',
+    };
+    expect(ksvcOf({}, { annotations }).metadata).not.toHaveProperty('annotations');
+  });
+
+  it("puts the Capp's labels on the revision template beneath the template's own, parent-capp always the Capp's name", () => {
+    const ksvc = makeKnativeService(
+      makeCapp(
+        {
+          configurationSpec: {
+            template: {
+              metadata: { labels: { tier: 'front', team: 'template-wins' } },
+              spec: { containers: [{ image: 'web:1' }] },
+            },
+          },
+        },
+        { labels: { 'e2e-test': 'test', team: 'payments', 'rcs.dana.io/parent-capp': 'test' } },
+      ),
+      AUTOSCALE,
+    );
+    expect((ksvc.spec as KnativeServiceSpec).template.metadata.labels).toEqual({
+      'e2e-test': 'test',
+      team: 'template-wins',
+      tier: 'front',
+      'rcs.dana.io/parent-capp': 'web',
+    });
+  });
+
+  it("puts the Capp's rcs.dana.io/ annotations but last-updated-by on the revision template, as v0.3.5 does", () => {
+    const capp = makeCapp(
+      {
+        configurationSpec: {
+          template: {
+            metadata: { annotations: { 'rcs.dana.io/tier': 'template-wins' } },
+            spec: { containers: [{ image: 'web:1' }] },
+          },
+        },
+      },
+      {
+        annotations: {
+          'rcs.dana.io/app-name': 'new-app-name',
+          'rcs.dana.io/tier': 'gold',
+          'rcs.dana.io/last-updated-by': 'alice',
+          'example.com/owner': 'payments',
+        },
+      },
+    );
+    const annotations = (makeKnativeService(capp, AUTOSCALE).spec as KnativeServiceSpec).template.metadata
+      .annotations;
+    expect(annotations).toMatchObject({
+      'rcs.dana.io/app-name': 'new-app-name',
+      'rcs.dana.io/tier': 'template-wins',
+      'autoscaling.knative.dev/metric': 'concurrency',
+    });
+    expect(annotations).not.toHaveProperty(['rcs.dana.io/last-updated-by']);
+    expect(annotations).not.toHaveProperty(['example.com/owner']);
   });
 
   it('uses configurationSpec.template with enableServiceLinks false and the autoscale annotations', () => {
@@ -136,7 +198,7 @@ describe('makeKnativeService', () => {
       },
     });
     expect(template.metadata).toEqual({
-      labels: { tier: 'front' },
+      labels: { tier: 'front', 'rcs.dana.io/parent-capp': 'web' },
       annotations: {
         'autoscaling.knative.dev/class': 'kpa.autoscaling.knative.dev',
         'autoscaling.knative.dev/metric': 'concurrency',
@@ -211,6 +273,10 @@ describe('makeKnativeService', () => {
       ).traffic,
     ).toEqual([{ latestRevision: true, tag: 'live', percent: 100 }]);
     expect(ksvcOf().spec).not.toHaveProperty('traffic');
+  });
+
+  it('reads an empty trafficTarget, which every v0.3.5 Go client sends, as none', () => {
+    expect(ksvcOf({ routeSpec: { trafficTarget: {} } }).spec).not.toHaveProperty('traffic');
   });
 
   it('has no ownerReference when the Capp has no uid (a file rendered by the CLI)', () => {

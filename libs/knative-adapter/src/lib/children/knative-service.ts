@@ -3,14 +3,15 @@ import {
   CappSpec,
   DEFAULT_SCALE_METRIC,
   KubeObject,
+  LABEL_PARENT_CAPP,
   RevisionSpec,
   ScaleMetric,
   TrafficTarget,
 } from '@capp/capp-model';
 
 import { AutoscaleDefaults } from '../config';
-import { childMetadata, propagatedAnnotations } from '../meta';
-import { claimName, knativeServiceName } from '../names';
+import { cappGroupAnnotations, childMetadata, propagatedAnnotations } from '../meta';
+import { cappName, claimName, knativeServiceName } from '../names';
 import { KNATIVE_SERVICE } from '../resources';
 
 export const AUTOSCALING_PREFIX = 'autoscaling.knative.dev/';
@@ -97,7 +98,10 @@ function podVolumes(spec: CappSpec, userVolumes: RevisionSpec['volumes']): Revis
  * The Knative Service (same name and namespace as the Capp). Its template is the Capp's
  * `configurationSpec.template` (deep-copied) plus autoscale annotations, `enableServiceLinks: false`,
  * the NFS volumes and the route timeout; `spec.traffic` is the Capp's traffic target, when set.
- * Metadata: the Capp's labels and its annotations but the platform's and kubectl's.
+ * Metadata: the Capp's labels and its annotations but kubectl's and `rcs.dana.io/last-updated-by`.
+ * As container-app-operator v0.3.5 does, the template also carries the Capp's labels (beneath the
+ * template's own; `rcs.dana.io/parent-capp` always the Capp's name) and its `rcs.dana.io/`
+ * annotations (beneath the autoscale defaults and the template's own): changing one rolls a revision.
  */
 export function makeKnativeService(capp: Capp, autoscale: AutoscaleDefaults): KubeObject<KnativeServiceSpec> {
   const spec = capp.spec;
@@ -113,8 +117,9 @@ export function makeKnativeService(capp: Capp, autoscale: AutoscaleDefaults): Ku
     template: {
       metadata: {
         ...source.metadata,
+        labels: { ...capp.metadata.labels, ...source.metadata?.labels, [LABEL_PARENT_CAPP]: cappName(capp) },
         annotations: mergeTemplateAnnotations(
-          autoscaleAnnotations(spec, autoscale),
+          { ...cappGroupAnnotations(capp.metadata.annotations), ...autoscaleAnnotations(spec, autoscale) },
           source.metadata?.annotations,
         ),
       },
@@ -123,7 +128,9 @@ export function makeKnativeService(capp: Capp, autoscale: AutoscaleDefaults): Ku
   };
   const traffic = spec.routeSpec?.trafficTarget;
   // Knative requires the targets' percents to sum to 100: a lone target without one carries all traffic.
-  if (traffic) ksvcSpec.traffic = [{ ...structuredClone(traffic), percent: traffic.percent ?? 100 }];
+  // An empty one is none: a v0.3.5 Go client always sends `trafficTarget: {}` (a struct is never omitted).
+  if (traffic && Object.keys(traffic).length > 0)
+    ksvcSpec.traffic = [{ ...structuredClone(traffic), percent: traffic.percent ?? 100 }];
 
   return {
     apiVersion: KNATIVE_SERVICE.apiVersion,
