@@ -1,5 +1,5 @@
 import { CAPP_NAME_MAX_LENGTH, CAPP_NAME_PATTERN, DNS_LABEL_PATTERN } from '@capp/capp-model';
-import { type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { type PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 
 import { InvalidInputError } from './errors';
@@ -29,7 +29,7 @@ function invalid(param: string, rule: string, message: string): InvalidInputErro
 export class PathParamPipe implements PipeTransform<string, string> {
   constructor(private readonly param: 'ns' | 'name') {}
 
-  transform(value: string, _metadata?: ArgumentMetadata): string {
+  transform(value: string): string {
     const { pattern, maxLength } = RULES[this.param];
     if (typeof value !== 'string' || value.length === 0)
       throw invalid(this.param, 'required', 'must not be empty');
