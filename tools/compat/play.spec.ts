@@ -4,6 +4,7 @@ import {
   ANNOTATION_TEMPLATE_HASH,
   LABEL_SERVICE,
   nextRevision,
+  observations,
   ownedRevisions,
   playedStatus,
   revisionNeeds,
@@ -186,6 +187,25 @@ describe('the other controllers the player plays', () => {
         problemsCount: 0,
       });
     }
+  });
+
+  it('records the issuer and DNS provider our operator chose, and the ConfigMaps it read them from', () => {
+    const cert = child('cert-manager.io/v1', 'Certificate', {
+      issuerRef: { name: 'cert-external-issuer', kind: 'ClusterIssuer' },
+    });
+    expect(observations(cert)).toEqual([
+      ['Certificate spec.issuerRef', 'cert-external-issuer (ClusterIssuer)'],
+    ]);
+    const record = child('record.dns.crossplane.io/v1alpha1', 'CNAMERecord', {
+      providerConfigRef: { name: 'p' },
+    });
+    expect(observations(record)).toEqual([['CNAMERecord spec.providerConfigRef.name', 'p']]);
+    const cm = {
+      ...child('v1', 'ConfigMap'),
+      metadata: { name: 'dns-config' },
+      data: { zone: 'z.', issuer: 'i' },
+    };
+    expect(observations(cm)).toEqual([['ConfigMap dns-config', 'issuer=i, zone=z.']]);
   });
 
   it('plays no other kind', () => {

@@ -196,6 +196,26 @@ export function playedStatus(obj: KubeObject, now: string): Obj | undefined {
   return undefined;
 }
 
+/**
+ * What the run reports beside the suite's verdict: choices of our operator that the suite does not
+ * assert but a v0.3.5 installation depends on (the issuer and DNS provider its dns-config names).
+ */
+export function observations(obj: KubeObject): Array<[string, string]> {
+  const spec = rec(obj.spec);
+  if (isKind(obj, CERTIFICATE)) {
+    const ref = rec(spec['issuerRef']);
+    return [['Certificate spec.issuerRef', `${String(ref['name'])} (${String(ref['kind'] ?? 'Issuer')})`]];
+  }
+  if (isKind(obj, CNAME_RECORD)) {
+    return [['CNAMERecord spec.providerConfigRef.name', String(rec(spec['providerConfigRef'])['name'])]];
+  }
+  if (obj.kind === 'ConfigMap' && obj.apiVersion === 'v1') {
+    const data = Object.entries(rec(obj['data'])).sort(([a], [b]) => a.localeCompare(b));
+    return [[`ConfigMap ${obj.metadata.name}`, data.map(([k, v]) => `${k}=${String(v)}`).join(', ')]];
+  }
+  return [];
+}
+
 /** True when every field of `wanted` already holds in `current` (fields it does not name are left alone). */
 export function statusHolds(current: unknown, wanted: Obj): boolean {
   const have = rec(current);

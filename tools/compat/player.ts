@@ -8,6 +8,7 @@
 import type { KubeObject } from '@capp/capp-model';
 import { KNATIVE_SERVICE } from '@capp/knative-adapter';
 import {
+  CONFIGMAP_TYPE,
   ConflictError,
   Informer,
   isNotFound,
@@ -20,6 +21,7 @@ import {
 import {
   LABEL_SERVICE,
   nextRevision,
+  observations,
   ownedRevisions,
   playedStatus,
   resourceType,
@@ -39,6 +41,8 @@ export interface PlayerOptions {
   /** Images that do not resolve (the player has no registry to ask): their Revisions fail. */
   missingImages?: readonly string[];
   log?: (line: string) => void;
+  /** Namespace of the operator's ConfigMaps, recorded as observations. */
+  configNamespace?: string;
   /** Attempts per object before an error is only logged. */
   maxAttempts?: number;
 }
@@ -57,8 +61,11 @@ export class Player {
   private readonly maxAttempts: number;
   private draining?: Promise<void>;
   private stopped = false;
+  private readonly configNamespace?: string;
   /** Writes made, by `<kind> <what>`: the run prints them. */
   readonly counts = new Map<string, number>();
+  /** Values seen (play.ts `observations`), by what they are. */
+  readonly observed = new Map<string, Set<string>>();
 
   constructor(rest: KubeRest, options: PlayerOptions = {}) {
     this.client = new KubeClient(rest, {
@@ -68,11 +75,12 @@ export class Player {
     this.missingImages = new Set(options.missingImages ?? []);
     this.log = options.log ?? ((): void => undefined);
     this.maxAttempts = options.maxAttempts ?? 10;
+    this.configNamespace = options.configNamespace;
   }
 
   /** Starts one informer per played kind; resolves once all have listed. */
   async start(): Promise<void> {
-    const watch = (type: ResourceType, handle: (obj: KubeObject) => Work): void => {
+    const watch = (type: ResourceType, handle: (obj: KubeObject) => Work, namespace?: string): void => {
       const informer: Informer<KubeObject> = new Informer<KubeObject>(
         this.client.rest,
         type,
@@ -80,7 +88,7 @@ export class Player {
           onAdd: (obj) => this.enqueue(obj, handle(obj)),
           onUpdate: (obj) => this.enqueue(obj, handle(obj)),
         },
-        { onError: (err) => this.log(`watch ${type.kind}: ${String(err)}`) },
+        { namespace, onError: (err) => this.log(`watch ${type.kind}: ${String(err)}`) },
       );
       this.informers.push(informer);
       informer.start();
@@ -90,6 +98,9 @@ export class Player {
       const type = resourceType(kind);
       watch(type, (obj) => () => this.playSimple(type, obj));
     }
+    if (this.configNamespace) {
+      watch(CONFIGMAP_TYPE, (obj) => () => Promise.resolve(this.observe(obj)), this.configNamespace);
+    }
     await Promise.all(this.informers.map((i) => i.waitForSync()));
   }
 
@@ -97,6 +108,12 @@ export class Player {
     this.stopped = true;
     await Promise.all(this.informers.map((i) => i.stop()));
     await this.draining;
+  }
+
+  private observe(obj: KubeObject): void {
+    for (const [what, value] of observations(obj)) {
+      this.observed.set(what, (this.observed.get(what) ?? new Set()).add(value));
+    }
   }
 
   private count(what: string): void {
@@ -183,6 +200,7 @@ export class Player {
     const ns = seen.metadata.namespace;
     const obj = await this.client.get(type, ns, seen.metadata.name);
     if (!obj || obj.metadata.deletionTimestamp) return;
+    this.observe(obj);
     const secret = type.kind === 'Certificate' ? tlsSecretFor(obj) : undefined;
     if (secret && !(await this.client.get(SECRET_TYPE, ns, secret.metadata.name))) {
       await this.client.create(secret).catch((err: unknown) => {

@@ -1,13 +1,15 @@
 /**
- * `npm run test:compat [-- --focus REGEX] [-- --skip REGEX]`: the end-to-end suite of dana-team's
+ * `npm run test:compat [-- --procs N --focus REGEX --skip REGEX]`: the end-to-end suite of dana-team's
  * container-app-operator (tools/compat/version.txt), unmodified, against our operator.
  *
- *  1. builds (cached) the suite binary from the Go module proxy (tools/compat/build.sh) and the operator;
+ *  1. builds (cached) the suite binary and the Ginkgo CLI from the Go module proxy
+ *     (tools/compat/build.sh), and the operator;
  *  2. starts a private control plane with our Capp CRD, the child CRDs, and the v0.3.5 kinds the suite
  *     reads (CappRevision, SyslogNGFlow, SyslogNGOutput) from ../shared/crds/reference/;
  *  3. runs the operator as its own process, and the player (player.ts) for the external controllers;
- *  4. runs the suite with KUBECONFIG pointing at the control plane, then prints one line per spec and
- *     a total line. Exits 1 when a spec failed.
+ *  4. runs the suite with Ginkgo in `--procs` parallel processes (default 4: its specs mostly wait,
+ *     and are independent, as upstream's `ginkgo -p` assumes) with KUBECONFIG pointing at the control
+ *     plane, then prints one line per spec and a total line. Exits 1 when a spec failed.
  *
  * Logs and Ginkgo's JSON report go to `.cache/compat/` (suite.log, operator.log, player.log,
  * report.json, summary.txt).
@@ -49,6 +51,7 @@ const OUT_DIR = join(REPO_ROOT, '.cache', 'compat');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    procs: { type: 'string', default: '4' },
     focus: { type: 'string' },
     skip: { type: 'string' },
   },
@@ -57,6 +60,7 @@ const { values, positionals } = parseArgs({
 const log = (line: string): void => void process.stderr.write(`[compat] ${line}\n`);
 const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(0)} s`;
 
+/** The directory holding `e2e.test` and `ginkgo`. */
 function buildSuite(): string {
   const t0 = Date.now();
   const res = spawnSync('bash', [join(REPO_ROOT, 'tools', 'compat', 'build.sh')], {
@@ -64,9 +68,9 @@ function buildSuite(): string {
     encoding: 'utf8',
   });
   if (res.status !== 0) throw new Error(`tools/compat/build.sh failed (exit ${res.status})`);
-  const path = res.stdout.trim().split('\n').pop() ?? '';
-  log(`suite binary ${path} (${seconds(t0)})`);
-  return path;
+  const dir = res.stdout.trim().split('\n').pop() ?? '';
+  log(`suite and ginkgo in ${dir} (${seconds(t0)})`);
+  return dir;
 }
 
 function compatCrds(): Record<string, unknown>[] {
@@ -105,17 +109,22 @@ async function startOperator(cp: ControlPlane, group: ProcessGroup): Promise<voi
   );
 }
 
-/** Runs the suite binary; its output goes to the console and to suite.log. */
-function runSuite(binary: string, kubeconfig: string, reportFile: string): Promise<number> {
+/** Runs the suite with Ginkgo; its output goes to the console and to suite.log. */
+function runSuite(dir: string, kubeconfig: string, reportFile: string): Promise<number> {
+  const procs = Number(values.procs);
+  if (!Number.isInteger(procs) || procs < 1) throw new Error(`--procs must be a positive integer`);
   const args = [
-    `-ginkgo.json-report=${reportFile}`,
-    '-ginkgo.no-color',
+    `--procs=${procs}`,
+    `--json-report=${reportFile}`,
+    '--no-color',
     // Failing specs wait out their 300 s Eventually: far more than Ginkgo's default 1 h in all.
-    '-ginkgo.timeout=4h',
-    ...(values.focus ? [`-ginkgo.focus=${values.focus}`] : []),
-    ...(values.skip ? [`-ginkgo.skip=${values.skip}`] : []),
+    '--timeout=4h',
+    ...(values.focus ? [`--focus=${values.focus}`] : []),
+    ...(values.skip ? [`--skip=${values.skip}`] : []),
     ...positionals,
+    join(dir, 'e2e.test'),
   ];
+  const binary = join(dir, 'ginkgo');
   log(`running ${binary} ${args.join(' ')}`);
   const out = createWriteStream(join(OUT_DIR, 'suite.log'));
   const child = spawn(binary, args, {
@@ -144,7 +153,7 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
-  const binary = buildSuite();
+  const suiteDir = buildSuite();
   const t1 = Date.now();
   build('operator');
   log(`operator built (${seconds(t1)})`);
@@ -155,6 +164,7 @@ async function main(): Promise<number> {
   const playerLog = createWriteStream(join(OUT_DIR, 'player.log'));
   const player = new Player(rest, {
     missingImages: MISSING_IMAGES,
+    configNamespace: OPERATOR_NAMESPACE,
     log: (line) => void playerLog.write(`${new Date().toISOString()} ${line}\n`),
   });
   try {
@@ -172,7 +182,7 @@ async function main(): Promise<number> {
 
     const t2 = Date.now();
     const reportFile = join(OUT_DIR, 'report.json');
-    const code = await runSuite(binary, cp.kubeconfigPath, reportFile);
+    const code = await runSuite(suiteDir, cp.kubeconfigPath, reportFile);
     log(`suite exited ${code} after ${seconds(t2)}`);
     let summary: string;
     let failed: boolean;
@@ -185,10 +195,12 @@ async function main(): Promise<number> {
       failed = true;
     }
     const played = [...player.counts].map(([what, n]) => `${what} ${n}`).join(', ');
+    const observed = [...player.observed].map(([what, v]) => `  ${what}: ${[...v].join(' | ')}`);
     writeFileSync(join(OUT_DIR, 'summary.txt'), `${summary}\n`);
     process.stdout.write(
-      `\nplayer: ${played || 'nothing played'}\nlogs: ${OUT_DIR}\n\n${summary}\n` +
-        `total time ${seconds(t0)}\n`,
+      `\nplayer: ${played || 'nothing played'}\n` +
+        `observed (not asserted by the suite):\n${observed.join('\n') || '  nothing'}\n` +
+        `logs: ${OUT_DIR}\n\n${summary}\ntotal time ${seconds(t0)}\n`,
     );
     return failed ? 1 : 0;
   } finally {
