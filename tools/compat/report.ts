@@ -5,6 +5,8 @@ export type Outcome = 'passed' | 'failed' | 'skipped';
 export interface SpecResult {
   /** `Describe text › It text`. */
   name: string;
+  /** Where the spec is written (`file.go:123`): the table's order, whatever order the specs ran in. */
+  location: string;
   outcome: Outcome;
   /** Ginkgo's own state (`panicked`, `timedout`, … are failures). */
   state: string;
@@ -23,6 +25,7 @@ interface GinkgoSpecReport {
   ContainerHierarchyTexts?: string[] | null;
   LeafNodeType?: string;
   LeafNodeText?: string;
+  LeafNodeLocation?: { FileName?: string; LineNumber?: number };
   State?: string;
   RunTime?: number;
   Failure?: {
@@ -51,7 +54,7 @@ function outcome(state: string): Outcome {
   return 'failed';
 }
 
-/** Every `It` of the report, in run order, and the failures of suite-level nodes. */
+/** Every `It` of the report, in source order (file, line), and the failures of suite-level nodes. */
 export function parseGinkgoReport(json: string): SuiteResult {
   const reports = JSON.parse(json) as Array<{ SpecReports?: GinkgoSpecReport[] | null }>;
   const specs: SpecResult[] = [];
@@ -66,6 +69,7 @@ export function parseGinkgoReport(json: string): SuiteResult {
       const failure = outcome(state) === 'failed' ? failureText(r) : undefined;
       specs.push({
         name: [...(r.ContainerHierarchyTexts ?? []), r.LeafNodeText ?? ''].join(' › '),
+        location: `${r.LeafNodeLocation?.FileName?.split('/').pop() ?? '?'}:${r.LeafNodeLocation?.LineNumber ?? 0}`,
         outcome: outcome(state),
         state,
         seconds: Math.round((r.RunTime ?? 0) / 1e9),
@@ -73,6 +77,15 @@ export function parseGinkgoReport(json: string): SuiteResult {
       });
     }
   }
+  const order = (s: SpecResult): [string, number] => {
+    const [file, line] = s.location.split(':');
+    return [file, Number(line)];
+  };
+  specs.sort((a, b) => {
+    const [fa, la] = order(a);
+    const [fb, lb] = order(b);
+    return fa === fb ? la - lb : fa.localeCompare(fb);
+  });
   return { specs, suiteFailures };
 }
 

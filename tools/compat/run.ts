@@ -1,6 +1,7 @@
 /**
- * `npm run test:compat [-- --procs N --focus REGEX --skip REGEX]`: the end-to-end suite of dana-team's
- * container-app-operator (tools/compat/version.txt), unmodified, against our operator.
+ * `npm run test:compat [-- --procs N --focus REGEX --skip REGEX --operator-flag=--name=value ...]`:
+ * the end-to-end suite of dana-team's container-app-operator (tools/compat/version.txt), unmodified,
+ * against our operator.
  *
  *  1. builds (cached) the suite binary and the Ginkgo CLI from the Go module proxy
  *     (tools/compat/build.sh), and the operator;
@@ -54,6 +55,8 @@ const { values, positionals } = parseArgs({
     procs: { type: 'string', default: '4' },
     focus: { type: 'string' },
     skip: { type: 'string' },
+    /** Extra operator flags, e.g. a backend choice (`--operator-flag=--name=value`, repeatable). */
+    'operator-flag': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -99,6 +102,7 @@ async function startOperator(cp: ControlPlane, group: ProcessGroup): Promise<voi
       String(await freePort()),
       '--probe-port',
       String(probePort),
+      ...(values['operator-flag'] ?? []),
     ],
     { cwd: REPO_ROOT },
   );
