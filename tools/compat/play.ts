@@ -18,7 +18,6 @@ import {
   LOGGING_OUTPUT,
   NFS_PVC,
 } from '@capp/knative-adapter';
-import type { ResourceType } from '@capp/kube';
 
 type Obj = Record<string, unknown>;
 
@@ -35,20 +34,20 @@ export const REVISION: ChildKind = {
   apiVersion: 'serving.knative.dev/v1',
   kind: 'Revision',
   plural: 'revisions',
-  clusterScoped: false,
+  namespaced: true,
 };
 /** What the Go operator v0.3.5 writes instead of Output and Flow (logging operator's syslog-ng backend). */
 export const SYSLOG_NG_OUTPUT: ChildKind = {
   apiVersion: 'logging.banzaicloud.io/v1beta1',
   kind: 'SyslogNGOutput',
   plural: 'syslogngoutputs',
-  clusterScoped: false,
+  namespaced: true,
 };
 export const SYSLOG_NG_FLOW: ChildKind = {
   apiVersion: 'logging.banzaicloud.io/v1beta1',
   kind: 'SyslogNGFlow',
   plural: 'syslogngflows',
-  clusterScoped: false,
+  namespaced: true,
 };
 
 /** Kinds whose status depends on the object alone. */
@@ -62,13 +61,6 @@ export const SIMPLE_KINDS: readonly ChildKind[] = [
   SYSLOG_NG_OUTPUT,
   SYSLOG_NG_FLOW,
 ];
-
-export const resourceType = (kind: ChildKind): ResourceType => ({
-  apiVersion: kind.apiVersion,
-  kind: kind.kind,
-  plural: kind.plural,
-  namespaced: !kind.clusterScoped,
-});
 
 /** Labels and annotation Knative puts on a Revision (the player finds a Service's revisions by them). */
 export const LABEL_SERVICE = 'serving.knative.dev/service';

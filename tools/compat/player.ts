@@ -24,7 +24,6 @@ import {
   observations,
   ownedRevisions,
   playedStatus,
-  resourceType,
   REVISION,
   revisionNeeds,
   revisionStatus,
@@ -49,8 +48,8 @@ export interface PlayerOptions {
 
 type Work = () => Promise<void>;
 
-const SERVICE_TYPE = resourceType(KNATIVE_SERVICE);
-const REVISION_TYPE = resourceType(REVISION);
+const SERVICE_TYPE = KNATIVE_SERVICE;
+const REVISION_TYPE = REVISION;
 
 export class Player {
   private readonly client: KubeClient;
@@ -70,7 +69,7 @@ export class Player {
   constructor(rest: KubeRest, options: PlayerOptions = {}) {
     this.client = new KubeClient(rest, {
       fieldManager: PLAYER_FIELD_MANAGER,
-      types: [SERVICE_TYPE, REVISION_TYPE, ...SIMPLE_KINDS.map(resourceType)],
+      types: [SERVICE_TYPE, REVISION_TYPE, ...SIMPLE_KINDS],
     });
     this.missingImages = new Set(options.missingImages ?? []);
     this.log = options.log ?? ((): void => undefined);
@@ -95,7 +94,7 @@ export class Player {
     };
     watch(SERVICE_TYPE, (obj) => () => this.playService(obj));
     for (const kind of SIMPLE_KINDS) {
-      const type = resourceType(kind);
+      const type = kind;
       watch(type, (obj) => () => this.playSimple(type, obj));
     }
     if (this.configNamespace) {
