@@ -18,10 +18,12 @@ import {
   CAPP_TYPE,
   CONFIGMAP_TYPE,
   Informer,
+  type InformerOptions,
   kindKey,
   type KubeRest,
   objectId,
   objectKey,
+  type ResourceType,
   SECRET_TYPE,
 } from '@capp/kube';
 import type { Logger } from 'pino';
@@ -45,6 +47,8 @@ export interface ClusterCacheOptions {
   namespaces: string[];
   /** Where the platform ConfigMaps live. */
   operatorNamespace: string;
+  /** The child kinds to watch (default: every one). */
+  childKinds?: readonly ResourceType[];
 }
 
 /** Everything but status and bookkeeping: a Capp update that changes none of it needs no reconcile. */
@@ -90,6 +94,25 @@ export class ClusterCache implements ReadPort {
         { event: 'watch-error', resource, err: err instanceof Error ? err.message : String(err) },
         'watch failed; re-listing',
       );
+    // A child kind whose CRD is not installed (say, no nfspvc-operator) must neither block the start
+    // nor log at every retry: its cache is empty until the kind is served, and a Capp that needs it
+    // reports the failed apply in its status. One log line per kind and change, whatever the number
+    // of watched namespaces.
+    const availability = new Map<string, boolean>();
+    const optional = (type: ResourceType): Pick<InformerOptions, 'optional' | 'onAvailability'> => ({
+      optional: true,
+      onAvailability: (served) => {
+        if (availability.get(kindKey(type)) === served) return;
+        availability.set(kindKey(type), served);
+        if (served)
+          logger.info({ event: 'kind-served', resource: type.plural }, 'kind now served; watching it');
+        else
+          logger.warn(
+            { event: 'kind-not-served', resource: type.plural, apiVersion: type.apiVersion },
+            'kind not served (CRD not installed?); watching again when it is',
+          );
+      },
+    });
 
     this.capps = scopes.map(
       (namespace) =>
@@ -114,7 +137,7 @@ export class ClusterCache implements ReadPort {
     );
 
     const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY_OPERATOR}`;
-    for (const type of CHILD_KINDS) {
+    for (const type of options.childKinds ?? CHILD_KINDS) {
       this.children.set(
         kindKey(type),
         (type.namespaced ? scopes : [undefined]).map(
@@ -130,7 +153,7 @@ export class ClusterCache implements ReadPort {
                 },
                 onDelete: (o) => this.childEvent(o, false),
               },
-              { namespace, labelSelector: managed, onError: onError(type.plural) },
+              { namespace, labelSelector: managed, onError: onError(type.plural), ...optional(type) },
             ),
         ),
       );
