@@ -5,6 +5,7 @@
  */
 import { CHILD_KINDS } from '@capp/knative-adapter';
 import {
+  CAPP_REVISION_TYPE,
   CAPP_TYPE,
   type KubeRest,
   resourcePath,
@@ -12,7 +13,7 @@ import {
   SUBJECT_ACCESS_REVIEW_TYPE,
 } from '@capp/kube';
 
-import { ChartFixture, find, type Loose, type Obj } from './chart-fixture';
+import { ChartFixture, envOf, find, type Loose, type Obj } from './chart-fixture';
 
 // What the operator's code uses (apps/operator/src/cache, reconcile, controller.ts, webhook/), as
 // rendered RBAC rules. The test compares the chart against these exactly.
@@ -20,6 +21,7 @@ const OPERATOR_CLUSTER_RULES = [
   { apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs: ['list', 'watch', 'patch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capps/status'], verbs: ['patch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capps/finalizers'], verbs: ['update'] },
+  { apiGroups: ['rcs.dana.io'], resources: ['capprevisions'], verbs: ['list', 'watch', 'create', 'delete'] },
   {
     apiGroups: ['serving.knative.dev'],
     resources: ['services', 'domainmappings'],
@@ -113,6 +115,14 @@ it('gives the operator exactly the RBAC its code uses: a ClusterRole, and a Role
   expect(find(devApi, 'ClusterRole', `${fullname}-api`).rules).toEqual(API_RULES.slice(2));
   // Lease name follows the value; no Lease rights without leader election.
   expect(find(nonDefault, 'Role', `${fullname}-operator`).rules).toEqual(operatorRoleRules('capp-leader'));
+  // No CappRevisions kept: no rights on them.
+  const noRevisions = await fx.template(['--set', 'operator.cappRevisions.enabled=false']);
+  expect(find(noRevisions, 'ClusterRole', `${fullname}-operator`).rules).toEqual(
+    OPERATOR_CLUSTER_RULES.filter((r) => !r.resources.includes('capprevisions')),
+  );
+  expect(
+    envOf(find(noRevisions, 'Deployment', `${fullname}-operator`).spec.template.spec.containers[0]),
+  ).toMatchObject({ CAPP_REVISIONS: 'false' });
   const single = await fx.template(['--set', 'operator.leaderElection.enabled=false']);
   expect(find(single, 'Role', `${fullname}-operator`).rules).toEqual(operatorRoleRules('').slice(0, 1));
   expect(find(single, 'Deployment', `${fullname}-operator`).spec.template.spec.containers[0].args).toEqual([
@@ -188,7 +198,7 @@ describe('the chart on the real control plane', () => {
     it('lists cluster-wide what the production operator and its webhook watch, and reads Secrets metadata-only', async () => {
       // Production watches every namespace (and the webhook lists every Capp for hostname
       // uniqueness). Read-only, so safe next to other tests.
-      for (const type of [CAPP_TYPE, ...CHILD_KINDS]) {
+      for (const type of [CAPP_TYPE, CAPP_REVISION_TYPE, ...CHILD_KINDS]) {
         await expect(rest.request('GET', resourcePath(type), { query: { limit: 1 } })).resolves.toBeDefined();
       }
       const meta = await rest.request<Loose>('GET', `/api/v1/namespaces/${appNs}/secrets/es-pw`, {
@@ -209,6 +219,7 @@ describe('the chart on the real control plane', () => {
     const operatorSa = fx.serviceAccount(`${fullname}-operator`);
     const apiSa = fx.serviceAccount(`${fullname}-api`);
     const capps = { group: 'rcs.dana.io', resource: 'capps' };
+    const revisions = { group: 'rcs.dana.io', resource: 'capprevisions' };
     const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: releaseNs };
     // Every child kind the operator applies; cluster-scoped ones (the CNAMERecord) outside any namespace.
     const childResources = CHILD_KINDS.map((k) => ({
@@ -223,6 +234,10 @@ describe('the chart on the real control plane', () => {
       { verb: 'patch', ...capps, namespace: appNs, name: 'web' },
       { verb: 'patch', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
       { verb: 'update', ...capps, subresource: 'finalizers', namespace: appNs, name: 'web' },
+      { verb: 'list', ...revisions },
+      { verb: 'watch', ...revisions },
+      { verb: 'create', ...revisions, namespace: appNs },
+      { verb: 'delete', ...revisions, namespace: appNs, name: 'web-00001' },
       ...childResources.flatMap(({ group, resource, namespace }) => [
         { verb: 'list', group, resource },
         { verb: 'watch', group, resource },
@@ -251,6 +266,10 @@ describe('the chart on the real control plane', () => {
       { verb: 'delete', ...capps, namespace: appNs, name: 'web' },
       { verb: 'deletecollection', ...capps, namespace: appNs },
       { verb: 'update', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
+      // A CappRevision is created once and never changed.
+      { verb: 'update', ...revisions, namespace: appNs, name: 'web-00001' },
+      { verb: 'patch', ...revisions, namespace: appNs, name: 'web-00001' },
+      { verb: 'deletecollection', ...revisions, namespace: appNs },
       // Children only through server-side apply: never PUT, never read one by one, never in bulk.
       ...childResources.flatMap((c) => [
         { verb: 'get', ...c, name: 'x' },

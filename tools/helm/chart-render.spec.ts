@@ -122,6 +122,7 @@ describe('helm lint and template', () => {
       // The API sets last-updated-by for its callers: the webhook trusts its ServiceAccount.
       TRUSTED_UPDATERS: `system:serviceaccount:${releaseNs}:${fullname}-api`,
       LEASE_NAME: 'capp-operator-leader',
+      CAPP_REVISIONS: 'true',
       METRICS_PORT: '8080',
       PROBE_PORT: '8081',
     });

@@ -54,6 +54,7 @@ export async function main(argv: string[]): Promise<void> {
       operatorNamespace: config.operatorNamespace,
       concurrency: config.concurrency,
       resyncSeconds: config.resyncSeconds,
+      cappRevisions: config.cappRevisions,
       identity: config.identity,
     },
     logger,

@@ -1,3 +1,4 @@
+import type { KubeObject } from '@capp/capp-model';
 import { CHILD_KINDS } from '@capp/knative-adapter';
 import { EventRecorder, KubeClient, type KubeRest } from '@capp/kube';
 import type { Logger } from 'pino';
@@ -16,6 +17,8 @@ export interface OperatorOptions {
   operatorNamespace: string;
   concurrency: number;
   resyncSeconds: number;
+  /** Keep up to 10 CappRevisions per Capp for kubectl users, as v0.3.5 does (default true). */
+  cappRevisions?: boolean;
   /** `reportingInstance` of the Events (the pod name); default the host name. */
   identity?: string;
 }
@@ -43,7 +46,7 @@ export function createOperator(
   metrics?: ControllerMetrics & ReconcileMetrics,
 ): Operator {
   const client = operatorClient(rest);
-  const cache = new ClusterCache(rest, options, logger);
+  const cache = new ClusterCache(rest, { ...options, cappRevisions: options.cappRevisions ?? true }, logger);
   const recorder = new EventRecorder(rest, { component: FIELD_MANAGER, host: options.identity });
   const reconciler = new CappReconciler({
     read: cache,
@@ -63,6 +66,11 @@ export function writeThrough(client: KubeClient, cache: Pick<ClusterCache, 'wrot
       const written = await client.apply(obj, { subresource: options?.subresource });
       cache.wrote(written);
       return written as never;
+    },
+    create: async (obj) => {
+      const created = await client.create(obj as KubeObject);
+      cache.wrote(created);
+      return created as never;
     },
     delete: (ref) => client.delete(client.types.of(ref), ref.namespace, ref.name),
   };

@@ -1,7 +1,9 @@
 import {
   AnyKubeObject,
   Capp,
+  CappRevision,
   KubeObject,
+  LABEL_CAPP_NAME,
   LABEL_MANAGED_BY,
   LABEL_PARENT_CAPP,
   MANAGED_BY_OPERATOR,
@@ -15,6 +17,7 @@ import {
   LABEL_PARENT_CAPP_NAMESPACE,
 } from '@capp/knative-adapter';
 import {
+  CAPP_REVISION_TYPE,
   CAPP_TYPE,
   CONFIGMAP_TYPE,
   Informer,
@@ -49,6 +52,8 @@ export interface ClusterCacheOptions {
   operatorNamespace: string;
   /** The child kinds to watch (default: every one). */
   childKinds?: readonly ResourceType[];
+  /** Watch CappRevisions (the reconciler keeps them); off: `revisionsOf` answers undefined. */
+  cappRevisions?: boolean;
 }
 
 /** Everything but status and bookkeeping: a Capp update that changes none of it needs no reconcile. */
@@ -79,8 +84,11 @@ export class ClusterCache implements ReadPort {
   private readonly children = new Map<string, Informer[]>();
   private readonly configMaps: Informer;
   private readonly secrets: Informer[];
+  private readonly revisions: Informer<CappRevision>[];
   private readonly own = new OwnWrites();
   private readonly byParent = new Map<string, Map<string, KubeObject>>();
+  /** `namespace/capp` → its CappRevisions by name (what the informers and our own creates know). */
+  private readonly revisionsByCapp = new Map<string, Map<string, CappRevision>>();
   private listener?: CacheListener;
 
   constructor(
@@ -185,10 +193,41 @@ export class ClusterCache implements ReadPort {
           },
         ),
     );
+
+    // CappRevisions: only to know a Capp's revisions; their events need no reconcile.
+    this.revisions = options.cappRevisions
+      ? scopes.map(
+          (namespace) =>
+            new Informer<CappRevision>(
+              rest,
+              CAPP_REVISION_TYPE,
+              {
+                onAdd: (r) => this.revisionEvent(r, true),
+                onUpdate: (r, old) => {
+                  this.revisionEvent(old, false);
+                  this.revisionEvent(r, true);
+                },
+                onDelete: (r) => this.revisionEvent(r, false),
+              },
+              {
+                namespace,
+                labelSelector: LABEL_CAPP_NAME,
+                onError: onError(CAPP_REVISION_TYPE.plural),
+                ...optional(CAPP_REVISION_TYPE),
+              },
+            ),
+        )
+      : [];
   }
 
   private get informers(): Informer<AnyKubeObject>[] {
-    return [...this.capps, ...[...this.children.values()].flat(), this.configMaps, ...this.secrets];
+    return [
+      ...this.capps,
+      ...[...this.children.values()].flat(),
+      this.configMaps,
+      ...this.secrets,
+      ...this.revisions,
+    ];
   }
 
   get synced(): boolean {
@@ -215,6 +254,11 @@ export class ClusterCache implements ReadPort {
   /** The API server's answer to one of our writes: newer than the cache until its echo arrives. */
   wrote(obj: KubeObject): void {
     delete obj.metadata['managedFields']; // as the informers do: nothing here reads it
+    if (kindKey(obj) === kindKey(CAPP_REVISION_TYPE)) {
+      // Known at once, so the next reconcile does not create it again; its echo changes nothing.
+      this.revisionEvent(obj as unknown as CappRevision, true);
+      return;
+    }
     const id = objectId(obj);
     const cached = this.findIn(this.informersOf(obj), obj.metadata.namespace, obj.metadata.name);
     this.own.wrote(id, obj, cached?.metadata.resourceVersion);
@@ -249,6 +293,11 @@ export class ClusterCache implements ReadPort {
     return this.findIn(this.secrets, namespace, name) !== undefined;
   }
 
+  revisionsOf(namespace: string, capp: string): CappRevision[] | undefined {
+    if (this.revisions.length === 0 || !this.revisions.every((i) => i.isServed)) return undefined;
+    return [...(this.revisionsByCapp.get(`${namespace}/${capp}`)?.values() ?? [])];
+  }
+
   // --- internals
 
   private informersOf(o: { apiVersion: string; kind: string }): Informer<AnyKubeObject>[] {
@@ -270,6 +319,20 @@ export class ClusterCache implements ReadPort {
       if (children.size === 0) this.byParent.delete(parent);
     }
     if (!echo) this.listener?.childChanged(parent);
+  }
+
+  private revisionEvent(r: CappRevision, exists: boolean): void {
+    const capp = r.metadata.labels?.[LABEL_CAPP_NAME];
+    if (!capp) return;
+    const key = `${r.metadata.namespace}/${capp}`;
+    let revisions = this.revisionsByCapp.get(key);
+    if (exists) {
+      if (!revisions) this.revisionsByCapp.set(key, (revisions = new Map()));
+      revisions.set(r.metadata.name, r);
+    } else if (revisions) {
+      revisions.delete(r.metadata.name);
+      if (revisions.size === 0) this.revisionsByCapp.delete(key);
+    }
   }
 
   /** A TLS Secret appeared or went: the Capp whose Certificate names it renders differently. */

@@ -23,6 +23,8 @@ export interface OperatorConfig {
   webhookCertDir: string;
   /** Users allowed to name the end user in rcs.dana.io/last-updated-by (the API's ServiceAccount). */
   trustedUpdaters: string[];
+  /** Keep up to 10 CappRevision CRs per Capp for kubectl users, as container-app-operator v0.3.5 does. */
+  cappRevisions: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -60,6 +62,10 @@ const FLAGS = {
   'trusted-updaters': {
     env: 'TRUSTED_UPDATERS',
     help: 'comma-separated users that may set rcs.dana.io/last-updated-by themselves (the API ServiceAccount)',
+  },
+  'capp-revisions': {
+    env: 'CAPP_REVISIONS',
+    help: 'true|false: keep up to 10 CappRevision CRs per Capp for kubectl users, as v0.3.5 (default true)',
   },
 } as const;
 
@@ -137,5 +143,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    cappRevisions: boolean('capp-revisions', get('capp-revisions'), true),
   };
 }

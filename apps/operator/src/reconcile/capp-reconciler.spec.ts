@@ -1,14 +1,16 @@
 import {
   Capp,
   CAPP_FINALIZER,
+  CappRevision,
   CappSpec,
   KubeObject,
+  LABEL_CAPP_NAME,
   LABEL_MANAGED_BY,
   LABEL_PARENT_CAPP,
   MANAGED_BY_OPERATOR,
 } from '@capp/capp-model';
 import { ConfigMapLike, tlsSecretName } from '@capp/knative-adapter';
-import { InvalidError, KubeApiError, KubeUnreachableError, objectId } from '@capp/kube';
+import { ConflictError, InvalidError, KubeApiError, KubeUnreachableError, objectId } from '@capp/kube';
 import pino from 'pino';
 
 import { CappReconciler } from './capp-reconciler';
@@ -38,6 +40,8 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   readonly reject = new Map<string, Error>();
   /** `Kind/name` → the error the server answers a delete of it with. */
   readonly refuseDelete = new Map<string, Error>();
+  /** CappRevisions not kept (turned off, or their CRD not installed). */
+  revisionsOff = false;
   private version = 1;
 
   put(obj: KubeObject): KubeObject {
@@ -60,7 +64,16 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   }
 
   childrenKinds(): string[] {
-    return [...this.objects.values()].filter((o) => o.kind !== 'Capp').map((o) => o.kind);
+    return [...this.objects.values()]
+      .filter((o) => o.kind !== 'Capp' && o.kind !== 'CappRevision')
+      .map((o) => o.kind);
+  }
+
+  /** Names of the CappRevisions of Capp `web`, oldest first. */
+  revisionNames(): string[] {
+    return (this.revisionsOf(NS, 'web') ?? [])
+      .sort((a, b) => a.spec.revisionNumber - b.spec.revisionNumber)
+      .map((r) => r.metadata.name);
   }
 
   // --- ReadPort
@@ -87,6 +100,15 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   }
   secretExists(namespace: string, name: string): boolean {
     return this.secrets.has(`${namespace}/${name}`);
+  }
+  revisionsOf(namespace: string, capp: string): CappRevision[] | undefined {
+    if (this.revisionsOff) return undefined;
+    return [...this.objects.values()].filter(
+      (o) =>
+        o.kind === 'CappRevision' &&
+        o.metadata.namespace === namespace &&
+        o.metadata.labels?.[LABEL_CAPP_NAME] === capp,
+    ) as unknown as CappRevision[];
   }
 
   // --- ClientPort (server-side apply, simplified to what the reconciler sends)
@@ -115,6 +137,15 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
     if (rejection) throw rejection;
     // Fields other controllers wrote (status) stay; ours are replaced.
     return this.put({ ...(obj as KubeObject), status: live?.status }) as T;
+  }
+
+  async create<T extends KubeObject = KubeObject>(obj: KubeObject<unknown, unknown>): Promise<T> {
+    this.writes.push(`create ${obj.kind} ${obj.metadata.name}`);
+    const rejection = this.reject.get(obj.kind);
+    if (rejection) throw rejection;
+    if (this.objects.has(objectId(obj)))
+      throw new ConflictError(409, 'AlreadyExists', `${obj.metadata.name} already exists`, 'POST', '/');
+    return this.put(obj as KubeObject) as T;
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {
@@ -176,7 +207,12 @@ function setUp(spec: Partial<CappSpec> = FULL, extra: Partial<Capp['metadata']> 
       spec: { ...capp.spec, ...change } as unknown as Record<string, unknown>,
     });
   };
-  return { cluster, reconcile, edit };
+  /** The Capp's annotations changed (no new generation: metadata only). */
+  const annotate = (annotations: Record<string, string>): void => {
+    const capp = cluster.theCapp();
+    cluster.put({ ...(capp as unknown as KubeObject), metadata: { ...capp.metadata, annotations } });
+  };
+  return { cluster, reconcile, edit, annotate };
 }
 
 const condition = (capp: Capp, type: string) => capp.status?.conditions?.find((c) => c.type === type);
@@ -188,6 +224,7 @@ describe('CappReconciler', () => {
 
     expect(await reconcile()).toEqual([
       'finalizer +',
+      'create CappRevision web-00001',
       'apply Service web',
       'apply NfsPvc data',
       'apply Output web-elastic',
@@ -214,7 +251,7 @@ describe('CappReconciler', () => {
       `Normal Created: created Service/shop/web, NfsPvc/shop/data, Output/shop/web-elastic, Flow/shop/web, Certificate/shop/${fqdn}, DomainMapping/shop/${fqdn}, CNAMERecord/${fqdn}`,
     ]);
     for (const child of cluster.objects.values()) {
-      if (child.kind === 'Capp') continue;
+      if (child.kind === 'Capp' || child.kind === 'CappRevision') continue;
       expect(child.metadata.labels).toMatchObject({
         [LABEL_PARENT_CAPP]: 'web',
         [LABEL_MANAGED_BY]: MANAGED_BY_OPERATOR,
@@ -253,7 +290,12 @@ describe('CappReconciler', () => {
     await reconcile();
     edit({ logSpec: undefined });
 
-    expect(await reconcile()).toEqual(['delete Flow web', 'delete Output web-elastic', 'apply status']);
+    expect(await reconcile()).toEqual([
+      'create CappRevision web-00002',
+      'delete Flow web',
+      'delete Output web-elastic',
+      'apply status',
+    ]);
     expect(cluster.childrenKinds()).not.toContain('Flow');
     expect(cluster.theCapp().status?.managedResources?.map((m) => m.kind)).not.toContain('Output');
     expect(cluster.events).toEqual(['Normal Deleted: deleted Flow/shop/web, Output/shop/web-elastic']);
@@ -327,7 +369,11 @@ describe('CappReconciler', () => {
     await reconcile();
     edit({ state: 'disabled' });
 
-    expect(await reconcile()).toEqual(['delete Service web', 'apply status']);
+    expect(await reconcile()).toEqual([
+      'create CappRevision web-00002',
+      'delete Service web',
+      'apply status',
+    ]);
     expect(cluster.childrenKinds().sort()).toEqual(['CNAMERecord', 'DomainMapping']);
     expect(condition(cluster.theCapp(), 'KnativeServiceReady')).toMatchObject({
       status: 'True',
@@ -362,7 +408,7 @@ describe('CappReconciler', () => {
     await reconcile();
     edit({ scaleMetric: 'rps' });
 
-    expect(await reconcile()).toEqual(['apply Service web', 'apply status']);
+    expect(await reconcile()).toEqual(['create CappRevision web-00002', 'apply Service web', 'apply status']);
     expect(cluster.events).toEqual(['Normal Updated: updated Service/shop/web']);
   });
 
@@ -411,7 +457,7 @@ describe('CappReconciler', () => {
     const { cluster, reconcile } = setUp({ routeSpec: { hostname: 'web.apps.example.com' } });
     cluster.configMaps.set('dns-config', { data: { zone: 'not a zone!' } });
 
-    expect(await reconcile()).toEqual(['finalizer +', 'apply status']);
+    expect(await reconcile()).toEqual(['finalizer +', 'create CappRevision web-00001', 'apply status']);
     expect(cluster.childrenKinds()).toEqual([]);
     expect(condition(cluster.theCapp(), 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidConfig' });
   });
@@ -438,5 +484,62 @@ describe('CappReconciler', () => {
     const { cluster, reconcile } = setUp();
     cluster.objects.clear();
     expect(await reconcile()).toEqual([]);
+  });
+
+  describe('CappRevisions (for kubectl users, as v0.3.5 keeps them)', () => {
+    it('keeps one per change of spec, labels or annotations, ten at most, the oldest deleted', async () => {
+      const { cluster, reconcile, annotate } = setUp({});
+      await reconcile();
+      expect(cluster.revisionNames()).toEqual(['web-00001']);
+      for (let i = 1; i <= 11; i++) {
+        annotate({ test: `test${i}` });
+        const writes = await reconcile();
+        expect(writes.filter((w) => w.includes('CappRevision'))).toEqual([
+          ...(i >= 10 ? [`delete CappRevision web-${String(i - 9).padStart(5, '0')}`] : []),
+          `create CappRevision web-${String(i + 1).padStart(5, '0')}`,
+        ]);
+      }
+      expect(cluster.revisionNames()).toEqual(
+        Array.from({ length: 10 }, (_, i) => `web-${String(i + 3).padStart(5, '0')}`),
+      );
+      const newest = cluster.child(
+        { apiVersion: 'rcs.dana.io/v1alpha1', kind: 'CappRevision' },
+        NS,
+        'web-00012',
+      );
+      expect(newest?.spec).toEqual({
+        revisionNumber: 12,
+        cappTemplate: { cappSpec: cluster.theCapp().spec, annotations: { test: 'test11' } },
+      });
+      expect(await reconcile()).toEqual([]);
+    });
+
+    it('keeps none when turned off or when their CRD is not installed', async () => {
+      const { cluster, reconcile } = setUp({});
+      cluster.revisionsOff = true;
+      expect(await reconcile()).toEqual(['finalizer +', 'apply Service web', 'apply status']);
+    });
+
+    it('applies the children and status when a CappRevision cannot be created, then asks for a retry', async () => {
+      const { cluster, reconcile } = setUp({});
+      cluster.reject.set(
+        'CappRevision',
+        new KubeApiError(503, 'ServiceUnavailable', 'etcd leader changed', 'POST', '/apis/…'),
+      );
+
+      const failure = await reconcile().catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(KubeApiError);
+      expect(cluster.writes).toEqual([
+        'finalizer +',
+        'create CappRevision web-00001',
+        'apply Service web',
+        'apply status',
+      ]);
+      expect(cluster.events).toContain(
+        'Warning RevisionFailed: CappRevision: 503 ServiceUnavailable: etcd leader changed',
+      );
+      cluster.reject.clear();
+      expect(await reconcile()).toEqual(['create CappRevision web-00001']);
+    });
   });
 });

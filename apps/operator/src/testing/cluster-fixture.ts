@@ -94,7 +94,7 @@ export class ClusterFixture {
   }
 
   async startController(
-    opts: { resyncSeconds?: number; concurrency?: number } = {},
+    opts: { resyncSeconds?: number; concurrency?: number; cappRevisions?: boolean } = {},
   ): Promise<CappController> {
     const rest = operatorRest();
     this.controllerRest = rest;
@@ -106,6 +106,7 @@ export class ClusterFixture {
         operatorNamespace: this.operatorNs,
         concurrency: opts.concurrency ?? 4,
         resyncSeconds: opts.resyncSeconds ?? 0,
+        cappRevisions: opts.cappRevisions,
       },
       logger,
     ).controller;
