@@ -123,6 +123,7 @@ describe('helm lint and template', () => {
       TRUSTED_UPDATERS: `system:serviceaccount:${releaseNs}:${fullname}-api`,
       LEASE_NAME: 'capp-operator-leader',
       CAPP_REVISIONS: 'true',
+      LOGGING_BACKEND: 'fluentd',
       METRICS_PORT: '8080',
       PROBE_PORT: '8081',
     });

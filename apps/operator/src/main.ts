@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<void> {
       concurrency: config.concurrency,
       resyncSeconds: config.resyncSeconds,
       cappRevisions: config.cappRevisions,
+      loggingBackend: config.loggingBackend,
       identity: config.identity,
     },
     logger,

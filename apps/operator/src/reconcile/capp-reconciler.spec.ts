@@ -9,7 +9,7 @@ import {
   LABEL_PARENT_CAPP,
   MANAGED_BY_OPERATOR,
 } from '@capp/capp-model';
-import { ConfigMapLike, tlsSecretName } from '@capp/knative-adapter';
+import { ConfigMapLike, type LoggingBackend, tlsSecretName } from '@capp/knative-adapter';
 import { ConflictError, InvalidError, KubeApiError, KubeUnreachableError, objectId } from '@capp/kube';
 import pino from 'pino';
 
@@ -185,17 +185,20 @@ function setUp(spec: Partial<CappSpec> = FULL, extra: Partial<Capp['metadata']> 
     metadata: { name: 'web', namespace: NS, uid: 'uid-web', generation: 1, ...extra },
     spec: cappSpec(spec) as unknown as Record<string, unknown>,
   });
-  const reconciler = new CappReconciler({
-    read: cluster,
-    client: cluster,
-    events: cluster,
-    logger: pino({ level: 'silent' }),
-    clock: () => NOW,
-  });
-  const reconcile = async (): Promise<string[]> => {
+  const reconcilerFor = (loggingBackend?: LoggingBackend): CappReconciler =>
+    new CappReconciler({
+      loggingBackend,
+      read: cluster,
+      client: cluster,
+      events: cluster,
+      logger: pino({ level: 'silent' }),
+      clock: () => NOW,
+    });
+  /** One reconcile (by an operator with this logging backend: default fluentd); returns its writes. */
+  const reconcile = async (loggingBackend?: LoggingBackend): Promise<string[]> => {
     cluster.writes.length = 0;
     cluster.events.length = 0;
-    await reconciler.reconcile(NS, 'web');
+    await reconcilerFor(loggingBackend).reconcile(NS, 'web');
     return [...cluster.writes];
   };
   /** The Capp's spec changed (a new generation). */
@@ -484,6 +487,53 @@ describe('CappReconciler', () => {
     const { cluster, reconcile } = setUp();
     cluster.objects.clear();
     expect(await reconcile()).toEqual([]);
+  });
+
+  describe('the syslog-ng logging backend (as v0.3.5)', () => {
+    const LOGGED: Partial<CappSpec> = {
+      logSpec: { type: 'elastic', host: '1.2.3.4', index: 'main', user: 'elastic', passwordSecret: 'creds' },
+    };
+
+    it('ships logs with a SyslogNGOutput and a SyslogNGFlow named after the Capp', async () => {
+      const { cluster, reconcile } = setUp(LOGGED);
+      expect(await reconcile('syslog-ng')).toEqual([
+        'finalizer +',
+        'create CappRevision web-00001',
+        'apply Service web',
+        'apply SyslogNGOutput web',
+        'apply SyslogNGFlow web',
+        'apply status',
+      ]);
+      expect(cluster.theCapp().status?.managedResources?.map((m) => m.kind)).toEqual([
+        'Service',
+        'SyslogNGOutput',
+        'SyslogNGFlow',
+      ]);
+      expect(await reconcile('syslog-ng')).toEqual([]);
+    });
+
+    it("replaces the other backend's Output and Flow when the platform switches, and back", async () => {
+      const { cluster, reconcile } = setUp(LOGGED);
+      await reconcile('fluentd');
+      expect(cluster.childrenKinds().sort()).toEqual(['Flow', 'Output', 'Service']);
+
+      expect(await reconcile('syslog-ng')).toEqual([
+        'apply SyslogNGOutput web',
+        'apply SyslogNGFlow web',
+        'delete Flow web',
+        'delete Output web-elastic',
+        'apply status',
+      ]);
+      expect(cluster.childrenKinds().sort()).toEqual(['Service', 'SyslogNGFlow', 'SyslogNGOutput']);
+
+      expect(await reconcile('fluentd')).toEqual([
+        'apply Output web-elastic',
+        'apply Flow web',
+        'delete SyslogNGFlow web',
+        'delete SyslogNGOutput web',
+        'apply status',
+      ]);
+    });
   });
 
   describe('CappRevisions (for kubectl users, as v0.3.5 keeps them)', () => {

@@ -16,6 +16,7 @@ import {
   ConfigError,
   DesiredChild,
   DNS_CONFIGMAP,
+  type LoggingBackend,
   ObservedChild,
   parseAutoscaleDefaults,
   parseDnsConfig,
@@ -34,6 +35,8 @@ import type { ClientPort, EventsPort, ReadPort, ReconcileMetrics } from './ports
 import { planRevisions } from './revisions';
 
 export interface ReconcilerDeps {
+  /** What a Capp's logSpec becomes (default fluentd: Flow and Output). */
+  loggingBackend?: LoggingBackend;
   /** The caches: every decision is taken from them. */
   read: ReadPort;
   /** Writes (the write-through client tells the caches what it wrote). */
@@ -183,7 +186,11 @@ export class CappReconciler {
     const fqdn = withDefaults.spec.routeSpec?.tlsEnabled ? cappDomain(withDefaults, dns) : undefined;
     const tlsSecretReady =
       fqdn !== undefined && this.deps.read.secretExists(capp.metadata.namespace ?? '', tlsSecretName(fqdn));
-    return renderChildren(withDefaults, { autoscale, dns }, { tlsSecretReady });
+    return renderChildren(
+      withDefaults,
+      { autoscale, dns, loggingBackend: this.deps.loggingBackend },
+      { tlsSecretReady },
+    );
   }
 
   /** Applies one child when it differs from the cached live object; returns what was observed. */
