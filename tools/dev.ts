@@ -4,7 +4,7 @@
  * - Kubernetes: `KUBECONFIG` when set, else the local control plane of `npm run cluster:up`
  *   (kube-apiserver + etcd + kube-controller-manager with the child CRDs), started or reused.
  * - PostgreSQL / Redis: `DATABASE_URL` / `REDIS_URL` when set, else private servers.
- * - Then: migrations, the Capp CRD and the platform ConfigMaps, a `capp-dev` ServiceAccount allowed
+ * - Then: migrations, the Capp and CappRevision CRDs and the platform ConfigMaps, a `capp-dev` ServiceAccount allowed
  *   to manage Capps, and the operator and the API in the foreground. Prints the Swagger URL and a
  *   token. Ctrl-C stops the operator and the API; `npm run cluster:down` stops the rest.
  */
@@ -12,6 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { platformCrds } from '@capp/capp-model';
 import { KubeRest } from '@capp/kube';
 import {
   CLUSTER_STATE_DIR,
@@ -31,7 +32,6 @@ import { build } from './build';
 const OPERATOR_NAMESPACE = 'capp-operator-system';
 const DEV_NAMESPACE = 'default';
 const DEV_ACCOUNT = 'capp-dev';
-const CAPP_CRD = join(REPO_ROOT, 'charts', 'capp-platform', 'crds', 'capps.rcs.dana.io.yaml');
 
 async function apply(rest: KubeRest, path: string, body: unknown): Promise<void> {
   await rest.request('PATCH', path, {
@@ -58,12 +58,11 @@ function kubernetes(
 }
 
 async function prepareCluster(rest: KubeRest): Promise<string> {
-  // The Capp CRD (the local control plane already has it; an external cluster may not).
-  await apply(
-    rest,
-    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/capps.rcs.dana.io',
-    parse(readFileSync(CAPP_CRD, 'utf8')),
-  );
+  // The Capp and CappRevision CRDs (the local control plane already has them; an external cluster may not).
+  for (const { crd } of platformCrds()) {
+    const name = (crd['metadata'] as { name: string }).name;
+    await apply(rest, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`, crd);
+  }
   await apply(rest, `/api/v1/namespaces/${OPERATOR_NAMESPACE}`, {
     apiVersion: 'v1',
     kind: 'Namespace',

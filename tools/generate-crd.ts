@@ -1,17 +1,21 @@
-/** Writes the Capp CRD generated from `@capp/capp-model` into the Helm chart. `--check` fails when stale. */
+/** Writes the CRDs generated from `@capp/capp-model` into the Helm chart. `--check` fails when one is stale. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { CAPP_CRD_FILE, cappCrdYaml } from '@capp/capp-model';
+import { platformCrds } from '@capp/capp-model';
 
-const target = join(__dirname, '..', CAPP_CRD_FILE);
-const wanted = cappCrdYaml();
-if (process.argv.includes('--check')) {
-  if (readFileSync(target, 'utf8') !== wanted) {
-    console.error(`${CAPP_CRD_FILE} is stale: run npm run crd:generate`);
-    process.exit(1);
+const check = process.argv.includes('--check');
+let stale = false;
+for (const { file, yaml } of platformCrds()) {
+  const target = join(__dirname, '..', file);
+  if (check) {
+    if (readFileSync(target, 'utf8') !== yaml) {
+      console.error(`${file} is stale: run npm run crd:generate`);
+      stale = true;
+    }
+  } else {
+    writeFileSync(target, yaml);
+    console.log(`wrote ${file}`);
   }
-} else {
-  writeFileSync(target, wanted);
-  console.log(`wrote ${CAPP_CRD_FILE}`);
 }
+if (stale) process.exit(1);

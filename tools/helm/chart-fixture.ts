@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { buildCappCrd, type KubeObject } from '@capp/capp-model';
+import { type KubeObject, platformCrds } from '@capp/capp-model';
 import { CHILD_KINDS } from '@capp/knative-adapter';
 import {
   type Impersonation,
@@ -152,7 +152,7 @@ export interface Renderings {
   defaults: Obj[];
   /** {@link NON_DEFAULT} values. */
   nonDefault: Obj[];
-  /** What is installed: defaults plus a DNS zone (so Capps may have hostnames) and the CRD. */
+  /** What is installed: defaults plus a DNS zone (so Capps may have hostnames) and the CRDs. */
   installed: Obj[];
 }
 
@@ -272,8 +272,8 @@ export class ChartFixture {
   }
 
   /**
-   * Creates the release and app namespaces and applies `installed`: the CRD (only when it is the one
-   * the harness installed), ServiceAccounts, RBAC, ConfigMaps and Secrets for real, the rest
+   * Creates the release and app namespaces and applies `installed`: the CRDs (only when they are the
+   * ones the harness installed), ServiceAccounts, RBAC, ConfigMaps and Secrets for real, the rest
    * server-side dry-run. Failures (strict field validation, admission) throw.
    */
   async install(installed: Obj[]): Promise<void> {
@@ -282,12 +282,12 @@ export class ChartFixture {
       await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     this.namespacesCreated = true;
 
-    const crd = installed.find((o) => o.kind === 'CustomResourceDefinition') as Obj;
-    // The very CRD the harness installed (same field manager): a no-op unless the chart's copy is
+    // The very CRDs the harness installed (same field manager): a no-op unless the chart's copy is
     // stale, which chart-render.spec.ts reports; a stale one is only dry-run, never served to other tests.
-    const crdIsCurrent = JSON.stringify(crd) === JSON.stringify(buildCappCrd());
     const harness = new KubeClient(admin.rest, { fieldManager: 'capp-testing' });
-    await harness.apply(crd, { dryRun: !crdIsCurrent });
+    const current = new Set(platformCrds().map((c) => JSON.stringify(c.crd)));
+    for (const crd of installed.filter((o) => o.kind === 'CustomResourceDefinition'))
+      await harness.apply(crd, { dryRun: !current.has(JSON.stringify(crd)) });
 
     const rest = installed.filter((o) => o.kind !== 'CustomResourceDefinition');
     const real = rest.filter(isReal);

@@ -3,8 +3,9 @@
  * applied to the real control plane, requests made with the operator ServiceAccount's own token, and
  * SubjectAccessReviews that pin down what each ServiceAccount may and may not do.
  */
-import { CHILD_KINDS } from '@capp/knative-adapter';
+import { childKindsFor, SYSLOG_NG_FLOW, SYSLOG_NG_OUTPUT } from '@capp/knative-adapter';
 import {
+  CAPP_REVISION_TYPE,
   CAPP_TYPE,
   type KubeRest,
   resourcePath,
@@ -12,7 +13,7 @@ import {
   SUBJECT_ACCESS_REVIEW_TYPE,
 } from '@capp/kube';
 
-import { ChartFixture, find, type Loose, type Obj } from './chart-fixture';
+import { ChartFixture, envOf, find, type Loose, type Obj } from './chart-fixture';
 
 // What the operator's code uses (apps/operator/src/cache, reconcile, controller.ts, webhook/), as
 // rendered RBAC rules. The test compares the chart against these exactly.
@@ -20,6 +21,7 @@ const OPERATOR_CLUSTER_RULES = [
   { apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs: ['list', 'watch', 'patch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capps/status'], verbs: ['patch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capps/finalizers'], verbs: ['update'] },
+  { apiGroups: ['rcs.dana.io'], resources: ['capprevisions'], verbs: ['list', 'watch', 'create', 'delete'] },
   {
     apiGroups: ['serving.knative.dev'],
     resources: ['services', 'domainmappings'],
@@ -39,6 +41,12 @@ const OPERATOR_CLUSTER_RULES = [
     apiGroups: ['logging.banzaicloud.io'],
     resources: ['flows', 'outputs'],
     verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+  },
+  // The other logging backend's kinds: pruned after a switch, nothing else.
+  {
+    apiGroups: ['logging.banzaicloud.io'],
+    resources: ['syslogngflows', 'syslogngoutputs'],
+    verbs: ['delete'],
   },
   {
     apiGroups: ['record.dns.crossplane.io'],
@@ -113,6 +121,28 @@ it('gives the operator exactly the RBAC its code uses: a ClusterRole, and a Role
   expect(find(devApi, 'ClusterRole', `${fullname}-api`).rules).toEqual(API_RULES.slice(2));
   // Lease name follows the value; no Lease rights without leader election.
   expect(find(nonDefault, 'Role', `${fullname}-operator`).rules).toEqual(operatorRoleRules('capp-leader'));
+  // The syslog-ng logging backend: the two logging rules swap their kinds.
+  const syslogNg = await fx.template(['--set', 'operator.loggingBackend=syslog-ng']);
+  const swapped = (resources: string[]): string[] =>
+    resources[0] === 'flows'
+      ? ['syslogngflows', 'syslogngoutputs']
+      : resources[0] === 'syslogngflows'
+        ? ['flows', 'outputs']
+        : resources;
+  expect(find(syslogNg, 'ClusterRole', `${fullname}-operator`).rules).toEqual(
+    OPERATOR_CLUSTER_RULES.map((r) => ({ ...r, resources: swapped(r.resources) })),
+  );
+  expect(
+    envOf(find(syslogNg, 'Deployment', `${fullname}-operator`).spec.template.spec.containers[0]),
+  ).toMatchObject({ LOGGING_BACKEND: 'syslog-ng' });
+  // No CappRevisions kept: no rights on them.
+  const noRevisions = await fx.template(['--set', 'operator.cappRevisions.enabled=false']);
+  expect(find(noRevisions, 'ClusterRole', `${fullname}-operator`).rules).toEqual(
+    OPERATOR_CLUSTER_RULES.filter((r) => !r.resources.includes('capprevisions')),
+  );
+  expect(
+    envOf(find(noRevisions, 'Deployment', `${fullname}-operator`).spec.template.spec.containers[0]),
+  ).toMatchObject({ CAPP_REVISIONS: 'false' });
   const single = await fx.template(['--set', 'operator.leaderElection.enabled=false']);
   expect(find(single, 'Role', `${fullname}-operator`).rules).toEqual(operatorRoleRules('').slice(0, 1));
   expect(find(single, 'Deployment', `${fullname}-operator`).spec.template.spec.containers[0].args).toEqual([
@@ -188,7 +218,7 @@ describe('the chart on the real control plane', () => {
     it('lists cluster-wide what the production operator and its webhook watch, and reads Secrets metadata-only', async () => {
       // Production watches every namespace (and the webhook lists every Capp for hostname
       // uniqueness). Read-only, so safe next to other tests.
-      for (const type of [CAPP_TYPE, ...CHILD_KINDS]) {
+      for (const type of [CAPP_TYPE, CAPP_REVISION_TYPE, ...childKindsFor('fluentd')]) {
         await expect(rest.request('GET', resourcePath(type), { query: { limit: 1 } })).resolves.toBeDefined();
       }
       const meta = await rest.request<Loose>('GET', `/api/v1/namespaces/${appNs}/secrets/es-pw`, {
@@ -209,12 +239,20 @@ describe('the chart on the real control plane', () => {
     const operatorSa = fx.serviceAccount(`${fullname}-operator`);
     const apiSa = fx.serviceAccount(`${fullname}-api`);
     const capps = { group: 'rcs.dana.io', resource: 'capps' };
+    const revisions = { group: 'rcs.dana.io', resource: 'capprevisions' };
     const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: releaseNs };
-    // Every child kind the operator applies; cluster-scoped ones (the CNAMERecord) outside any namespace.
-    const childResources = CHILD_KINDS.map((k) => ({
+    // Every child kind the operator applies (default logging backend); cluster-scoped ones (the
+    // CNAMERecord) outside any namespace.
+    const childResources = childKindsFor('fluentd').map((k) => ({
       group: k.apiVersion.split('/')[0],
       resource: k.plural,
       namespace: k.namespaced ? appNs : undefined,
+    }));
+
+    const syslogNgResources = [SYSLOG_NG_OUTPUT, SYSLOG_NG_FLOW].map((k) => ({
+      group: 'logging.banzaicloud.io',
+      resource: k.plural,
+      namespace: appNs,
     }));
 
     const operatorMay: Access[] = [
@@ -223,6 +261,10 @@ describe('the chart on the real control plane', () => {
       { verb: 'patch', ...capps, namespace: appNs, name: 'web' },
       { verb: 'patch', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
       { verb: 'update', ...capps, subresource: 'finalizers', namespace: appNs, name: 'web' },
+      { verb: 'list', ...revisions },
+      { verb: 'watch', ...revisions },
+      { verb: 'create', ...revisions, namespace: appNs },
+      { verb: 'delete', ...revisions, namespace: appNs, name: 'web-00001' },
       ...childResources.flatMap(({ group, resource, namespace }) => [
         { verb: 'list', group, resource },
         { verb: 'watch', group, resource },
@@ -231,6 +273,8 @@ describe('the chart on the real control plane', () => {
         { verb: 'patch', group, resource, namespace, name: 'x' },
         { verb: 'delete', group, resource, namespace, name: 'x' },
       ]),
+      // What a Capp had with the other logging backend is pruned.
+      ...syslogNgResources.map((r) => ({ verb: 'delete', ...r, name: 'x' })),
       { verb: 'list', resource: 'secrets' },
       { verb: 'watch', resource: 'secrets' },
       { verb: 'get', resource: 'secrets', namespace: appNs, name: 'es-pw' },
@@ -251,11 +295,21 @@ describe('the chart on the real control plane', () => {
       { verb: 'delete', ...capps, namespace: appNs, name: 'web' },
       { verb: 'deletecollection', ...capps, namespace: appNs },
       { verb: 'update', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
+      // A CappRevision is created once and never changed.
+      { verb: 'update', ...revisions, namespace: appNs, name: 'web-00001' },
+      { verb: 'patch', ...revisions, namespace: appNs, name: 'web-00001' },
+      { verb: 'deletecollection', ...revisions, namespace: appNs },
       // Children only through server-side apply: never PUT, never read one by one, never in bulk.
       ...childResources.flatMap((c) => [
         { verb: 'get', ...c, name: 'x' },
         { verb: 'update', ...c, name: 'x' },
         { verb: 'deletecollection', ...c },
+      ]),
+      // The other logging backend's kinds: neither watched nor written.
+      ...syslogNgResources.flatMap((r) => [
+        { verb: 'list', ...r },
+        { verb: 'create', ...r },
+        { verb: 'patch', ...r, name: 'x' },
       ]),
       { verb: 'create', resource: 'secrets', namespace: appNs },
       { verb: 'update', resource: 'secrets', namespace: appNs, name: 'es-pw' },

@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 
-import { buildCappCrd } from '@capp/capp-model';
+import { platformCrds } from '@capp/capp-model';
 
 import {
   adminKubeconfig,
@@ -122,6 +122,8 @@ describe('helm lint and template', () => {
       // The API sets last-updated-by for its callers: the webhook trusts its ServiceAccount.
       TRUSTED_UPDATERS: `system:serviceaccount:${releaseNs}:${fullname}-api`,
       LEASE_NAME: 'capp-operator-leader',
+      CAPP_REVISIONS: 'true',
+      LOGGING_BACKEND: 'fluentd',
       METRICS_PORT: '8080',
       PROBE_PORT: '8081',
     });
@@ -313,9 +315,14 @@ describe('helm lint and template', () => {
     for (const o of nonDefault) expect(o.metadata.labels).toMatchObject({ team: 'platform' });
   });
 
-  it('ships the generated Capp CRD unchanged', () => {
-    const crd = installed.find((o) => o.kind === 'CustomResourceDefinition');
-    expect(crd).toEqual(buildCappCrd());
+  it('ships the generated Capp and CappRevision CRDs unchanged', () => {
+    const crds = installed.filter((o) => o.kind === 'CustomResourceDefinition');
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual([
+      'capprevisions.rcs.dana.io',
+      'capps.rcs.dana.io',
+    ]);
+    for (const { crd } of platformCrds())
+      expect(crds.find((c) => c.metadata.name === (crd['metadata'] as { name: string }).name)).toEqual(crd);
   });
 
   it('prints NOTES that tell the next step (reaching the API, getting a token)', async () => {

@@ -1,11 +1,11 @@
 import {
-  buildCappCrd,
   Capp,
   CAPP_API_VERSION,
   CAPP_KIND,
   cappWarnings,
   formatIssues,
   formatWarnings,
+  platformCrds,
   validateCapp,
 } from '@capp/capp-model';
 import { ConfigError, parseAutoscaleDefaults, parseDnsConfig, renderChildren } from '@capp/knative-adapter';
@@ -71,7 +71,12 @@ export function renderCommand(opts: {
 }
 
 export function crdCommand(output: OutputFormat): CommandResult {
-  return ok(formatObjects([buildCappCrd()], output));
+  return ok(
+    formatObjects(
+      platformCrds().map((c) => c.crd),
+      output,
+    ),
+  );
 }
 
 /** A multi-document YAML stream, or a JSON `List` (what `kubectl apply -f -` accepts either way). */

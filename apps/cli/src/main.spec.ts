@@ -177,10 +177,12 @@ describe('capp render', () => {
 });
 
 describe('capp crd', () => {
-  it('prints the Capp CustomResourceDefinition', () => {
+  it('prints the CustomResourceDefinitions of Capp and CappRevision', () => {
     const result = run(['crd']);
     expect(result.code).toBe(0);
-    expect(kindsOf(result.stdout)).toEqual(['CustomResourceDefinition']);
+    expect(kindsOf(result.stdout)).toEqual(['CustomResourceDefinition', 'CustomResourceDefinition']);
+    expect(result.stdout).toContain('name: capps.rcs.dana.io');
+    expect(result.stdout).toContain('name: capprevisions.rcs.dana.io');
   });
 });
 

@@ -11,7 +11,7 @@ import {
   LOGGING_OUTPUT as OUTPUT,
   NFS_PVC as NFSPVC,
 } from '@capp/knative-adapter';
-import { CAPP_TYPE, SECRET_TYPE } from '@capp/kube';
+import { CAPP_REVISION_TYPE, CAPP_TYPE, SECRET_TYPE } from '@capp/kube';
 
 import { ANNOTATION_APPLIED_HASH } from './reconcile/drift';
 import { ClusterFixture, Obj, suffix, waitFor } from './testing/cluster-fixture';
@@ -442,6 +442,55 @@ describe('the operator on a real API server', () => {
         fx.get(NFSPVC, fx.ns, 'gone-vol'),
       ]);
       return left.every((o) => o === undefined);
+    });
+  });
+
+  describe('CappRevisions for kubectl users (as container-app-operator v0.3.5)', () => {
+    const revisions = async (name: string): Promise<string[]> =>
+      (
+        await fx.client.list(CAPP_REVISION_TYPE, {
+          namespace: fx.ns,
+          labelSelector: `rcs.dana.io/cappName=${name}`,
+        })
+      ).items
+        .map((r) => r.metadata.name)
+        .sort();
+    const annotated = (name: string, value: string): Obj => {
+      const c = capp(name);
+      return { ...c, metadata: { ...c.metadata, annotations: { test: value } } };
+    };
+
+    it('keeps revision 1 of a new Capp, one more when its annotations change, and deletes them with it', async () => {
+      await fx.apply(capp('hist'));
+      await waitFor('revision 1', async () => (await revisions('hist')).length === 1);
+      const first = await fx.get(CAPP_REVISION_TYPE, fx.ns, 'hist-00001');
+      expect(first?.spec).toMatchObject({ revisionNumber: 1, cappTemplate: { cappSpec: capp('hist').spec } });
+      expect(first?.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'Capp', name: 'hist' }),
+      ]);
+
+      await fx.apply(annotated('hist', 'test'));
+      await waitFor('revision 2', async () => (await revisions('hist')).length === 2);
+      expect(await revisions('hist')).toEqual(['hist-00001', 'hist-00002']);
+      const second = await fx.get(CAPP_REVISION_TYPE, fx.ns, 'hist-00002');
+      expect(second?.spec?.['cappTemplate']).toMatchObject({ annotations: { test: 'test' } });
+
+      await fx.remove(CAPP_TYPE, fx.ns, 'hist');
+      await waitFor('revisions deleted with the Capp', async () => (await revisions('hist')).length === 0);
+    });
+
+    it('keeps ten per Capp: after eleven changes the two oldest are gone', async () => {
+      await fx.apply(capp('many'));
+      await waitFor('revision 1', async () => (await revisions('many')).length === 1);
+      for (let i = 1; i <= 11; i++) {
+        await fx.apply(annotated('many', `test${i}`));
+        const name = `many-${String(i + 1).padStart(5, '0')}`;
+        await waitFor(name, () => fx.get(CAPP_REVISION_TYPE, fx.ns, name));
+      }
+      await waitFor('ten revisions', async () => (await revisions('many')).length === 10);
+      expect(await revisions('many')).toEqual(
+        Array.from({ length: 10 }, (_, i) => `many-${String(i + 3).padStart(5, '0')}`),
+      );
     });
   });
 });

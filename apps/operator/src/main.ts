@@ -54,6 +54,8 @@ export async function main(argv: string[]): Promise<void> {
       operatorNamespace: config.operatorNamespace,
       concurrency: config.concurrency,
       resyncSeconds: config.resyncSeconds,
+      cappRevisions: config.cappRevisions,
+      loggingBackend: config.loggingBackend,
       identity: config.identity,
     },
     logger,

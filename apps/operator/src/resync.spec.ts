@@ -53,7 +53,7 @@ it('makes zero write requests when it re-reconciles converged Capps', async () =
   expect(rest.counts.reads - before.reads).toBe(0);
 });
 
-it('writes a new Capp’s children, its finalizer and its status once each, plus one Event', async () => {
+it('writes a new Capp’s children, its finalizer, its first CappRevision and its status once each, plus one Event', async () => {
   const rest = fx.controllerRest;
   const controller = fx.controller;
   if (!controller || !rest) throw new Error('controller not running');
@@ -71,6 +71,6 @@ it('writes a new Capp’s children, its finalizer and its status once each, plus
   await controller.queue.whenIdle();
   const children = (converged.status?.['managedResources'] as unknown[]).length;
   expect(children).toBe(7);
-  expect(rest.counts.writes - before.writes).toBe(children + 2 + 1);
+  expect(rest.counts.writes - before.writes).toBe(children + 3 + 1);
   expect(rest.counts.reads - before.reads).toBe(0);
 });

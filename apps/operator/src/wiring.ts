@@ -1,4 +1,10 @@
-import { CHILD_KINDS } from '@capp/knative-adapter';
+import type { KubeObject } from '@capp/capp-model';
+import {
+  CHILD_KINDS,
+  childKindsFor,
+  DEFAULT_LOGGING_BACKEND,
+  type LoggingBackend,
+} from '@capp/knative-adapter';
 import { EventRecorder, KubeClient, type KubeRest } from '@capp/kube';
 import type { Logger } from 'pino';
 
@@ -16,6 +22,10 @@ export interface OperatorOptions {
   operatorNamespace: string;
   concurrency: number;
   resyncSeconds: number;
+  /** Keep up to 10 CappRevisions per Capp for kubectl users, as v0.3.5 does (default true). */
+  cappRevisions?: boolean;
+  /** What a Capp's logSpec becomes (default fluentd: Flow and Output); only its kinds are watched. */
+  loggingBackend?: LoggingBackend;
   /** `reportingInstance` of the Events (the pod name); default the host name. */
   identity?: string;
 }
@@ -27,7 +37,10 @@ export interface Operator {
   client: KubeClient;
 }
 
-/** A client for the operator's kinds (Capps, every child kind) under its field manager. */
+/**
+ * A client for the operator's kinds (Capps, CappRevisions, every child kind: those of the other
+ * logging backend too, which it prunes after a switch) under its field manager.
+ */
 export function operatorClient(rest: KubeRest, fieldManager = FIELD_MANAGER): KubeClient {
   return new KubeClient(rest, { fieldManager, types: CHILD_KINDS });
 }
@@ -43,9 +56,19 @@ export function createOperator(
   metrics?: ControllerMetrics & ReconcileMetrics,
 ): Operator {
   const client = operatorClient(rest);
-  const cache = new ClusterCache(rest, options, logger);
+  const loggingBackend = options.loggingBackend ?? DEFAULT_LOGGING_BACKEND;
+  const cache = new ClusterCache(
+    rest,
+    {
+      ...options,
+      childKinds: childKindsFor(loggingBackend),
+      cappRevisions: options.cappRevisions ?? true,
+    },
+    logger,
+  );
   const recorder = new EventRecorder(rest, { component: FIELD_MANAGER, host: options.identity });
   const reconciler = new CappReconciler({
+    loggingBackend,
     read: cache,
     client: writeThrough(client, cache),
     events: eventsPort(recorder, logger),
@@ -63,6 +86,11 @@ export function writeThrough(client: KubeClient, cache: Pick<ClusterCache, 'wrot
       const written = await client.apply(obj, { subresource: options?.subresource });
       cache.wrote(written);
       return written as never;
+    },
+    create: async (obj) => {
+      const created = await client.create(obj as KubeObject);
+      cache.wrote(created);
+      return created as never;
     },
     delete: (ref) => client.delete(client.types.of(ref), ref.namespace, ref.name),
   };

@@ -4,8 +4,9 @@ export type { DomainMappingSpec } from './lib/children/domain-mapping';
 export type { KnativeServiceSpec } from './lib/children/knative-service';
 export type { FlowSpec, OutputSpec, SecretValue } from './lib/children/logging';
 export type { NfsPvcSpec } from './lib/children/nfs-pvc';
+export type { SyslogNGFlowSpec, SyslogNGOutputSpec } from './lib/children/syslog-ng';
 export type { AutoscaleDefaults, ConfigMapLike, DnsConfig } from './lib/config';
-export type { ChildKind } from './lib/resources';
+export type { ChildKind, LoggingBackend } from './lib/resources';
 export type { RenderConfig, RenderObservations } from './lib/render';
 export type { StatusInput } from './lib/status';
 export type { DesiredChild, ObservedChild } from './lib/types';
@@ -34,6 +35,12 @@ export {
   PASSWORD_SECRET_KEY,
 } from './lib/children/logging';
 export { makeNfsPvc } from './lib/children/nfs-pvc';
+export {
+  makeSyslogNGFlow,
+  makeSyslogNGOutput,
+  SYSLOG_NG_ELASTIC_TEMPLATE,
+  SYSLOG_NG_PASSWORD_SECRET_KEY,
+} from './lib/children/syslog-ng';
 export { ConditionManager, ConditionSet, REASON_INITIALIZING, REASON_READY } from './lib/conditions';
 export {
   AUTOSCALE_DEFAULTS_CONFIGMAP,
@@ -55,6 +62,8 @@ export {
   knativeServiceName,
   nfsPvcName,
   outputName,
+  syslogNGFlowName,
+  syslogNGOutputName,
   tlsSecretName,
 } from './lib/names';
 export { cappDomain, isEnabled, renderChildren } from './lib/render';
@@ -62,14 +71,20 @@ export {
   CERTIFICATE,
   CHILD_KINDS,
   childKey,
+  childKindsFor,
   CNAME_RECORD,
+  DEFAULT_LOGGING_BACKEND,
   DOMAIN_MAPPING,
   isClusterScoped,
   isKind,
   KNATIVE_SERVICE,
+  LOGGING_BACKENDS,
   LOGGING_FLOW,
+  LOGGING_KINDS,
   LOGGING_OUTPUT,
   NFS_PVC,
+  SYSLOG_NG_FLOW,
+  SYSLOG_NG_OUTPUT,
   toManagedResource,
 } from './lib/resources';
 export {

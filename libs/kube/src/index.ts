@@ -25,6 +25,7 @@ export { formatMicroTime, LeaderElector, LeaseNamespaceMissingError } from './li
 export type { ResourceType } from '@capp/capp-model';
 export {
   BUILTIN_TYPES,
+  CAPP_REVISION_TYPE,
   CAPP_TYPE,
   CONFIGMAP_TYPE,
   CRD_TYPE,

@@ -15,7 +15,7 @@ export {
   startControlPlane,
 } from './lib/control-plane';
 export type { CrdSet } from './lib/crds';
-export { installCrds, readCrdDir, testCrds } from './lib/crds';
+export { installCrds, readCrdDir, referenceCrds, testCrds } from './lib/crds';
 export type { MigratedDatabase } from './lib/database';
 export { createMigratedDatabase, prismaCli, withDatabase } from './lib/database';
 export type { Environment, EnvironmentInfo, EnvironmentOptions } from './lib/environment';

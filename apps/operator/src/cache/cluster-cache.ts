@@ -1,4 +1,12 @@
-import { AnyKubeObject, Capp, KubeObject, LABEL_MANAGED_BY, MANAGED_BY_OPERATOR } from '@capp/capp-model';
+import {
+  AnyKubeObject,
+  Capp,
+  CappRevision,
+  KubeObject,
+  LABEL_CAPP_NAME,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_OPERATOR,
+} from '@capp/capp-model';
 import {
   AUTOSCALE_DEFAULTS_CONFIGMAP,
   CERTIFICATE,
@@ -9,13 +17,16 @@ import {
   parentOf,
 } from '@capp/knative-adapter';
 import {
+  CAPP_REVISION_TYPE,
   CAPP_TYPE,
   CONFIGMAP_TYPE,
   Informer,
+  type InformerOptions,
   kindKey,
   type KubeRest,
   objectId,
   objectKey,
+  type ResourceType,
   SECRET_TYPE,
 } from '@capp/kube';
 import type { Logger } from 'pino';
@@ -39,6 +50,10 @@ export interface ClusterCacheOptions {
   namespaces: string[];
   /** Where the platform ConfigMaps live. */
   operatorNamespace: string;
+  /** The child kinds to watch (default: every one). */
+  childKinds?: readonly ResourceType[];
+  /** Watch CappRevisions (the reconciler keeps them); off: `revisionsOf` answers undefined. */
+  cappRevisions?: boolean;
 }
 
 /** Everything but status and bookkeeping: a Capp update that changes none of it needs no reconcile. */
@@ -77,8 +92,11 @@ export class ClusterCache implements ReadPort {
   private readonly children = new Map<string, Informer[]>();
   private readonly configMaps: Informer;
   private readonly secrets: Informer[];
+  private readonly revisions: Informer<CappRevision>[];
   private readonly own = new OwnWrites();
   private readonly byParent = new Map<string, Map<string, KubeObject>>();
+  /** `namespace/capp` → its CappRevisions by name (what the informers and our own creates know). */
+  private readonly revisionsByCapp = new Map<string, Map<string, CappRevision>>();
   private listener?: CacheListener;
 
   constructor(
@@ -92,6 +110,25 @@ export class ClusterCache implements ReadPort {
         { event: 'watch-error', resource, err: err instanceof Error ? err.message : String(err) },
         'watch failed; re-listing',
       );
+    // A child kind whose CRD is not installed (say, no nfspvc-operator) must neither block the start
+    // nor log at every retry: its cache is empty until the kind is served, and a Capp that needs it
+    // reports the failed apply in its status. One log line per kind and change, whatever the number
+    // of watched namespaces.
+    const availability = new Map<string, boolean>();
+    const optional = (type: ResourceType): Pick<InformerOptions, 'optional' | 'onAvailability'> => ({
+      optional: true,
+      onAvailability: (served) => {
+        if (availability.get(kindKey(type)) === served) return;
+        availability.set(kindKey(type), served);
+        if (served)
+          logger.info({ event: 'kind-served', resource: type.plural }, 'kind now served; watching it');
+        else
+          logger.warn(
+            { event: 'kind-not-served', resource: type.plural, apiVersion: type.apiVersion },
+            'kind not served (CRD not installed?); watching again when it is',
+          );
+      },
+    });
 
     this.capps = scopes.map(
       (namespace) =>
@@ -116,7 +153,7 @@ export class ClusterCache implements ReadPort {
     );
 
     const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY_OPERATOR}`;
-    for (const type of CHILD_KINDS) {
+    for (const type of options.childKinds ?? CHILD_KINDS) {
       this.children.set(
         kindKey(type),
         (type.namespaced ? scopes : [undefined]).map(
@@ -132,7 +169,7 @@ export class ClusterCache implements ReadPort {
                 },
                 onDelete: (o) => this.childEvent(o, false),
               },
-              { namespace, labelSelector: managed, onError: onError(type.plural) },
+              { namespace, labelSelector: managed, onError: onError(type.plural), ...optional(type) },
             ),
         ),
       );
@@ -162,10 +199,41 @@ export class ClusterCache implements ReadPort {
           { namespace, metadataOnly: true, transform: nameOnly, onError: onError('secrets') },
         ),
     );
+
+    // CappRevisions: only to know a Capp's revisions; their events need no reconcile.
+    this.revisions = options.cappRevisions
+      ? scopes.map(
+          (namespace) =>
+            new Informer<CappRevision>(
+              rest,
+              CAPP_REVISION_TYPE,
+              {
+                onAdd: (r) => this.revisionEvent(r, true),
+                onUpdate: (r, old) => {
+                  this.revisionEvent(old, false);
+                  this.revisionEvent(r, true);
+                },
+                onDelete: (r) => this.revisionEvent(r, false),
+              },
+              {
+                namespace,
+                labelSelector: LABEL_CAPP_NAME,
+                onError: onError(CAPP_REVISION_TYPE.plural),
+                ...optional(CAPP_REVISION_TYPE),
+              },
+            ),
+        )
+      : [];
   }
 
   private get informers(): Informer<AnyKubeObject>[] {
-    return [...this.capps, ...[...this.children.values()].flat(), this.configMaps, ...this.secrets];
+    return [
+      ...this.capps,
+      ...[...this.children.values()].flat(),
+      this.configMaps,
+      ...this.secrets,
+      ...this.revisions,
+    ];
   }
 
   get synced(): boolean {
@@ -192,6 +260,11 @@ export class ClusterCache implements ReadPort {
   /** The API server's answer to one of our writes: newer than the cache until its echo arrives. */
   wrote(obj: KubeObject): void {
     delete obj.metadata['managedFields']; // as the informers do: nothing here reads it
+    if (kindKey(obj) === kindKey(CAPP_REVISION_TYPE)) {
+      // Known at once, so the next reconcile does not create it again; its echo changes nothing.
+      this.revisionEvent(obj as unknown as CappRevision, true);
+      return;
+    }
     const id = objectId(obj);
     const cached = this.findIn(this.informersOf(obj), obj.metadata.namespace, obj.metadata.name);
     this.own.wrote(id, obj, cached?.metadata.resourceVersion);
@@ -226,6 +299,11 @@ export class ClusterCache implements ReadPort {
     return this.findIn(this.secrets, namespace, name) !== undefined;
   }
 
+  revisionsOf(namespace: string, capp: string): CappRevision[] | undefined {
+    if (this.revisions.length === 0 || !this.revisions.every((i) => i.isServed)) return undefined;
+    return [...(this.revisionsByCapp.get(`${namespace}/${capp}`)?.values() ?? [])];
+  }
+
   // --- internals
 
   private informersOf(o: { apiVersion: string; kind: string }): Informer<AnyKubeObject>[] {
@@ -247,6 +325,20 @@ export class ClusterCache implements ReadPort {
       if (children.size === 0) this.byParent.delete(parent);
     }
     if (!echo) this.listener?.childChanged(parent);
+  }
+
+  private revisionEvent(r: CappRevision, exists: boolean): void {
+    const capp = r.metadata.labels?.[LABEL_CAPP_NAME];
+    if (!capp) return;
+    const key = `${r.metadata.namespace}/${capp}`;
+    let revisions = this.revisionsByCapp.get(key);
+    if (exists) {
+      if (!revisions) this.revisionsByCapp.set(key, (revisions = new Map()));
+      revisions.set(r.metadata.name, r);
+    } else if (revisions) {
+      revisions.delete(r.metadata.name);
+      if (revisions.size === 0) this.revisionsByCapp.delete(key);
+    }
   }
 
   /** A TLS Secret appeared or went: the Capp whose Certificate (named after its domain) names it renders differently. */

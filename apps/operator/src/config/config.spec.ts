@@ -10,6 +10,8 @@ describe('loadConfig', () => {
       resyncSeconds: 300,
       leaderElection: true,
       leaseDurationSeconds: 15,
+      cappRevisions: true,
+      loggingBackend: 'fluentd',
     });
     expect(c.identity).toMatch(/^host-\d+$/);
   });
@@ -23,10 +25,25 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ concurrency: 8, resyncSeconds: 60, namespaces: ['a', 'b'] });
   });
 
+  it('selects the syslog-ng logging backend by flag or environment', () => {
+    expect(loadConfig(['--logging-backend', 'syslog-ng'], {}, 'h').loggingBackend).toBe('syslog-ng');
+    expect(loadConfig([], { LOGGING_BACKEND: 'syslog-ng' }, 'h').loggingBackend).toBe('syslog-ng');
+  });
+
+  it('turns CappRevisions off by flag or environment', () => {
+    expect(loadConfig(['--capp-revisions', 'false'], {}, 'h').cappRevisions).toBe(false);
+    expect(loadConfig([], { CAPP_REVISIONS: 'false' }, 'h').cappRevisions).toBe(false);
+  });
+
   it.each([
     [['--concurrency', '0'], '--concurrency must be an integer between 1 and 256, got "0"'],
     [['--resync-seconds', 'soon'], '--resync-seconds must be an integer between 0 and 86400, got "soon"'],
     [['--leader-elect', 'maybe'], '--leader-elect must be true or false, got "maybe"'],
+    [['--capp-revisions', 'some'], '--capp-revisions must be true or false, got "some"'],
+    [
+      ['--logging-backend', 'fluentbit'],
+      '--logging-backend must be one of fluentd, syslog-ng, got "fluentbit"',
+    ],
     [['--namespaces', 'Team_A'], '--namespaces: "Team_A" is not a valid namespace name'],
     [
       ['--log-level', 'loud'],

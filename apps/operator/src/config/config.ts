@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 
+import { DEFAULT_LOGGING_BACKEND, LOGGING_BACKENDS, type LoggingBackend } from '@capp/knative-adapter';
+
 /** Operator settings, from flags first, then environment variables, then defaults; validated once at start. */
 export interface OperatorConfig {
   /** Path to a kubeconfig; undefined means in-cluster or the default loading rules. */
@@ -23,6 +25,10 @@ export interface OperatorConfig {
   webhookCertDir: string;
   /** Users allowed to name the end user in rcs.dana.io/last-updated-by (the API's ServiceAccount). */
   trustedUpdaters: string[];
+  /** Keep up to 10 CappRevision CRs per Capp for kubectl users, as container-app-operator v0.3.5 does. */
+  cappRevisions: boolean;
+  /** The logging-operator pipeline a Capp's `logSpec` renders for: Flow/Output or SyslogNGFlow/SyslogNGOutput. */
+  loggingBackend: LoggingBackend;
 }
 
 export class ConfigError extends Error {}
@@ -60,6 +66,14 @@ const FLAGS = {
   'trusted-updaters': {
     env: 'TRUSTED_UPDATERS',
     help: 'comma-separated users that may set rcs.dana.io/last-updated-by themselves (the API ServiceAccount)',
+  },
+  'capp-revisions': {
+    env: 'CAPP_REVISIONS',
+    help: 'true|false: keep up to 10 CappRevision CRs per Capp for kubectl users, as v0.3.5 (default true)',
+  },
+  'logging-backend': {
+    env: 'LOGGING_BACKEND',
+    help: 'fluentd (Flow/Output) or syslog-ng (SyslogNGFlow/SyslogNGOutput, as v0.3.5): the logging-operator pipeline of the cluster (default fluentd)',
   },
 } as const;
 
@@ -112,6 +126,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
   if (!DNS_LABEL.test(operatorNamespace)) {
     throw new ConfigError(`--operator-namespace: "${operatorNamespace}" is not a valid namespace name`);
   }
+  const loggingBackend = (get('logging-backend') || DEFAULT_LOGGING_BACKEND) as LoggingBackend;
+  if (!LOGGING_BACKENDS.includes(loggingBackend)) {
+    throw new ConfigError(
+      `--logging-backend must be one of ${LOGGING_BACKENDS.join(', ')}, got "${loggingBackend}"`,
+    );
+  }
   const logLevel = get('log-level') || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(
@@ -137,5 +157,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    cappRevisions: boolean('capp-revisions', get('capp-revisions'), true),
+    loggingBackend,
   };
 }

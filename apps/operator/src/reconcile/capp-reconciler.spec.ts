@@ -1,14 +1,16 @@
 import {
   Capp,
   CAPP_FINALIZER,
+  CappRevision,
   CappSpec,
   KubeObject,
+  LABEL_CAPP_NAME,
   LABEL_MANAGED_BY,
   LABEL_PARENT_CAPP,
   MANAGED_BY_OPERATOR,
 } from '@capp/capp-model';
-import { ConfigMapLike, parentOf, tlsSecretName } from '@capp/knative-adapter';
-import { InvalidError, KubeApiError, KubeUnreachableError, objectId } from '@capp/kube';
+import { ConfigMapLike, type LoggingBackend, parentOf, tlsSecretName } from '@capp/knative-adapter';
+import { ConflictError, InvalidError, KubeApiError, KubeUnreachableError, objectId } from '@capp/kube';
 import pino from 'pino';
 
 import { CappReconciler } from './capp-reconciler';
@@ -38,6 +40,8 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   readonly reject = new Map<string, Error>();
   /** `Kind/name` → the error the server answers a delete of it with. */
   readonly refuseDelete = new Map<string, Error>();
+  /** CappRevisions not kept (turned off, or their CRD not installed). */
+  revisionsOff = false;
   private version = 1;
 
   put(obj: KubeObject): KubeObject {
@@ -60,7 +64,16 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   }
 
   childrenKinds(): string[] {
-    return [...this.objects.values()].filter((o) => o.kind !== 'Capp').map((o) => o.kind);
+    return [...this.objects.values()]
+      .filter((o) => o.kind !== 'Capp' && o.kind !== 'CappRevision')
+      .map((o) => o.kind);
+  }
+
+  /** Names of the CappRevisions of Capp `web`, oldest first. */
+  revisionNames(): string[] {
+    return (this.revisionsOf(NS, 'web') ?? [])
+      .sort((a, b) => a.spec.revisionNumber - b.spec.revisionNumber)
+      .map((r) => r.metadata.name);
   }
 
   // --- ReadPort
@@ -85,6 +98,15 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   }
   secretExists(namespace: string, name: string): boolean {
     return this.secrets.has(`${namespace}/${name}`);
+  }
+  revisionsOf(namespace: string, capp: string): CappRevision[] | undefined {
+    if (this.revisionsOff) return undefined;
+    return [...this.objects.values()].filter(
+      (o) =>
+        o.kind === 'CappRevision' &&
+        o.metadata.namespace === namespace &&
+        o.metadata.labels?.[LABEL_CAPP_NAME] === capp,
+    ) as unknown as CappRevision[];
   }
 
   // --- ClientPort (server-side apply, simplified to what the reconciler sends)
@@ -113,6 +135,15 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
     if (rejection) throw rejection;
     // Fields other controllers wrote (status) stay; ours are replaced.
     return this.put({ ...(obj as KubeObject), status: live?.status }) as T;
+  }
+
+  async create<T extends KubeObject = KubeObject>(obj: KubeObject<unknown, unknown>): Promise<T> {
+    this.writes.push(`create ${obj.kind} ${obj.metadata.name}`);
+    const rejection = this.reject.get(obj.kind);
+    if (rejection) throw rejection;
+    if (this.objects.has(objectId(obj)))
+      throw new ConflictError(409, 'AlreadyExists', `${obj.metadata.name} already exists`, 'POST', '/');
+    return this.put(obj as KubeObject) as T;
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {
@@ -152,17 +183,20 @@ function setUp(spec: Partial<CappSpec> = FULL, extra: Partial<Capp['metadata']> 
     metadata: { name: 'web', namespace: NS, uid: 'uid-web', generation: 1, ...extra },
     spec: cappSpec(spec) as unknown as Record<string, unknown>,
   });
-  const reconciler = new CappReconciler({
-    read: cluster,
-    client: cluster,
-    events: cluster,
-    logger: pino({ level: 'silent' }),
-    clock: () => NOW,
-  });
-  const reconcile = async (): Promise<string[]> => {
+  const reconcilerFor = (loggingBackend?: LoggingBackend): CappReconciler =>
+    new CappReconciler({
+      loggingBackend,
+      read: cluster,
+      client: cluster,
+      events: cluster,
+      logger: pino({ level: 'silent' }),
+      clock: () => NOW,
+    });
+  /** One reconcile (by an operator with this logging backend: default fluentd); returns its writes. */
+  const reconcile = async (loggingBackend?: LoggingBackend): Promise<string[]> => {
     cluster.writes.length = 0;
     cluster.events.length = 0;
-    await reconciler.reconcile(NS, 'web');
+    await reconcilerFor(loggingBackend).reconcile(NS, 'web');
     return [...cluster.writes];
   };
   /** The Capp's spec changed (a new generation). */
@@ -174,7 +208,12 @@ function setUp(spec: Partial<CappSpec> = FULL, extra: Partial<Capp['metadata']> 
       spec: { ...capp.spec, ...change } as unknown as Record<string, unknown>,
     });
   };
-  return { cluster, reconcile, edit };
+  /** The Capp's annotations changed (no new generation: metadata only). */
+  const annotate = (annotations: Record<string, string>): void => {
+    const capp = cluster.theCapp();
+    cluster.put({ ...(capp as unknown as KubeObject), metadata: { ...capp.metadata, annotations } });
+  };
+  return { cluster, reconcile, edit, annotate };
 }
 
 const condition = (capp: Capp, type: string) => capp.status?.conditions?.find((c) => c.type === type);
@@ -186,6 +225,7 @@ describe('CappReconciler', () => {
 
     expect(await reconcile()).toEqual([
       'finalizer +',
+      'create CappRevision web-00001',
       'apply Service web',
       'apply NfsPvc data',
       'apply Output web-elastic',
@@ -212,7 +252,7 @@ describe('CappReconciler', () => {
       `Normal Created: created Service/shop/web, NfsPvc/shop/data, Output/shop/web-elastic, Flow/shop/web, Certificate/shop/${fqdn}, DomainMapping/shop/${fqdn}, CNAMERecord/${fqdn}`,
     ]);
     for (const child of cluster.objects.values()) {
-      if (child.kind === 'Capp') continue;
+      if (child.kind === 'Capp' || child.kind === 'CappRevision') continue;
       expect(child.metadata.labels).toMatchObject({
         [LABEL_PARENT_CAPP]: 'web',
         [LABEL_MANAGED_BY]: MANAGED_BY_OPERATOR,
@@ -280,7 +320,12 @@ describe('CappReconciler', () => {
     await reconcile();
     edit({ logSpec: undefined });
 
-    expect(await reconcile()).toEqual(['delete Flow web', 'delete Output web-elastic', 'apply status']);
+    expect(await reconcile()).toEqual([
+      'create CappRevision web-00002',
+      'delete Flow web',
+      'delete Output web-elastic',
+      'apply status',
+    ]);
     expect(cluster.childrenKinds()).not.toContain('Flow');
     expect(cluster.theCapp().status?.managedResources?.map((m) => m.kind)).not.toContain('Output');
     expect(cluster.events).toEqual(['Normal Deleted: deleted Flow/shop/web, Output/shop/web-elastic']);
@@ -373,7 +418,11 @@ describe('CappReconciler', () => {
     await reconcile();
     edit({ state: 'disabled' });
 
-    expect(await reconcile()).toEqual(['delete Service web', 'apply status']);
+    expect(await reconcile()).toEqual([
+      'create CappRevision web-00002',
+      'delete Service web',
+      'apply status',
+    ]);
     expect(cluster.childrenKinds().sort()).toEqual(['CNAMERecord', 'DomainMapping']);
     expect(condition(cluster.theCapp(), 'KnativeServiceReady')).toMatchObject({
       status: 'True',
@@ -408,7 +457,7 @@ describe('CappReconciler', () => {
     await reconcile();
     edit({ scaleMetric: 'rps' });
 
-    expect(await reconcile()).toEqual(['apply Service web', 'apply status']);
+    expect(await reconcile()).toEqual(['create CappRevision web-00002', 'apply Service web', 'apply status']);
     expect(cluster.events).toEqual(['Normal Updated: updated Service/shop/web']);
   });
 
@@ -457,7 +506,7 @@ describe('CappReconciler', () => {
     const { cluster, reconcile } = setUp({ routeSpec: { hostname: 'web.apps.example.com' } });
     cluster.configMaps.set('dns-config', { data: { zone: 'not a zone!' } });
 
-    expect(await reconcile()).toEqual(['finalizer +', 'apply status']);
+    expect(await reconcile()).toEqual(['finalizer +', 'create CappRevision web-00001', 'apply status']);
     expect(cluster.childrenKinds()).toEqual([]);
     expect(condition(cluster.theCapp(), 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidConfig' });
   });
@@ -484,5 +533,109 @@ describe('CappReconciler', () => {
     const { cluster, reconcile } = setUp();
     cluster.objects.clear();
     expect(await reconcile()).toEqual([]);
+  });
+
+  describe('the syslog-ng logging backend (as v0.3.5)', () => {
+    const LOGGED: Partial<CappSpec> = {
+      logSpec: { type: 'elastic', host: '1.2.3.4', index: 'main', user: 'elastic', passwordSecret: 'creds' },
+    };
+
+    it('ships logs with a SyslogNGOutput and a SyslogNGFlow named after the Capp', async () => {
+      const { cluster, reconcile } = setUp(LOGGED);
+      expect(await reconcile('syslog-ng')).toEqual([
+        'finalizer +',
+        'create CappRevision web-00001',
+        'apply Service web',
+        'apply SyslogNGOutput web',
+        'apply SyslogNGFlow web',
+        'apply status',
+      ]);
+      expect(cluster.theCapp().status?.managedResources?.map((m) => m.kind)).toEqual([
+        'Service',
+        'SyslogNGOutput',
+        'SyslogNGFlow',
+      ]);
+      expect(await reconcile('syslog-ng')).toEqual([]);
+    });
+
+    it("replaces the other backend's Output and Flow when the platform switches, and back", async () => {
+      const { cluster, reconcile } = setUp(LOGGED);
+      await reconcile('fluentd');
+      expect(cluster.childrenKinds().sort()).toEqual(['Flow', 'Output', 'Service']);
+
+      expect(await reconcile('syslog-ng')).toEqual([
+        'apply SyslogNGOutput web',
+        'apply SyslogNGFlow web',
+        'delete Flow web',
+        'delete Output web-elastic',
+        'apply status',
+      ]);
+      expect(cluster.childrenKinds().sort()).toEqual(['Service', 'SyslogNGFlow', 'SyslogNGOutput']);
+
+      expect(await reconcile('fluentd')).toEqual([
+        'apply Output web-elastic',
+        'apply Flow web',
+        'delete SyslogNGFlow web',
+        'delete SyslogNGOutput web',
+        'apply status',
+      ]);
+    });
+  });
+
+  describe('CappRevisions (for kubectl users, as v0.3.5 keeps them)', () => {
+    it('keeps one per change of spec, labels or annotations, ten at most, the oldest deleted', async () => {
+      const { cluster, reconcile, annotate } = setUp({});
+      await reconcile();
+      expect(cluster.revisionNames()).toEqual(['web-00001']);
+      for (let i = 1; i <= 11; i++) {
+        annotate({ test: `test${i}` });
+        const writes = await reconcile();
+        expect(writes.filter((w) => w.includes('CappRevision'))).toEqual([
+          ...(i >= 10 ? [`delete CappRevision web-${String(i - 9).padStart(5, '0')}`] : []),
+          `create CappRevision web-${String(i + 1).padStart(5, '0')}`,
+        ]);
+      }
+      expect(cluster.revisionNames()).toEqual(
+        Array.from({ length: 10 }, (_, i) => `web-${String(i + 3).padStart(5, '0')}`),
+      );
+      const newest = cluster.child(
+        { apiVersion: 'rcs.dana.io/v1alpha1', kind: 'CappRevision' },
+        NS,
+        'web-00012',
+      );
+      expect(newest?.spec).toEqual({
+        revisionNumber: 12,
+        cappTemplate: { cappSpec: cluster.theCapp().spec, annotations: { test: 'test11' } },
+      });
+      expect(await reconcile()).toEqual([]);
+    });
+
+    it('keeps none when turned off or when their CRD is not installed', async () => {
+      const { cluster, reconcile } = setUp({});
+      cluster.revisionsOff = true;
+      expect(await reconcile()).toEqual(['finalizer +', 'apply Service web', 'apply status']);
+    });
+
+    it('applies the children and status when a CappRevision cannot be created, then asks for a retry', async () => {
+      const { cluster, reconcile } = setUp({});
+      cluster.reject.set(
+        'CappRevision',
+        new KubeApiError(503, 'ServiceUnavailable', 'etcd leader changed', 'POST', '/apis/…'),
+      );
+
+      const failure = await reconcile().catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(KubeApiError);
+      expect(cluster.writes).toEqual([
+        'finalizer +',
+        'create CappRevision web-00001',
+        'apply Service web',
+        'apply status',
+      ]);
+      expect(cluster.events).toContain(
+        'Warning RevisionFailed: CappRevision: 503 ServiceUnavailable: etcd leader changed',
+      );
+      cluster.reject.clear();
+      expect(await reconcile()).toEqual(['create CappRevision web-00001']);
+    });
   });
 });

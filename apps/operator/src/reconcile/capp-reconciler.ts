@@ -16,6 +16,7 @@ import {
   ConfigError,
   DesiredChild,
   DNS_CONFIGMAP,
+  type LoggingBackend,
   ObservedChild,
   parseAutoscaleDefaults,
   parseDnsConfig,
@@ -31,8 +32,11 @@ import type { Logger } from 'pino';
 import { ANNOTATION_APPLIED_HASH, hashOf, isSubset } from './drift';
 import { errorMessage, ReconcileError } from './errors';
 import type { ClientPort, EventsPort, ReadPort, ReconcileMetrics } from './ports';
+import { planRevisions } from './revisions';
 
 export interface ReconcilerDeps {
+  /** What a Capp's logSpec becomes (default fluentd: Flow and Output). */
+  loggingBackend?: LoggingBackend;
   /** The caches: every decision is taken from them. */
   read: ReadPort;
   /** Writes (the write-through client tells the caches what it wrote). */
@@ -102,6 +106,8 @@ export class CappReconciler {
       await this.deps.client.apply(this.finalizerPatch(capp, true));
       log.info({ event: 'finalizer-added' }, 'finalizer added');
     }
+    // Reported after the children and status, which a failure here must not hold up.
+    const revisionFailure = await this.keepRevisions(capp, log);
 
     let desired: DesiredChild[];
     try {
@@ -111,6 +117,7 @@ export class CappReconciler {
         const reason = err instanceof ConfigError ? REASON_INVALID_CONFIG : REASON_INVALID_SPEC;
         log.warn({ event: 'render-failed', reason, err: err.message }, 'cannot render children');
         await this.writeStatus(capp, this.failedRenderStatus(capp, reason, err.message), log);
+        if (revisionFailure) throw revisionFailure;
         return;
       }
       throw err;
@@ -138,6 +145,37 @@ export class CappReconciler {
     // Reported in status; retrying the same input cannot help, a change of the Capp will.
     if (rejected.length)
       throw new ReconcileError('ChildRejected', `children rejected: ${rejected.join('; ')}`, false);
+    if (revisionFailure) throw revisionFailure;
+  }
+
+  /**
+   * The Capp's CappRevisions, as v0.3.5 keeps them ({@link planRevisions}): one more when its spec,
+   * labels or annotations changed, at most ten. Returns what failed, for the caller to throw last.
+   */
+  private async keepRevisions(capp: Capp, log: Logger): Promise<unknown> {
+    const existing = this.deps.read.revisionsOf(capp.metadata.namespace ?? '', capp.metadata.name);
+    if (!existing) return undefined;
+    const plan = planRevisions(capp, existing);
+    if (!plan.create) return undefined;
+    try {
+      for (const old of plan.delete) {
+        await this.deps.client.delete({
+          apiVersion: old.apiVersion,
+          kind: old.kind,
+          namespace: old.metadata.namespace,
+          name: old.metadata.name,
+        });
+        log.info({ event: 'revision-deleted', revision: old.metadata.name }, 'oldest CappRevision deleted');
+      }
+      await this.deps.client.create(plan.create);
+      log.info({ event: 'revision-created', revision: plan.create.metadata.name }, 'CappRevision created');
+      return undefined;
+    } catch (err) {
+      const message = errorMessage(err);
+      log.warn({ event: 'revision-failed', err: message }, 'could not keep the CappRevisions');
+      this.deps.events.record(capp, 'Warning', 'RevisionFailed', `CappRevision: ${message}`);
+      return err;
+    }
   }
 
   private render(capp: Capp): DesiredChild[] {
@@ -148,7 +186,11 @@ export class CappReconciler {
     const fqdn = withDefaults.spec.routeSpec?.tlsEnabled ? cappDomain(withDefaults, dns) : undefined;
     const tlsSecretReady =
       fqdn !== undefined && this.deps.read.secretExists(capp.metadata.namespace ?? '', tlsSecretName(fqdn));
-    return renderChildren(withDefaults, { autoscale, dns }, { tlsSecretReady });
+    return renderChildren(
+      withDefaults,
+      { autoscale, dns, loggingBackend: this.deps.loggingBackend },
+      { tlsSecretReady },
+    );
   }
 
   /** Applies one child when it differs from the cached live object; returns what was observed. */

@@ -1,4 +1,4 @@
-import type { Capp, KubeObject } from '@capp/capp-model';
+import type { Capp, CappRevision, KubeObject } from '@capp/capp-model';
 import type { ConfigMapLike } from '@capp/knative-adapter';
 import type { EventType } from '@capp/kube';
 
@@ -15,6 +15,11 @@ export interface ReadPort {
   configMap(name: string): ConfigMapLike | undefined;
   /** Whether a Secret exists (from a metadata-only cache: the operator never holds Secret data). */
   secretExists(namespace: string, name: string): boolean;
+  /**
+   * The Capp's CappRevisions (label `rcs.dana.io/cappName`), in no order; undefined when the operator
+   * keeps none (turned off, or their CRD is not installed).
+   */
+  revisionsOf(namespace: string, capp: string): CappRevision[] | undefined;
 }
 
 /** One object the reconciler may delete. */
@@ -32,6 +37,8 @@ export interface ClientPort {
     obj: KubeObject<unknown, unknown>,
     options?: { subresource?: 'status' },
   ): Promise<T>;
+  /** Creates (POST): a ConflictError when the name is taken. */
+  create<T extends KubeObject = KubeObject>(obj: KubeObject<unknown, unknown>): Promise<T>;
   /** Deletes in the background; false when it was already gone. */
   delete(ref: ObjectRef): Promise<boolean>;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { KubeObject } from '@capp/capp-model';
+import type { LoggingBackend } from '@capp/knative-adapter';
 import { CAPP_TYPE, CONFIGMAP_TYPE, KubeClient, KubeRest, resourcePath, ResourceType } from '@capp/kube';
 import { serviceAccountIdentity, waitFor } from '@capp/testing';
 import pino from 'pino';
@@ -94,7 +95,12 @@ export class ClusterFixture {
   }
 
   async startController(
-    opts: { resyncSeconds?: number; concurrency?: number } = {},
+    opts: {
+      resyncSeconds?: number;
+      concurrency?: number;
+      cappRevisions?: boolean;
+      loggingBackend?: LoggingBackend;
+    } = {},
   ): Promise<CappController> {
     const rest = operatorRest();
     this.controllerRest = rest;
@@ -106,6 +112,8 @@ export class ClusterFixture {
         operatorNamespace: this.operatorNs,
         concurrency: opts.concurrency ?? 4,
         resyncSeconds: opts.resyncSeconds ?? 0,
+        cappRevisions: opts.cappRevisions,
+        loggingBackend: opts.loggingBackend,
       },
       logger,
     ).controller;

@@ -207,6 +207,22 @@ export type Capp = {
   status?: CappStatus;
 };
 
+/** What a CappRevision keeps of its Capp (v0.3.5's `CappTemplate`; note the key `cappSpec`). */
+export interface CappTemplate {
+  cappSpec: CappSpec;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** One revision of a Capp (`rcs.dana.io/v1alpha1` CappRevision, in the Capp's namespace). */
+export type CappRevision = {
+  apiVersion: 'rcs.dana.io/v1alpha1';
+  kind: 'CappRevision';
+  metadata: ObjectMeta & { name: string };
+  spec: { revisionNumber: number; cappTemplate: CappTemplate };
+  status?: Record<string, unknown>;
+};
+
 /** What a client sends to the REST API (see `cappWriteSchema`). */
 export interface CappWrite {
   apiVersion?: 'rcs.dana.io/v1alpha1';

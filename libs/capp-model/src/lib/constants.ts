@@ -7,6 +7,14 @@ export const CAPP_SINGULAR = 'capp';
 export const CAPP_SHORT_NAMES = ['capp'] as const;
 export const CAPP_CRD_NAME = `${CAPP_PLURAL}.${CAPP_GROUP}`;
 
+/** A Capp's history for kubectl users, as container-app-operator v0.3.5 keeps it (at most 10 per Capp). */
+export const CAPP_REVISION_KIND = 'CappRevision' as const;
+export const CAPP_REVISION_PLURAL = 'capprevisions';
+export const CAPP_REVISION_SINGULAR = 'capprevision';
+export const CAPP_REVISION_CRD_NAME = `${CAPP_REVISION_PLURAL}.${CAPP_GROUP}`;
+/** Label of a CappRevision: the name of its Capp (v0.3.5's key, which kubectl users select on). */
+export const LABEL_CAPP_NAME = 'rcs.dana.io/cappName';
+
 /** Finalizer that guarantees cleanup of children that cannot carry an ownerReference. */
 export const CAPP_FINALIZER = 'rcs.dana.io/capp-cleanup';
 

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { buildCappCrd, CAPP_CRD_FILE, cappCrdYaml } from './crd';
+import { buildCappCrd, buildCappRevisionCrd, CAPP_CRD_FILE, cappCrdYaml, platformCrds } from './crd';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
-const referenceFile = join(repoRoot, '..', 'shared', 'crds', 'reference', 'capps.rcs.dana.io.v0.3.5.yaml');
+const referenceDir = join(repoRoot, '..', 'shared', 'crds', 'reference');
+const referenceFile = join(referenceDir, 'capps.rcs.dana.io.v0.3.5.yaml');
+const revisionReferenceFile = join(referenceDir, 'capprevisions.rcs.dana.io.v0.3.5.yaml');
 
 type Schema = {
   type?: string;
@@ -16,6 +18,23 @@ type Schema = {
   required?: string[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
 };
+
+/** Walks both schemas: every field v0.3.5 declares (outside the pass-through PodSpec) exists in ours with the same type. */
+function compare(ref: Schema, mine: Schema, path: string, out: string[]): void {
+  if (ref.type && mine.type && ref.type !== mine.type) out.push(`${path}: type ${ref.type} vs ${mine.type}`);
+  for (const value of ref.enum ?? []) {
+    if (mine.enum && !mine.enum.includes(value)) out.push(`${path}: value "${value}" no longer allowed`);
+  }
+  for (const [key, child] of Object.entries(ref.properties ?? {})) {
+    const mineChild = mine.properties?.[key];
+    if (!mineChild) {
+      if (!mine['x-kubernetes-preserve-unknown-fields']) out.push(`${path}.${key}: missing`);
+      continue;
+    }
+    compare(child, mineChild, `${path}.${key}`, out);
+  }
+  if (ref.items && mine.items) compare(ref.items, mine.items, `${path}[]`, out);
+}
 
 function versionSchema(crd: unknown): { spec: Schema; status: Schema; version: Record<string, unknown> } {
   const version = (crd as { spec: { versions: Array<Record<string, unknown>> } }).spec.versions[0];
@@ -82,24 +101,6 @@ describe('the Capp CRD', () => {
       ));
     });
 
-    /** Walks both schemas: every field v0.3.5 declares (outside the pass-through PodSpec) exists in ours with the same type. */
-    function compare(ref: Schema, mine: Schema, path: string, out: string[]): void {
-      if (ref.type && mine.type && ref.type !== mine.type)
-        out.push(`${path}: type ${ref.type} vs ${mine.type}`);
-      for (const value of ref.enum ?? []) {
-        if (mine.enum && !mine.enum.includes(value)) out.push(`${path}: value "${value}" no longer allowed`);
-      }
-      for (const [key, child] of Object.entries(ref.properties ?? {})) {
-        const mineChild = mine.properties?.[key];
-        if (!mineChild) {
-          if (!mine['x-kubernetes-preserve-unknown-fields']) out.push(`${path}.${key}: missing`);
-          continue;
-        }
-        compare(child, mineChild, `${path}.${key}`, out);
-      }
-      if (ref.items && mine.items) compare(ref.items, mine.items, `${path}[]`, out);
-    }
-
     it('declares every v0.3.5 spec field with the same type and keeps every allowed value', () => {
       const problems: string[] = [];
       compare(reference, ours, 'spec', problems);
@@ -119,5 +120,48 @@ describe('the Capp CRD', () => {
     it('requires nothing in the spec that v0.3.5 left optional, except what DESIGN §2 makes required', () => {
       expect(ours.required).toEqual(reference.required);
     });
+  });
+});
+
+describe('the CappRevision CRD', () => {
+  it('is committed next to the Capp CRD, as generated (run npm run crd:generate when this fails)', () => {
+    const files = platformCrds().map((c) => c.file);
+    expect(files).toEqual([CAPP_CRD_FILE, 'charts/capp-platform/crds/capprevisions.rcs.dana.io.yaml']);
+    for (const { file, yaml } of platformCrds())
+      expect(readFileSync(join(repoRoot, file), 'utf8')).toBe(yaml);
+  });
+
+  it('is namespaced, has a status subresource and shows the revision number', () => {
+    const crd = buildCappRevisionCrd() as {
+      spec: { scope: string; names: { kind: string; plural: string } };
+    };
+    const { version } = versionSchema(crd);
+    expect(crd.spec.scope).toBe('Namespaced');
+    expect(crd.spec.names).toMatchObject({ kind: 'CappRevision', plural: 'capprevisions' });
+    expect(version['subresources']).toEqual({ status: {} });
+    expect((version['additionalPrinterColumns'] as Array<{ name: string }>).map((c) => c.name)).toEqual([
+      'Revision',
+      'Age',
+    ]);
+  });
+
+  it("keeps the Capp's spec under the same schema as the Capp itself", () => {
+    const cappSpec = versionSchema(buildCappCrd()).spec;
+    const template = versionSchema(buildCappRevisionCrd()).spec.properties?.['cappTemplate'];
+    expect(template?.properties?.['cappSpec']).toEqual(cappSpec);
+  });
+
+  const maybe = existsSync(revisionReferenceFile) ? it : it.skip;
+  maybe('declares every field of v0.3.5 with the same type, and requires what v0.3.5 requires', () => {
+    const reference = versionSchema(parse(readFileSync(revisionReferenceFile, 'utf8'))).spec;
+    const ours = versionSchema(buildCappRevisionCrd()).spec;
+    const problems: string[] = [];
+    compare(reference, ours, 'spec', problems);
+    // As for the Capp CRD: v0.3.5 declared capacity as a free map of quantities.
+    expect(problems.filter((p) => !p.includes('.nfsVolumes[].capacity'))).toEqual([]);
+    expect(ours.required).toEqual(reference.required);
+    expect(ours.properties?.['cappTemplate']?.required).toEqual(
+      reference.properties?.['cappTemplate']?.required,
+    );
   });
 });

@@ -61,3 +61,6 @@ export const claimName = nfsPvcName;
 
 export const outputName = (capp: string, type: LogType): string => `${capp}-${type}`;
 export const flowName = (capp: string): string => capp;
+/** The syslog-ng backend names both after the Capp, as v0.3.5 does. */
+export const syslogNGOutputName = (capp: string): string => capp;
+export const syslogNGFlowName = (capp: string): string => capp;

@@ -40,6 +40,22 @@ describe('renderChildren', () => {
     ]);
   });
 
+  it('renders a SyslogNGOutput and a SyslogNGFlow instead of Output and Flow with the syslog-ng backend', () => {
+    expect(ids(renderChildren(makeCapp(everything), { ...config, loggingBackend: 'syslog-ng' }))).toEqual([
+      'Service/web',
+      'NfsPvc/data',
+      'NfsPvc/logs',
+      'SyslogNGOutput/web',
+      'SyslogNGFlow/web',
+      'Certificate/shop.apps.example.com',
+      'DomainMapping/shop.apps.example.com',
+      'CNAMERecord/shop.apps.example.com',
+    ]);
+    expect(ids(renderChildren(makeCapp(everything), { ...config, loggingBackend: 'fluentd' }))).toEqual(
+      ids(renderChildren(makeCapp(everything), config)),
+    );
+  });
+
   it('keeps every other child but drops the Knative Service when the Capp is disabled', () => {
     expect(ids(renderChildren(makeCapp({ ...everything, state: 'disabled' }), config))).toEqual([
       'NfsPvc/data',

@@ -6,15 +6,19 @@ import { makeDomainMapping } from './children/domain-mapping';
 import { makeKnativeService } from './children/knative-service';
 import { makeFlow, makeOutput } from './children/logging';
 import { makeNfsPvc } from './children/nfs-pvc';
+import { makeSyslogNGFlow, makeSyslogNGOutput } from './children/syslog-ng';
 import { AutoscaleDefaults, DNS_CONFIGMAP, DnsConfig } from './config';
 import { ConfigError } from './errors';
 import { cappName, customDomain } from './names';
+import { DEFAULT_LOGGING_BACKEND, LoggingBackend } from './resources';
 import { DesiredChild } from './types';
 
 export interface RenderConfig {
   autoscale: AutoscaleDefaults;
   /** From ConfigMap dns-config; required as soon as a Capp sets `routeSpec.hostname`. */
   dns?: DnsConfig;
+  /** The platform's logging pipeline (default `fluentd`: Flow and Output). */
+  loggingBackend?: LoggingBackend;
 }
 
 /** What the operator has seen of the cluster that changes the render. */
@@ -45,7 +49,8 @@ export function isEnabled(capp: Capp): boolean {
 
 /**
  * Everything a Capp turns into (DESIGN §3), in apply order (DESIGN §4): Knative Service (when enabled),
- * one NfsPvc per volume, Output and Flow (when logging is set), Certificate (TLS), DomainMapping and
+ * one NfsPvc per volume, Output and Flow (when logging is set; SyslogNGOutput and SyslogNGFlow with
+ * the syslog-ng backend), Certificate (TLS), DomainMapping and
  * CNAMERecord (custom hostname). Pure: the Capp is not modified, and equal inputs give equal outputs.
  * Throws ConfigError when the Capp needs dns-config and there is none, RenderError when the Capp
  * itself cannot be rendered.
@@ -65,7 +70,10 @@ export function renderChildren(
 
   const logType: LogType | undefined = spec.logSpec?.type;
   if (spec.logSpec && logType) {
-    children.push(makeOutput(capp, { ...spec.logSpec, type: logType }), makeFlow(capp, logType));
+    const log = { ...spec.logSpec, type: logType };
+    if ((config.loggingBackend ?? DEFAULT_LOGGING_BACKEND) === 'syslog-ng')
+      children.push(makeSyslogNGOutput(capp, log), makeSyslogNGFlow(capp));
+    else children.push(makeOutput(capp, log), makeFlow(capp, logType));
   }
 
   if (fqdn !== undefined && config.dns) {

@@ -46,16 +46,54 @@ export const LOGGING_FLOW: ChildKind = {
   namespaced: true,
 };
 
-/** Every child kind, in apply order (DESIGN §4): ksvc, NfsPvc, Output, Flow, Certificate, DomainMapping, DNS record. */
+/** The logging-operator's syslog-ng kinds: what container-app-operator v0.3.5 writes for `logSpec`. */
+export const SYSLOG_NG_OUTPUT: ChildKind = {
+  apiVersion: 'logging.banzaicloud.io/v1beta1',
+  kind: 'SyslogNGOutput',
+  plural: 'syslogngoutputs',
+  namespaced: true,
+};
+export const SYSLOG_NG_FLOW: ChildKind = {
+  apiVersion: 'logging.banzaicloud.io/v1beta1',
+  kind: 'SyslogNGFlow',
+  plural: 'syslogngflows',
+  namespaced: true,
+};
+
+/**
+ * Which logging-operator pipeline ships a Capp's logs: `fluentd` (Flow + Output, the default) or
+ * `syslog-ng` (SyslogNGFlow + SyslogNGOutput, as container-app-operator v0.3.5). A platform setting:
+ * it follows how the cluster's Logging resource is set up, not the Capp.
+ */
+export type LoggingBackend = 'fluentd' | 'syslog-ng';
+export const LOGGING_BACKENDS: readonly LoggingBackend[] = ['fluentd', 'syslog-ng'];
+export const DEFAULT_LOGGING_BACKEND: LoggingBackend = 'fluentd';
+
+/** The logging kinds of each backend, Output first. */
+export const LOGGING_KINDS: Readonly<Record<LoggingBackend, readonly ChildKind[]>> = {
+  fluentd: [LOGGING_OUTPUT, LOGGING_FLOW],
+  'syslog-ng': [SYSLOG_NG_OUTPUT, SYSLOG_NG_FLOW],
+};
+
+/**
+ * Every kind a Capp can turn into, in apply order (DESIGN §4): ksvc, NfsPvc, the logging Output and
+ * Flow (of either backend), Certificate, DomainMapping, DNS record.
+ */
 export const CHILD_KINDS: readonly ChildKind[] = [
   KNATIVE_SERVICE,
   NFS_PVC,
-  LOGGING_OUTPUT,
-  LOGGING_FLOW,
+  ...LOGGING_KINDS.fluentd,
+  ...LOGGING_KINDS['syslog-ng'],
   CERTIFICATE,
   DOMAIN_MAPPING,
   CNAME_RECORD,
 ];
+
+/** The kinds a Capp turns into with this logging backend (the other backend's are only ever pruned). */
+export function childKindsFor(backend: LoggingBackend): ChildKind[] {
+  const other = LOGGING_BACKENDS.filter((b) => b !== backend).flatMap((b) => LOGGING_KINDS[b]);
+  return CHILD_KINDS.filter((k) => !other.includes(k));
+}
 
 function sameKind(a: { apiVersion: string; kind: string }, b: { apiVersion: string; kind: string }): boolean {
   return a.apiVersion === b.apiVersion && a.kind === b.kind;

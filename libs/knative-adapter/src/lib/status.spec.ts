@@ -1,7 +1,7 @@
 import { Capp, CappSpec, CappStatus, Condition, KubeObject } from '@capp/capp-model';
 
 import { renderChildren } from './render';
-import { childKey } from './resources';
+import { childKey, LoggingBackend } from './resources';
 import { computeStatus, statusEqual } from './status';
 import { AUTOSCALE, DNS, makeCapp } from './test-fixtures';
 import { DesiredChild, ObservedChild } from './types';
@@ -28,7 +28,9 @@ function readyStatus(child: DesiredChild): Record<string, unknown> {
       return { pvPhase: 'Bound', pvcPhase: 'Bound' };
     case 'Output':
     case 'Flow':
-      return { active: true };
+    case 'SyslogNGOutput':
+    case 'SyslogNGFlow':
+      return { active: true, problemsCount: 0 };
     default:
       return { conditions: ready };
   }
@@ -59,8 +61,13 @@ function statusOf(
   overrides: Overrides = {},
   previous?: CappStatus,
   now = T1,
+  loggingBackend: LoggingBackend = 'fluentd',
 ): { status: CappStatus; desired: DesiredChild[] } {
-  const desired = renderChildren(capp, { autoscale: AUTOSCALE, dns: DNS }, { tlsSecretReady: true });
+  const desired = renderChildren(
+    capp,
+    { autoscale: AUTOSCALE, dns: DNS, loggingBackend },
+    { tlsSecretReady: true },
+  );
   return {
     status: computeStatus({ capp, desired, observed: observe(desired, overrides), previous, now }),
     desired,
@@ -111,8 +118,8 @@ describe('computeStatus', () => {
         { kind: 'Output', name: 'web-splunk', ready: 'True' },
         { kind: 'Flow', name: 'web', ready: 'True' },
       ],
-      output: { active: true },
-      flow: { active: true },
+      output: { active: true, problemsCount: 0 },
+      flow: { active: true, problemsCount: 0 },
       conditions: [
         { type: 'LoggingIsReady', status: 'True', reason: 'ready', message: '', lastTransitionTime: T1 },
       ],
@@ -290,7 +297,7 @@ describe('computeStatus', () => {
     expect(status.routeStatus?.dnsRecordObjectStatus?.cnameRecordObjectStatus).toBeDefined();
     expect(status.volumesStatus?.nfsVolumesStatus).toEqual([{ volumeName: 'data' }]);
     expect(status.loggingStatus).not.toHaveProperty('flow');
-    expect(status.loggingStatus?.['output']).toEqual({ active: true });
+    expect(status.loggingStatus?.['output']).toEqual({ active: true, problemsCount: 0 });
   });
 
   it("turns v0.3.5's LoggingIsReady False on problems, keeping its transition time while it holds", () => {
@@ -313,6 +320,56 @@ describe('computeStatus', () => {
     expect(isReady(statusOf(makeCapp(full), {}, first, T1).status)).toMatchObject({
       status: 'True',
       lastTransitionTime: T1,
+    });
+  });
+
+  describe('with the syslog-ng logging backend', () => {
+    const elastic: Partial<CappSpec> = {
+      logSpec: { type: 'elastic', host: 'es', index: 'main', user: 'elastic', passwordSecret: 'creds' },
+    };
+
+    it('is LoggingReady once the SyslogNGOutput and SyslogNGFlow are active without problems', () => {
+      const { status } = statusOf(makeCapp(elastic), {}, undefined, T1, 'syslog-ng');
+      expect(condition(status, 'LoggingReady')).toMatchObject({
+        status: 'True',
+        message: 'logs ship to elastic',
+      });
+      expect(status.loggingStatus).toEqual({
+        type: 'elastic',
+        resources: [
+          { kind: 'SyslogNGOutput', name: 'web', ready: 'True' },
+          { kind: 'SyslogNGFlow', name: 'web', ready: 'True' },
+        ],
+        // v0.3.5's keys: the SyslogNG kinds' own status, and LoggingIsReady.
+        syslogngoutput: { active: true, problemsCount: 0 },
+        syslogngflow: { active: true, problemsCount: 0 },
+        conditions: [
+          { type: 'LoggingIsReady', status: 'True', reason: 'ready', message: '', lastTransitionTime: T1 },
+        ],
+      });
+    });
+
+    it('reports the problems the logging-operator found in them, and waits while they are inactive', () => {
+      const problem = statusOf(
+        makeCapp(elastic),
+        { SyslogNGOutput: (o) => (o.status = { active: true, problems: ['bad url'], problemsCount: 1 }) },
+        undefined,
+        T1,
+        'syslog-ng',
+      ).status;
+      expect(condition(problem, 'LoggingReady')).toMatchObject({
+        status: 'False',
+        reason: 'Problems',
+        message: 'SyslogNGOutput web: bad url',
+      });
+      const inactive = statusOf(
+        makeCapp(elastic),
+        { SyslogNGFlow: (o) => (o.status = {}) },
+        undefined,
+        T1,
+        'syslog-ng',
+      ).status;
+      expect(condition(inactive, 'LoggingReady')).toMatchObject({ status: 'Unknown', reason: 'Inactive' });
     });
   });
 

@@ -30,6 +30,8 @@ import {
   LOGGING_FLOW,
   LOGGING_OUTPUT,
   NFS_PVC,
+  SYSLOG_NG_FLOW,
+  SYSLOG_NG_OUTPUT,
   toManagedResource,
 } from './resources';
 import { DesiredChild, ObservedChild } from './types';
@@ -130,7 +132,7 @@ function fromCrossplane(obj: KubeObject): Health {
   return synced;
 }
 
-/** logging-operator Flow/Output: active once in the running configuration, and no problems reported. */
+/** logging-operator Flow/Output (and their syslog-ng twins): active once in the running configuration, and no problems reported. */
 function fromLogging(obj: KubeObject): Health {
   const problems = obj.status?.['problems'];
   const count = obj.status?.['problemsCount'];
@@ -161,7 +163,8 @@ function fromNfsPvc(obj: KubeObject): Health {
 
 function healthOf(obj: KubeObject): Health {
   if (isKind(obj, CNAME_RECORD)) return fromCrossplane(obj);
-  if (isKind(obj, LOGGING_OUTPUT) || isKind(obj, LOGGING_FLOW)) return fromLogging(obj);
+  if ([LOGGING_OUTPUT, LOGGING_FLOW, SYSLOG_NG_OUTPUT, SYSLOG_NG_FLOW].some((k) => isKind(obj, k)))
+    return fromLogging(obj);
   if (isKind(obj, NFS_PVC)) return fromNfsPvc(obj);
   return fromCondition(obj, 'Ready');
 }
@@ -326,13 +329,13 @@ export function computeStatus(input: StatusInput): CappStatus {
     };
   }
 
-  // Logging: Output, Flow
+  // Logging: Output, Flow (or SyslogNGOutput, SyslogNGFlow)
   const logType = spec.logSpec?.type;
   let loggingStatus: LoggingStatus | undefined;
   if (!logType) {
     manager.markTrue(CONDITION_LOGGING_READY, REASON_NOT_CONFIGURED, 'log shipping is not configured');
   } else {
-    const logChildren = ofKinds(desired, LOGGING_OUTPUT, LOGGING_FLOW);
+    const logChildren = ofKinds(desired, LOGGING_OUTPUT, LOGGING_FLOW, SYSLOG_NG_OUTPUT, SYSLOG_NG_FLOW);
     const logReports = reports(logChildren);
     mark(
       manager,

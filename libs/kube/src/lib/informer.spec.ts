@@ -1,6 +1,6 @@
 import type { KubeObject } from '@capp/capp-model';
 
-import { GoneError } from './errors';
+import { GoneError, NotFoundError } from './errors';
 import { Informer } from './informer';
 import { CONFIGMAP_TYPE } from './resources';
 import { KubeRest, WatchEvent } from './rest';
@@ -14,7 +14,8 @@ const obj = (name: string, rv: string): Obj => ({
 
 /** A scripted API server: each list answers the next snapshot; each watch plays the next script. */
 class ScriptedRest {
-  lists: Obj[][] = [];
+  /** A snapshot, or `404` for "the kind is not served". */
+  lists: Array<Obj[] | 404> = [];
   watches: Array<(emit: (e: WatchEvent<Obj>) => void) => Promise<void>> = [];
   listCalls = 0;
   watchVersions: string[] = [];
@@ -22,6 +23,14 @@ class ScriptedRest {
   async request<T>(): Promise<T> {
     const items = this.lists[Math.min(this.listCalls, this.lists.length - 1)];
     this.listCalls++;
+    if (items === 404)
+      throw new NotFoundError(
+        404,
+        'NotFound',
+        'the server could not find the requested resource',
+        'GET',
+        '/',
+      );
     return { metadata: { resourceVersion: `list-${this.listCalls}` }, items } as T;
   }
 
@@ -123,5 +132,52 @@ describe('Informer', () => {
     expect(JSON.stringify([handed, informer.list()])).not.toContain('annotations');
     expect(handed.map((o) => (o as Obj).metadata.name)).toEqual(['a', 'b', 'c']);
     expect(informer.list().map((o) => o.metadata.name)).toEqual(['a', 'b']);
+  });
+
+  it('counts a kind that is not served (no CRD) as synced and empty, says so once, and picks it up once it is', async () => {
+    const rest = new ScriptedRest();
+    rest.lists = [404, 404, 404, [obj('a', '3')]];
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const informer = new Informer(
+      rest as unknown as KubeRest,
+      CONFIGMAP_TYPE,
+      { onAdd: (o) => seen.push(`add ${o.metadata.name}`) },
+      {
+        optional: true,
+        absentRetryMs: 10,
+        onAvailability: (served) => seen.push(served ? 'served' : 'absent'),
+        onError: (err) => errors.push(err),
+      },
+    );
+    informer.start();
+    await informer.waitForSync();
+    expect(informer.isServed).toBe(false);
+    expect(informer.list()).toEqual([]);
+    for (let i = 0; i < 100 && rest.listCalls < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    await informer.stop();
+    expect(seen).toEqual(['absent', 'served', 'add a']);
+    expect(errors).toEqual([]);
+    expect(informer.isServed).toBe(true);
+  });
+
+  it('keeps retrying a 404 list as an error, unsynced, when the kind is not optional', async () => {
+    const rest = new ScriptedRest();
+    rest.lists = [404];
+    const errors: unknown[] = [];
+    const informer = new Informer(
+      rest as unknown as KubeRest,
+      CONFIGMAP_TYPE,
+      {},
+      {
+        retryBaseMs: 5,
+        onError: (err) => errors.push(err),
+      },
+    );
+    informer.start();
+    for (let i = 0; i < 100 && rest.listCalls < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await informer.stop();
+    expect(informer.hasSynced).toBe(false);
+    expect(errors[0]).toBeInstanceOf(NotFoundError);
   });
 });

@@ -1,6 +1,6 @@
 import type { AnyKubeObject, KubeObject, ResourceType } from '@capp/capp-model';
 
-import { GoneError } from './errors';
+import { GoneError, NotFoundError } from './errors';
 import { objectKey, resourcePath } from './resources';
 import type { KubeRest, WatchEvent } from './rest';
 
@@ -28,6 +28,15 @@ export interface InformerOptions {
   /** Delay before re-listing after a broken watch; doubles up to 30 s. */
   retryBaseMs?: number;
   onError?(err: unknown): void;
+  /**
+   * The kind may not be served (its CRD is not installed): a list answered 404 then counts as an
+   * empty, synced cache instead of an error, and is tried again every `absentRetryMs` (default 30 s)
+   * until the kind appears. `onAvailability` is told when the kind is found absent (at the first
+   * list too) and when it appears or goes again — not at every try.
+   */
+  optional?: boolean;
+  absentRetryMs?: number;
+  onAvailability?(served: boolean): void;
 }
 
 interface ListResponse<T> {
@@ -47,6 +56,7 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
   private synced = false;
   private syncWaiters: Array<() => void> = [];
   private loop?: Promise<void>;
+  private served?: boolean;
 
   constructor(
     private readonly rest: Pick<KubeRest, 'request' | 'watch'>,
@@ -66,6 +76,11 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
 
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** False while an `optional` kind is not served (its cache is then empty); true once it was listed. */
+  get isServed(): boolean {
+    return this.served !== false;
   }
 
   waitForSync(): Promise<void> {
@@ -122,6 +137,11 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
           this.resourceVersion = ''; // expired: list again, no delay needed
           continue;
         }
+        if (this.options.optional && err instanceof NotFoundError && !this.resourceVersion) {
+          this.absent();
+          await sleep(this.options.absentRetryMs ?? 30_000, this.abort.signal);
+          continue;
+        }
         failures++;
         this.resourceVersion = '';
         this.options.onError?.(err);
@@ -136,6 +156,7 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
       query: this.selectors,
       accept: this.accept('list'),
     });
+    this.setServed(true);
     const seen = new Set<string>();
     for (const item of list.items ?? []) {
       const obj = this.transformed({ ...item, apiVersion: this.type.apiVersion, kind: this.type.kind });
@@ -151,10 +172,30 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
     }
     this.resourceVersion = list.metadata.resourceVersion;
     this.handlers.onRelist?.();
-    if (!this.synced) {
-      this.synced = true;
-      for (const w of this.syncWaiters.splice(0)) w();
+    this.markSynced();
+  }
+
+  /** The kind is not served: whatever was cached is gone (its CRD was deleted), and the cache is synced. */
+  private absent(): void {
+    for (const [key, old] of [...this.cache]) {
+      this.cache.delete(key);
+      this.handlers.onDelete?.(old);
     }
+    this.setServed(false);
+    this.markSynced();
+  }
+
+  private setServed(served: boolean): void {
+    if (this.served === served) return;
+    const first = this.served === undefined;
+    this.served = served;
+    if (this.options.optional && (!first || !served)) this.options.onAvailability?.(served);
+  }
+
+  private markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    for (const w of this.syncWaiters.splice(0)) w();
   }
 
   private transformed(obj: T): T {

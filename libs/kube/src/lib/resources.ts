@@ -1,4 +1,11 @@
-import { CAPP_API_VERSION, CAPP_KIND, CAPP_PLURAL, type ResourceType } from '@capp/capp-model';
+import {
+  CAPP_API_VERSION,
+  CAPP_KIND,
+  CAPP_PLURAL,
+  CAPP_REVISION_KIND,
+  CAPP_REVISION_PLURAL,
+  type ResourceType,
+} from '@capp/capp-model';
 
 const core = (kind: string, plural: string, namespaced = true): ResourceType => ({
   apiVersion: 'v1',
@@ -11,6 +18,12 @@ export const CAPP_TYPE: ResourceType = {
   apiVersion: CAPP_API_VERSION,
   kind: CAPP_KIND,
   plural: CAPP_PLURAL,
+  namespaced: true,
+};
+export const CAPP_REVISION_TYPE: ResourceType = {
+  apiVersion: CAPP_API_VERSION,
+  kind: CAPP_REVISION_KIND,
+  plural: CAPP_REVISION_PLURAL,
   namespaced: true,
 };
 export const NAMESPACE_TYPE = core('Namespace', 'namespaces', false);
@@ -52,6 +65,7 @@ export const SELF_SUBJECT_REVIEW_TYPE: ResourceType = {
 /** The kinds every client knows; a client is given the rest (CRDs) when it is made. */
 export const BUILTIN_TYPES: readonly ResourceType[] = [
   CAPP_TYPE,
+  CAPP_REVISION_TYPE,
   NAMESPACE_TYPE,
   CONFIGMAP_TYPE,
   SECRET_TYPE,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { buildCappCrd, type KubeObject } from '@capp/capp-model';
+import { type KubeObject, platformCrds } from '@capp/capp-model';
 import { KubeClient, KubeRest, type KubeTarget } from '@capp/kube';
 import { parseAllDocuments } from 'yaml';
 
@@ -33,18 +33,32 @@ export function readCrdDir(dir: string): Obj[] {
 }
 
 /**
- * The CRDs a test cluster gets: Capp (always generated from `@capp/capp-model`, so never stale) plus the
- * child kinds — the upstream CRDs in `../shared/crds/` (or `CAPP_TEST_CRDS_DIR`) when present, else the
- * permissive fallbacks of fallback-crds.ts.
+ * The CRDs a test cluster gets: the platform's own (Capp, CappRevision: always generated from
+ * `@capp/capp-model`, so never stale) plus the child kinds — the upstream CRDs in `../shared/crds/`
+ * (or `CAPP_TEST_CRDS_DIR`) when present, else the permissive fallbacks of fallback-crds.ts.
  */
 export function testCrds(childDir = process.env['CAPP_TEST_CRDS_DIR'] || SHARED_CRDS_DIR): CrdSet {
-  const capp = buildCappCrd();
+  const own = platformCrds().map((c) => c.crd);
+  const ownNames = new Set(own.map((c) => (c['metadata'] as Obj)['name']));
   const children = existsSync(childDir) ? readCrdDir(childDir) : [];
-  const cappName = (capp['metadata'] as Obj)['name'];
   const childCrds = (children.length > 0 ? children : fallbackCrds()).filter(
-    (c) => (c['metadata'] as Obj)['name'] !== cappName,
+    (c) => !ownNames.has((c['metadata'] as Obj)['name']),
   );
-  return { crds: [capp, ...childCrds], childSource: children.length > 0 ? childDir : 'fallback' };
+  return { crds: [...own, ...childCrds], childSource: children.length > 0 ? childDir : 'fallback' };
+}
+
+/**
+ * CRDs of `../shared/crds/reference/` by name (e.g. `syslogngflows.logging.banzaicloud.io`): kinds a
+ * test cluster lacks by default, for the tests that need them (install with {@link installCrds}).
+ */
+export function referenceCrds(...names: string[]): Obj[] {
+  const found = readCrdDir(join(SHARED_CRDS_DIR, 'reference')).filter((c) =>
+    names.includes(String((c['metadata'] as Obj)['name'])),
+  );
+  const missing = names.filter((n) => !found.some((c) => (c['metadata'] as Obj)['name'] === n));
+  if (missing.length > 0)
+    throw new Error(`no reference CRD ${missing.join(', ')} in ${SHARED_CRDS_DIR}/reference`);
+  return found;
 }
 
 /**

@@ -44,12 +44,12 @@ export type FlowSpec = {
   localOutputRefs: string[];
 };
 
-const secretValue = (name: string, key: string): SecretValue => ({
+export const secretValue = (name: string, key: string): SecretValue => ({
   valueFrom: { secretKeyRef: { name, key } },
 });
 
 /** The log fields `type` needs (the schema requires them; a Capp that skipped validation is refused here). */
-function requiredLogFields(log: LogSpec, type: LogType): Record<string, string> {
+export function requiredLogFields(log: LogSpec, type: LogType): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const field of LOG_TYPE_REQUIRED_FIELDS[type]) {
     const value = log[field];
