@@ -3,7 +3,7 @@
  * to relative imports), so production runs `node dist/apps/<app>/src/main.js` without a TypeScript
  * loader in memory. Usage: node tools/run-ts.cjs tools/build.ts [app ...] (default: operator; also cli, api).
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 import { transformFileSync } from '@swc/core';
@@ -49,7 +49,11 @@ export function build(app: string): number {
       });
       const out = join(ROOT, 'dist', relative(ROOT, file)).replace(/\.ts$/, '.js');
       mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, code);
+      // Write-then-rename: a process started from dist/ while another build runs (parallel e2e
+      // files build their apps, which share dist/libs) never reads a half-written file.
+      const partial = `${out}.${process.pid}.tmp`;
+      writeFileSync(partial, code);
+      renameSync(partial, out);
       count++;
     }
   }

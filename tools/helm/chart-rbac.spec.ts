@@ -74,6 +74,8 @@ const API_RULES = [
     resources: ['capps'],
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   },
+  // The cluster's identity, recorded with each applied row (ADR 0004 §4).
+  { apiGroups: [''], resources: ['namespaces'], resourceNames: ['kube-system'], verbs: ['get'] },
 ];
 
 interface Access {
@@ -357,8 +359,12 @@ describe('the chart on the real control plane', () => {
       })),
       { verb: 'list', ...capps },
       { verb: 'watch', ...capps },
+      { verb: 'get', resource: 'namespaces', name: 'kube-system' },
     ];
     const apiMayNot: Access[] = [
+      // Only the kube-system namespace, and only to read its uid.
+      { verb: 'get', resource: 'namespaces', name: appNs },
+      { verb: 'list', resource: 'namespaces' },
       { verb: 'patch', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
       { verb: 'deletecollection', ...capps, namespace: appNs },
       { verb: 'get', resource: 'secrets', namespace: appNs, name: 'es-pw' },

@@ -24,6 +24,10 @@ export interface CappRecord extends CappContent {
   syncAttempts: number;
   syncedVersion: number | null;
   clusterResourceVersion: string | null;
+  /** metadata.uid of the CR when last applied or seen (null for rows older than the column). */
+  cappUid: string | null;
+  /** The cluster's identity (its kube-system namespace uid) when the row was last applied or seen. */
+  clusterUid: string | null;
   updatedBy: string | null;
   deletedAt: Date | null;
   createdAt: Date;
@@ -37,6 +41,14 @@ export interface RevisionRecord extends CappContent {
   createdAt: Date;
 }
 
+/** What the cluster answered for the CR: its resourceVersion and uid, and which cluster it is. */
+export interface ClusterStamp {
+  resourceVersion: string | null;
+  uid: string | null;
+  /** The cluster's identity (`kube-system` namespace uid); null when it could not be read. */
+  clusterUid: string | null;
+}
+
 export interface NewCapp {
   namespace: string;
   name: string;
@@ -44,7 +56,7 @@ export interface NewCapp {
   source: RevisionSource;
   by: string;
   /** A Capp found in the cluster (kubectl) is already synced. */
-  synced?: { resourceVersion: string; status: CappStatus | null };
+  synced?: ClusterStamp & { status: CappStatus | null };
 }
 
 export interface ContentChange {
@@ -55,7 +67,7 @@ export interface ContentChange {
   source: RevisionSource;
   by: string;
   /** A change seen in the cluster is already synced at this resourceVersion. */
-  synced?: { resourceVersion: string };
+  synced?: ClusterStamp;
 }
 
 export interface ListQuery {
@@ -89,12 +101,15 @@ export abstract class CappsRepository {
   abstract changeContent(change: ContentChange, revisionLimit: number): Promise<CappRecord>;
   /** Marks the row deleted (the queue removes the CR, then the row). */
   abstract markDeleted(id: string, expectedVersion: number, by: string): Promise<CappRecord>;
-  /** Removes the row and its revisions. */
-  abstract purge(id: string): Promise<void>;
+  /**
+   * Removes the row and its revisions; with `expectedVersion`, only if no write moved it on (false
+   * when one did).
+   */
+  abstract purge(id: string, expectedVersion?: number): Promise<boolean>;
   abstract revisions(id: string): Promise<RevisionRecord[]>;
   abstract revision(id: string, number: number): Promise<RevisionRecord | null>;
   /** Records a successful apply of `version`; false when the row moved on meanwhile. */
-  abstract markSynced(id: string, version: number, resourceVersion: string | null): Promise<boolean>;
+  abstract markSynced(id: string, version: number, applied: ClusterStamp): Promise<boolean>;
   abstract markSyncFailure(id: string, version: number, message: string, permanent: boolean): Promise<void>;
   /** Re-queues a row whose CR must be applied again (e.g. missing from the cluster). */
   abstract markPending(id: string, reason: string): Promise<void>;

@@ -1,6 +1,6 @@
 // The API follows the cluster: kubectl edits become revisions, kubectl creates are imported,
 // kubectl deletes remove the row, and status written by the operator is cached.
-import { CAPP_TYPE } from '@capp/kube';
+import { CAPP_TYPE, NAMESPACE_TYPE } from '@capp/kube';
 
 import {
   AnyJson,
@@ -14,6 +14,7 @@ import {
   suffix,
   TestApi,
 } from '../../testing/api-fixture';
+import { PrismaService } from '../prisma/prisma.service';
 import { clusterActor, newerResourceVersion } from './capp-watcher';
 
 interface Revision {
@@ -140,19 +141,54 @@ describe('the cluster watcher', () => {
     );
   });
 
-  it('applies again a Capp the API has but the cluster lost while the API was not watching', async () => {
-    // A second API on the same database, not watching, so the delete goes unnoticed.
-    await api.request('POST', `/api/v1/namespaces/${ns}/capps`, { body: cappBody('lost') });
+  it('after a restart, removes a Capp deleted with kubectl meanwhile and applies again one of a rebuilt cluster', async () => {
+    for (const name of ['deleted-offline', 'rebuilt']) {
+      const created = await api.request<AnyJson>('POST', `/api/v1/namespaces/${ns}/capps`, {
+        body: cappBody(name),
+      });
+      expect(created.body.sync.state).toBe('Synced');
+    }
+    // Each row records what the cluster answered: the CR's uid and the cluster (kube-system's uid).
+    const db = new PrismaService(api.config.databaseUrl);
+    try {
+      const kubeSystem = await kube.get(NAMESPACE_TYPE, undefined, 'kube-system');
+      const cr = await clusterCapp(ns, 'deleted-offline');
+      expect(
+        await db.capp.findUnique({
+          where: { namespace_name: { namespace: ns, name: 'deleted-offline' } },
+          select: { cappUid: true, clusterUid: true },
+        }),
+      ).toEqual({ cappUid: cr?.metadata.uid, clusterUid: kubeSystem?.metadata.uid });
+      // A rebuilt cluster: the row was applied to a cluster that is not this one.
+      await db.capp.updateMany({
+        where: { namespace: ns, name: 'rebuilt' },
+        data: { clusterUid: 'another' },
+      });
+    } finally {
+      await db.$disconnect();
+    }
+
     await api.stop();
-    await kube.delete(CAPP_TYPE, ns, 'lost');
+    await kube.delete(CAPP_TYPE, ns, 'deleted-offline');
+    await kube.delete(CAPP_TYPE, ns, 'rebuilt');
+    await eventually('both CRs gone', async () => !(await clusterCapp(ns, 'rebuilt')));
     const restarted = await startTestApi({ WATCH_CLUSTER: 'true', DATABASE_URL: api.config.databaseUrl });
     try {
-      await eventually('the CR re-applied', async () => (await clusterCapp(ns, 'lost')) !== undefined);
-      // The row says Synced once the apply's result is recorded (just after the CR appears).
-      await eventually('the row Synced again', async () => {
-        const row = await restarted.request<AnyJson>('GET', `/api/v1/namespaces/${ns}/capps/lost`);
-        return row.body.sync.state === 'Synced';
+      await eventually("the rebuilt cluster's capp applied again and Synced", async () => {
+        const row = await restarted.request<AnyJson>('GET', `/api/v1/namespaces/${ns}/capps/rebuilt`);
+        return row.body.sync?.state === 'Synced' && (await clusterCapp(ns, 'rebuilt')) !== undefined;
       });
+      await eventually(
+        'the capp deleted offline removed',
+        async () =>
+          (await restarted.request('GET', `/api/v1/namespaces/${ns}/capps/deleted-offline`)).status === 404,
+      );
+      expect(restarted.logs.join('\n')).toContain(
+        'capp deleted in the cluster while the API was not watching',
+      );
+      // Removed, not applied again: the CR stays gone.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await clusterCapp(ns, 'deleted-offline')).toBeUndefined();
     } finally {
       await restarted.close();
     }

@@ -3,7 +3,7 @@ import { CAPP_TYPE, Informer } from '@capp/kube';
 import type { Logger } from 'pino';
 
 import { contentOf, sameContent } from '../../app/capps/capp-content';
-import { CappsRepository } from '../../app/capps/capps.repository';
+import { CappRecord, CappsRepository, ClusterStamp } from '../../app/capps/capps.repository';
 import { AlreadyExistsError, ConcurrentUpdateError } from '../../common/errors';
 import { sameJson } from '../../common/json';
 import type { ApiMetrics } from '../metrics/metrics';
@@ -49,7 +49,8 @@ const RETRY_MS = 2000;
  * - status changes refresh the cached `status`;
  * - a content change made outside the API (kubectl) becomes a revision with source `cluster`;
  * - a Capp created with kubectl is imported (revision 1, source `cluster`);
- * - a Capp deleted with kubectl is removed.
+ * - a Capp deleted with kubectl is removed, also when that happened while no API was watching (the
+ *   row's recorded cluster identity is this cluster's); a rebuilt cluster gets its Capps applied again.
  * A row with an API write still Pending is left alone: the queue is about to apply it.
  */
 export class CappWatcher {
@@ -145,6 +146,11 @@ export class CappWatcher {
     const resourceVersion = obj.metadata.resourceVersion;
     const log = this.logger.child({ namespace, name, generation: obj.metadata.generation, resourceVersion });
     const row = await this.repository.findByName(namespace, name);
+    const stamp = async (): Promise<ClusterStamp> => ({
+      resourceVersion: resourceVersion ?? '',
+      uid: obj.metadata.uid ?? null,
+      clusterUid: await this.kube.clusterIdentity(),
+    });
 
     if (deleted) {
       if (!row || row.deletedAt) return;
@@ -155,8 +161,7 @@ export class CappWatcher {
         await this.sync.enqueue({ id: row.id, namespace, name, version: row.version, deleting: false });
         return;
       }
-      await this.repository.purge(row.id);
-      this.metrics?.clusterChange('delete');
+      if (!(await this.removeDeleted(row))) return this.handle(obj, deleted); // an API write won
       log.info('capp deleted in the cluster; removed from the API');
       return;
     }
@@ -172,7 +177,7 @@ export class CappWatcher {
           content,
           source: 'cluster',
           by: clusterActor(obj),
-          synced: { resourceVersion: resourceVersion ?? '', status },
+          synced: { ...(await stamp()), status },
         });
       } catch (err) {
         if (err instanceof AlreadyExistsError) return this.handle(obj, deleted); // created meanwhile
@@ -193,7 +198,7 @@ export class CappWatcher {
             content,
             source: 'cluster',
             by: clusterActor(obj),
-            synced: { resourceVersion: resourceVersion ?? '' },
+            synced: await stamp(),
           },
           this.revisionLimit,
         );
@@ -213,19 +218,40 @@ export class CappWatcher {
     await this.repository.updateStatus(row.id, status, resourceVersion ?? '');
   }
 
+  /** A CR deleted in the cluster: the row goes (false when an API write moved the row on meanwhile). */
+  private async removeDeleted(row: CappRecord): Promise<boolean> {
+    if (!(await this.repository.purge(row.id, row.version))) return false;
+    this.metrics?.clusterChange('delete');
+    return true;
+  }
+
   /**
-   * After a (re)list: rows the API believes applied but the cluster lacks are applied again. A
-   * missing CR at start is not proof of a deletion (the cluster may have been rebuilt); a live watch
-   * delete is, and removes the row.
+   * After a (re)list: rows the API believes applied but the cluster lacks. A row applied in this very
+   * cluster (its recorded identity is the current one) was deleted while no API was watching: the row
+   * is removed, as a watched delete would. A row of another cluster (rebuilt) or with no recorded
+   * identity (applied before identities were recorded) is applied again.
    */
   private async findMissing(): Promise<void> {
     if (!this.informer) return;
+    // Read again at every list: a cluster rebuilt under a running API has a new identity.
+    const cluster = await this.kube.clusterIdentity({ fresh: true });
     let after: { namespace: string; name: string } | undefined;
     for (;;) {
       const rows = await this.repository.list({ labelSelector: [], limit: 500, after });
       for (const row of rows) {
         if (row.deletedAt || row.syncState !== 'Synced') continue;
         if (this.informer.get(row.namespace, row.name)) continue;
+        const log = this.logger.child({ namespace: row.namespace, name: row.name });
+        if (cluster && row.clusterUid === cluster) {
+          // The informer may not have the watch event of an apply that just happened: ask the cluster.
+          if (await this.kube.client.get(CAPP_TYPE, row.namespace, row.name)) continue;
+          if (await this.removeDeleted(row))
+            log.info(
+              { uid: row.cappUid },
+              'capp deleted in the cluster while the API was not watching; removed from the API',
+            );
+          continue;
+        }
         await this.repository.markPending(row.id, 'the capp is missing from the cluster; applying it again');
         await this.sync.enqueue({
           id: row.id,
@@ -234,9 +260,9 @@ export class CappWatcher {
           version: row.version,
           deleting: false,
         });
-        this.logger.info(
-          { namespace: row.namespace, name: row.name },
-          'capp missing from the cluster; re-applying',
+        log.info(
+          { recordedCluster: row.clusterUid, cluster },
+          'capp missing from the cluster, which is not the one it was applied to (or is unknown); re-applying',
         );
       }
       if (rows.length < 500) return;

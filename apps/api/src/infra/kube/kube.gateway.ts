@@ -14,6 +14,7 @@ import {
   KubeClient,
   KubeRest,
   KubeUnreachableError,
+  NAMESPACE_TYPE,
   resourcePath,
   type StatusCause,
   SUBJECT_ACCESS_REVIEW_TYPE,
@@ -113,9 +114,16 @@ interface SubjectAccessReviewStatus {
   reason?: string;
 }
 
+/** What the cluster answered to an apply. */
+export interface AppliedCapp {
+  resourceVersion?: string;
+  uid?: string;
+}
+
 /** Everything the API asks of the Kubernetes API server (through `@capp/kube`, field manager `capp-api`). */
 export class KubeGateway {
   readonly client: KubeClient;
+  private identity?: Promise<string | null>;
 
   constructor(readonly rest: KubeRest) {
     this.client = new KubeClient(rest, { fieldManager: API_FIELD_MANAGER });
@@ -132,10 +140,10 @@ export class KubeGateway {
   }
 
   /**
-   * Server-side apply under field manager `capp-api`; returns the CR's new resourceVersion. With
-   * `dryRun`, the apiserver runs validation and admission (webhooks, policies) and stores nothing.
+   * Server-side apply under field manager `capp-api`; returns the CR's new resourceVersion and uid.
+   * With `dryRun`, the apiserver runs validation and admission (webhooks, policies) and stores nothing.
    */
-  async applyCapp(capp: Capp, options: { dryRun?: boolean } = {}): Promise<string | undefined> {
+  async applyCapp(capp: Capp, options: { dryRun?: boolean } = {}): Promise<AppliedCapp> {
     const what = `apply capp ${capp.metadata.namespace}/${capp.metadata.name}`;
     let applied: KubeObject;
     try {
@@ -149,7 +157,27 @@ export class KubeGateway {
         409,
         false,
       );
-    return applied.metadata.resourceVersion;
+    return { resourceVersion: applied.metadata.resourceVersion, uid: applied.metadata.uid };
+  }
+
+  /**
+   * The cluster's identity: the uid of its `kube-system` namespace, which a rebuilt cluster does not
+   * share. Read once and remembered (`fresh` reads it again); null when it cannot be read (unreachable,
+   * or no RBAC to get that namespace) — rows then record no identity and are re-applied when missing.
+   */
+  clusterIdentity(options: { fresh?: boolean } = {}): Promise<string | null> {
+    if (!this.identity || options.fresh) {
+      const read: Promise<string | null> = this.client
+        .get(NAMESPACE_TYPE, undefined, 'kube-system')
+        .then((ns) => ns?.metadata.uid ?? null)
+        .catch(() => {
+          // Not remembered: the next call asks again.
+          if (this.identity === read) this.identity = undefined;
+          return null;
+        });
+      this.identity = read;
+    }
+    return this.identity;
   }
 
   /** Deletes the CR (the operator's finalizer then removes its children); absent is fine. */

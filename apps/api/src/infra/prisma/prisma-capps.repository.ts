@@ -4,6 +4,7 @@ import type { Capp as CappRow } from '@capp/db';
 import type {
   CappContent,
   CappRecord,
+  ClusterStamp,
   ContentChange,
   ListQuery,
   NewCapp,
@@ -71,10 +72,23 @@ function toRecord(row: CappRow): CappRecord {
     syncAttempts: row.syncAttempts,
     syncedVersion: row.syncedVersion,
     clusterResourceVersion: row.clusterResourceVersion,
+    cappUid: row.cappUid,
+    clusterUid: row.clusterUid,
     updatedBy: row.updatedBy,
     deletedAt: row.deletedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+  };
+}
+
+/** The columns a cluster answer sets (an unknown resourceVersion keeps the last one). */
+function stampColumns(
+  stamp: ClusterStamp,
+): Partial<Pick<CappRow, 'clusterResourceVersion' | 'cappUid' | 'clusterUid'>> {
+  return {
+    ...(stamp.resourceVersion && { clusterResourceVersion: stamp.resourceVersion }),
+    ...(stamp.uid && { cappUid: stamp.uid }),
+    ...(stamp.clusterUid && { clusterUid: stamp.clusterUid }),
   };
 }
 
@@ -166,7 +180,7 @@ export class PrismaCappsRepository extends CappsRepository {
           ...(synced && {
             syncState: 'Synced',
             syncedVersion: 1,
-            clusterResourceVersion: synced.resourceVersion,
+            ...stampColumns(synced),
             status: synced.status ? json(synced.status) : Prisma.DbNull,
           }),
           revisions: {
@@ -203,7 +217,7 @@ export class PrismaCappsRepository extends CappsRepository {
                   syncError: null,
                   syncAttempts: 0,
                   syncedVersion: expectedVersion + 1,
-                  clusterResourceVersion: synced.resourceVersion,
+                  ...stampColumns(synced),
                 }
               : { syncState: 'Pending', syncError: null, syncAttempts: 0 }),
           },
@@ -251,8 +265,11 @@ export class PrismaCappsRepository extends CappsRepository {
     });
   }
 
-  async purge(id: string): Promise<void> {
-    await this.run(`capp ${id}`, () => this.prisma.capp.deleteMany({ where: { id } }));
+  async purge(id: string, expectedVersion?: number): Promise<boolean> {
+    return this.run(`capp ${id}`, async () => {
+      const deleted = await this.prisma.capp.deleteMany({ where: { id, version: expectedVersion } });
+      return deleted.count > 0;
+    });
   }
 
   async revisions(id: string): Promise<RevisionRecord[]> {
@@ -288,7 +305,7 @@ export class PrismaCappsRepository extends CappsRepository {
     });
   }
 
-  async markSynced(id: string, version: number, resourceVersion: string | null): Promise<boolean> {
+  async markSynced(id: string, version: number, applied: ClusterStamp): Promise<boolean> {
     return this.run(`capp ${id}`, async () => {
       const updated = await this.prisma.capp.updateMany({
         where: { id, version, deletedAt: null },
@@ -296,7 +313,7 @@ export class PrismaCappsRepository extends CappsRepository {
           syncState: 'Synced',
           syncError: null,
           syncedVersion: version,
-          ...(resourceVersion && { clusterResourceVersion: resourceVersion }),
+          ...stampColumns(applied),
         },
       });
       return updated.count > 0;

@@ -198,8 +198,13 @@ export class CappSync {
       if (row.syncState === 'Synced' && row.syncedVersion === row.version) return;
       if (row.syncState === 'Failed') return;
       const capp = cappObject(row.namespace, row.name, row, row.updatedBy ?? 'capp-api');
-      const resourceVersion = await this.kube.applyCapp(capp);
-      const current = await this.repository.markSynced(id, row.version, resourceVersion ?? null);
+      const { resourceVersion, uid } = await this.kube.applyCapp(capp);
+      const clusterUid = await this.kube.clusterIdentity();
+      const current = await this.repository.markSynced(id, row.version, {
+        resourceVersion: resourceVersion ?? null,
+        uid: uid ?? null,
+        clusterUid,
+      });
       log.info({ resourceVersion, current }, 'capp applied to the cluster');
       this.metrics?.syncDone('apply', 'ok');
     } catch (err) {

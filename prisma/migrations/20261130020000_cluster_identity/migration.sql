@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Capp" ADD COLUMN     "cappUid" TEXT,
+ADD COLUMN     "clusterUid" TEXT;
