@@ -4,6 +4,7 @@ import {
   cluster,
   clusterClient,
   createNamespace,
+  grant,
   startTestApi,
   suffix,
   TestApi,
@@ -14,37 +15,6 @@ interface Envelope {
   statusCode: number;
   error: string;
   message: string;
-}
-
-async function grant(
-  namespace: string,
-  user: { kind: 'User' | 'ServiceAccount'; name: string; namespace?: string },
-  verbs: string[],
-): Promise<void> {
-  const kube = clusterClient().rest;
-  const name = `capps-${suffix()}`;
-  const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}`;
-  await kube.request('POST', `${rbac}/roles`, {
-    body: {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name },
-      rules: [{ apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs }],
-    },
-  });
-  await kube.request('POST', `${rbac}/rolebindings`, {
-    body: {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [
-        user.kind === 'User'
-          ? { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user.name }
-          : { kind: 'ServiceAccount', name: user.name, namespace: user.namespace },
-      ],
-    },
-  });
 }
 
 describe('API authentication and authorization (cluster RBAC decides)', () => {

@@ -22,6 +22,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'A Capp of that name exists, or it was changed concurrently.',
   412: 'If-Match is stale: read the Capp again.',
   413: 'Request body too large.',
+  422: 'The cluster refuses the Capp at the dry run (admission, policy, or a namespace that does not exist); nothing was stored.',
   429: 'Rate limit exceeded; retry after the Retry-After seconds.',
   503: 'PostgreSQL (or, for auth, the Kubernetes API server) is unavailable; nothing was changed.',
 };

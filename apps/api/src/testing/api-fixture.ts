@@ -146,6 +146,38 @@ export async function createNamespace(name: string): Promise<void> {
   });
 }
 
+/** A Role allowing `verbs` on capps.rcs.dana.io in the namespace, bound to the user or ServiceAccount. */
+export async function grant(
+  namespace: string,
+  user: { kind: 'User' | 'ServiceAccount'; name: string; namespace?: string },
+  verbs: string[],
+): Promise<void> {
+  const kube = clusterClient().rest;
+  const name = `capps-${suffix()}`;
+  const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}`;
+  await kube.request('POST', `${rbac}/roles`, {
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name },
+      rules: [{ apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs }],
+    },
+  });
+  await kube.request('POST', `${rbac}/rolebindings`, {
+    body: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [
+        user.kind === 'User'
+          ? { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user.name }
+          : { kind: 'ServiceAccount', name: user.name, namespace: user.namespace },
+      ],
+    },
+  });
+}
+
 export function cappPath(namespace: string, name = ''): string {
   return resourcePath(CAPP_TYPE, namespace, name || undefined);
 }

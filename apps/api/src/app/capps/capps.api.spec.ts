@@ -272,6 +272,31 @@ describe('Capps REST API', () => {
     expect(await rows()).toBe(before);
   });
 
+  it('refuses a malformed percent-escape in a path parameter with 400 in the envelope', async () => {
+    for (const path of [`${base()}/%E0%A4%A`, '/api/v1/namespaces/%ZZ/capps']) {
+      const res = await api.request<Envelope>('GET', path);
+      expect({ path, status: res.status, error: res.body.error }).toEqual({
+        path,
+        status: 400,
+        error: 'Bad Request',
+      });
+    }
+  });
+
+  it('documents the refusals it answers: 400 for a bad path parameter everywhere, 422 on every write', async () => {
+    const doc = (await api.request<AnyJson>('GET', '/docs-json')).body;
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries<AnyJson>(doc.paths)) {
+      for (const [method, op] of Object.entries<AnyJson>(item)) {
+        const statuses = Object.keys(op.responses);
+        if (path.includes('{') && !statuses.includes('400')) missing.push(`${method} ${path} 400`);
+        const write = ['post', 'put', 'patch'].includes(method);
+        if (write && !statuses.includes('422')) missing.push(`${method} ${path} 422`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('refuses a Capp in a namespace that does not exist with 422 naming it, storing nothing', async () => {
     const missing = `nope-${suffix()}`;
     const res = await api.request<Envelope>('POST', `/api/v1/namespaces/${missing}/capps`, {
@@ -524,5 +549,15 @@ describe('rate limiting', () => {
     expect(limited.headers.get('retry-after')).toBeTruthy();
     // Probes are never limited.
     expect((await api.request('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('documents 429 on every operation, as the limiter guards them all (reads too)', async () => {
+    const doc = (await api.request<AnyJson>('GET', '/docs-json')).body;
+    const undocumented = Object.entries<AnyJson>(doc.paths).flatMap(([path, item]) =>
+      Object.entries<AnyJson>(item)
+        .filter(([, op]) => !('429' in op.responses))
+        .map(([method]) => `${method} ${path}`),
+    );
+    expect(undocumented).toEqual([]);
   });
 });

@@ -124,7 +124,7 @@ export class CappsController {
   })
   @NS
   @ApiResponse({ status: 200, schema: schemaRef('CappList') })
-  @apply(...errorResponses(400, 401, 403, 503))
+  @apply(...errorResponses(400, 401, 403, 429, 503))
   async list(@Param('ns', NS_PIPE) ns: string, @Query() query: ListCappsQuery): Promise<CappList> {
     return listOf(
       await this.capps.list({
@@ -151,7 +151,7 @@ export class CappsController {
     description: 'Stored; the cluster has not applied it yet (`sync.state: Pending`).',
     schema: schemaRef('Capp'),
   })
-  @apply(...errorResponses(400, 401, 403, 409, 413, 429, 503))
+  @apply(...errorResponses(400, 401, 403, 409, 413, 422, 429, 503))
   async create(
     @Param('ns', NS_PIPE) ns: string,
     @Body(validationPipe(CappWriteDto)) body: CappWrite,
@@ -171,7 +171,7 @@ export class CappsController {
   @NS
   @NAME
   @ApiResponse({ status: 200, schema: schemaRef('Capp') })
-  @apply(...errorResponses(401, 403, 404, 503))
+  @apply(...errorResponses(400, 401, 403, 404, 429, 503))
   async get(
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
@@ -192,7 +192,7 @@ export class CappsController {
   @NAME
   @IF_MATCH
   @ApiBody({ schema: schemaRef('CappWrite'), examples: API_EXAMPLES.replace })
-  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 429, 503))
+  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503))
   async replace(
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
@@ -215,7 +215,7 @@ export class CappsController {
   @NAME
   @IF_MATCH
   @ApiBody({ schema: { type: 'object' }, examples: API_EXAMPLES.patch })
-  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 429, 503))
+  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 422, 429, 503))
   async patch(
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
@@ -246,7 +246,7 @@ export class CappsController {
     description: 'Deletion accepted; the cluster has not removed it yet.',
     schema: schemaRef('Capp'),
   })
-  @apply(...errorResponses(401, 403, 404, 412, 429, 503))
+  @apply(...errorResponses(400, 401, 403, 404, 412, 429, 503))
   async delete(
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
@@ -271,7 +271,7 @@ export class CappsController {
   @NS
   @NAME
   @IF_MATCH
-  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 429, 503))
+  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 412, 422, 429, 503))
   async setState(
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
@@ -292,7 +292,7 @@ export class CappsController {
   @NS
   @NAME
   @ApiResponse({ status: 200, schema: schemaRef('RevisionList') })
-  @apply(...errorResponses(401, 403, 404, 503))
+  @apply(...errorResponses(400, 401, 403, 404, 429, 503))
   async revisions(
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
@@ -307,7 +307,7 @@ export class CappsController {
   @NAME
   @REVISION_PARAM
   @ApiResponse({ status: 200, schema: schemaRef('Revision') })
-  @apply(...errorResponses(400, 401, 403, 404, 503))
+  @apply(...errorResponses(400, 401, 403, 404, 429, 503))
   async revision(
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
@@ -326,7 +326,7 @@ export class CappsController {
   })
   @NS
   @NAME
-  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 429, 503))
+  @apply(...CAPP_RESPONSES, ...errorResponses(400, 401, 403, 404, 409, 422, 429, 503))
   async rollback(
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
@@ -359,7 +359,7 @@ export class AllCappsController {
       'Everything for a caller allowed to list capps cluster-wide; otherwise the namespaces where RBAC allows `list`.',
   })
   @ApiResponse({ status: 200, schema: schemaRef('CappList') })
-  @apply(...errorResponses(400, 401, 503))
+  @apply(...errorResponses(400, 401, 429, 503))
   async list(@Query() query: ListCappsQuery, @Req() req: AuthedRequest): Promise<CappList> {
     const who = req.user;
     if (!who) throw new UnauthenticatedError('not authenticated');
