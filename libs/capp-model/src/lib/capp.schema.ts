@@ -282,7 +282,25 @@ export const cappNameRule: ErrorRule = {
   },
 };
 
-const stringMap = s.map({ values: s.string() });
+/** Kubernetes' qualified name: `[prefix/]name`, prefix a DNS-1123 subdomain, name ≤ 63 characters. */
+const QUALIFIED_NAME = {
+  regex:
+    '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
+  message:
+    'must be a qualified name: an optional DNS subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit (as Kubernetes requires of label and annotation keys)',
+};
+const LABEL_VALUE = {
+  regex: '^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$',
+  message:
+    'must be empty or letters, digits, "-", "_" and ".", starting and ending with a letter or digit (a Kubernetes label value)',
+};
+/** The prefix may be 253 characters and the name 63: 317 with the slash. */
+const qualifiedKey = s.string({ pattern: QUALIFIED_NAME, minLength: 1, maxLength: 317 });
+
+/** Labels as Kubernetes validates them: qualified-name keys, values of at most 63 characters. */
+const labelMap = s.map({ keys: qualifiedKey, values: s.string({ pattern: LABEL_VALUE, maxLength: 63 }) });
+/** Annotations as Kubernetes validates them: qualified-name keys, 256 KiB in all. */
+const annotationMap = s.map({ keys: qualifiedKey, values: s.string(), maxTotalBytes: 256 * 1024 });
 
 /** The whole object as a client sends it (kubectl or the REST API). */
 export const cappSchema: ObjectNode = s.object({
@@ -295,8 +313,8 @@ export const cappSchema: ObjectNode = s.object({
       properties: {
         name: s.string({ minLength: 1 }),
         namespace: s.string({ pattern: DNS_LABEL_PATTERN, maxLength: 63 }),
-        labels: stringMap,
-        annotations: stringMap,
+        labels: labelMap,
+        annotations: annotationMap,
       },
     }),
     spec: cappSpecSchema,
@@ -320,8 +338,8 @@ export const cappWriteSchema: ObjectNode = s.object({
       properties: {
         name: s.string({ minLength: 1 }),
         namespace: s.string({ pattern: DNS_LABEL_PATTERN, maxLength: 63 }),
-        labels: stringMap,
-        annotations: stringMap,
+        labels: labelMap,
+        annotations: annotationMap,
       },
     }),
     spec: cappSpecSchema,

@@ -131,6 +131,10 @@ export function classFor(node: ObjectNode, name: string): Ctor {
         'minimum',
         'maximum',
         'minItems',
+        'maxItems',
+        'minLength',
+        'maxLength',
+        'maxSize',
         'quantity',
       ]) {
         rules.add(r);

@@ -79,6 +79,10 @@ export interface ObjectNode extends NodeBase {
 export interface MapNode extends NodeBase {
   readonly kind: 'map';
   readonly values: SchemaNode;
+  /** What every key must be (e.g. a Kubernetes qualified name for labels and annotations). */
+  readonly keys?: StringNode;
+  /** Upper bound of the UTF-8 size of all keys and values together (annotations: 256 KiB). */
+  readonly maxTotalBytes?: number;
 }
 
 export interface ArrayNode extends NodeBase {

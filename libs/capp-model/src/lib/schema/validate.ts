@@ -20,6 +20,8 @@ function regex(source: string): RegExp {
   return re;
 }
 
+const utf8 = new TextEncoder();
+
 export function joinPath(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;
   return base ? `${base}.${key}` : key;
@@ -112,8 +114,18 @@ function check(
         add('type', `must be an object, got ${typeName(value)}`);
         break;
       }
-      for (const [key, v] of Object.entries(value))
-        issues.push(...check(node.values, v, joinPath(path, key), warnings));
+      let bytes = 0;
+      for (const [key, v] of Object.entries(value)) {
+        const at = joinPath(path, key);
+        if (node.keys)
+          issues.push(
+            ...check(node.keys, key, at, warnings).map((i) => ({ ...i, message: `key ${i.message}` })),
+          );
+        issues.push(...check(node.values, v, at, warnings));
+        bytes += utf8.encode(key).length + (typeof v === 'string' ? utf8.encode(v).length : 0);
+      }
+      if (node.maxTotalBytes !== undefined && bytes > node.maxTotalBytes)
+        add('maxSize', `must be at most ${node.maxTotalBytes} bytes in all (keys and values), got ${bytes}`);
       break;
     }
     case 'array': {
