@@ -26,6 +26,17 @@ function reason(status: number): string {
 
 /** Turns anything thrown into `{statusCode, error, message, details}`; 500s get an `errorId`. */
 export function toEnvelope(exception: unknown, logger: Logger): ErrorEnvelope {
+  // Express refuses a path whose percent-escapes do not decode before any route sees it.
+  const undecodable = /^Failed to decode param '(.*)'$/.exec(String((exception as Error)?.message ?? ''));
+  if (undecodable) {
+    const message = `is not valid percent-encoding: '${undecodable[1]}'`;
+    return {
+      statusCode: 400,
+      error: reason(400),
+      message: `a path parameter ${message}`,
+      details: [{ path: 'path', rule: 'encoding', message }],
+    };
+  }
   if (exception instanceof DomainError) {
     return {
       statusCode: exception.status,

@@ -275,10 +275,11 @@ describe('Capps REST API', () => {
   it('refuses a malformed percent-escape in a path parameter with 400 in the envelope', async () => {
     for (const path of [`${base()}/%E0%A4%A`, '/api/v1/namespaces/%ZZ/capps']) {
       const res = await api.request<Envelope>('GET', path);
-      expect({ path, status: res.status, error: res.body.error }).toEqual({
+      expect({ path, status: res.status, error: res.body.error, details: res.body.details }).toEqual({
         path,
         status: 400,
         error: 'Bad Request',
+        details: [expect.objectContaining({ path: 'path', rule: 'encoding' })],
       });
     }
   });
