@@ -49,6 +49,8 @@ export function toOpenApi(node: SchemaNode, options: { cel?: boolean } = {}): Js
     case 'map':
       out['type'] = 'object';
       out['additionalProperties'] = toOpenApi(node.values, options);
+      // Not in a CRD's structural schema (Kubernetes checks label and annotation keys itself).
+      if (node.keys && !cel) out['propertyNames'] = toOpenApi(node.keys, options);
       break;
     case 'array':
       out['type'] = 'array';
