@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 
 import { ensureDir, keepFromEnv } from './paths';
 import { freePort } from './ports';
-import { ProcessGroup } from './process';
+import { killPids, type ManagedProcess, ProcessGroup } from './process';
 import { ensureAptPackages, onPath, run } from './system';
 
 export interface RedisOptions {
@@ -20,6 +20,11 @@ export interface Redis {
   redisUrl: string;
   external: boolean;
   port?: number;
+  /**
+   * Outage drill: kills the server (its data is not persisted: everything in it is lost), runs
+   * `whileStopped`, then starts an empty one on the same port. Private servers only.
+   */
+  restart(whileStopped?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,7 +38,13 @@ export async function ensureRedisInstalled(): Promise<void> {
 
 export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
   const external = options.url === undefined ? process.env['REDIS_URL'] : options.url;
-  if (external) return { redisUrl: external, external: true, stop: async () => undefined };
+  if (external)
+    return {
+      redisUrl: external,
+      external: true,
+      restart: () => Promise.reject(new Error(`cannot restart the external Redis of ${external}`)),
+      stop: async () => undefined,
+    };
 
   const t0 = Date.now();
   const log = options.log ?? ((line: string) => process.stderr.write(`[capp-testing] ${line}\n`));
@@ -44,7 +55,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
   const group = new ProcessGroup('redis', stateDir, keep || !ownDir ? [] : [stateDir]);
   try {
     const port = await freePort();
-    const server = group.spawn('redis-server', 'redis-server', [
+    const args = [
       '--port',
       String(port),
       '--bind',
@@ -59,18 +70,32 @@ export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
       'no',
       '--logfile',
       '',
-    ]);
-    await group.waitFor(
-      'redis-server PING',
-      async () =>
-        (await run('redis-cli', ['-p', String(port), 'ping'], { timeoutMs: 5000 })).trim() === 'PONG',
-      { timeoutMs: 30_000, intervalMs: 50, watch: [server] },
-    );
+    ];
+    const spawnServer = async (): Promise<ManagedProcess> => {
+      const proc = group.spawn('redis-server', 'redis-server', args);
+      await group.waitFor(
+        'redis-server PING',
+        async () =>
+          (await run('redis-cli', ['-p', String(port), 'ping'], { timeoutMs: 5000 })).trim() === 'PONG',
+        { timeoutMs: 30_000, intervalMs: 50, watch: [proc] },
+      );
+      return proc;
+    };
+    let server = await spawnServer();
     log(`Redis ready at 127.0.0.1:${port} in ${Date.now() - t0} ms (log ${server.logFile})`);
     return {
       redisUrl: `redis://127.0.0.1:${port}`,
       external: false,
       port,
+      async restart(whileStopped?: () => Promise<void>): Promise<void> {
+        await killPids([server.pid], 'SIGKILL', 10_000);
+        await server.exited;
+        try {
+          await whileStopped?.();
+        } finally {
+          server = await spawnServer();
+        }
+      },
       stop: () => group.stop(),
     };
   } catch (err) {

@@ -151,12 +151,34 @@ export class CappSync {
 
   /** Waits up to `ms` for the job to finish (applied, or failed for good). */
   async waitFor(job: Job<SyncJobData> | undefined, ms: number): Promise<void> {
-    if (!job || !this.events || ms <= 0) return;
-    try {
-      await job.waitUntilFinished(this.events, ms);
-    } catch {
-      // Still retrying (the cluster is slow or down), or failed: the row says which.
-    }
+    const events = this.events;
+    const id = job?.id;
+    if (!events || id === undefined || ms <= 0) return;
+    // Not BullMQ's job.waitUntilFinished: its check for a job already finished runs in an async
+    // Promise executor, so a Redis error there (the producer fails fast while Redis restarts) is an
+    // unhandled rejection that kills the process. Still retrying (the cluster is slow or down), or
+    // failed: either way the row says which.
+    // Per-job events (`completed:<id>`) are emitted by QueueEvents but not in its typed listener map.
+    const emitter = events as unknown as NodeJS.EventEmitter;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        emitter.off(`completed:${id}`, done);
+        emitter.off(`failed:${id}`, done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      emitter.on(`completed:${id}`, done);
+      emitter.on(`failed:${id}`, done);
+      // The job may have finished before the listeners were there (a finished job is removed).
+      events
+        .waitUntilReady()
+        .then(() => this.queue.getJobState(id))
+        .then((state) => {
+          if (state === 'completed' || state === 'failed' || state === 'unknown') done();
+        })
+        .catch(() => undefined);
+    });
   }
 
   /** Re-enqueues rows still Pending; the job id dedupes what is already queued. */
