@@ -141,6 +141,37 @@ describe('the cluster watcher', () => {
     );
   });
 
+  it('honours a kubectl delete of an imported Capp whose import a replica processed only after the delete', async () => {
+    await kube.apply({
+      ...(cappBody('late-import') as AnyJson),
+      // A finalizer, as the operator's: the delete is first a deletionTimestamp, then the DELETED event.
+      metadata: { name: 'late-import', namespace: ns, finalizers: ['capp.test/hold'] },
+    });
+    await eventually(
+      'the imported capp',
+      async () => (await api.request('GET', `/api/v1/namespaces/${ns}/capps/late-import`)).status === 200,
+    );
+    // As a replica busy elsewhere sees it: its row is younger than the delete about to come.
+    const db = new PrismaService(api.config.databaseUrl);
+    try {
+      await db.capp.updateMany({
+        where: { namespace: ns, name: 'late-import' },
+        data: { createdAt: new Date(Date.now() + 60 * 60 * 1000) },
+      });
+    } finally {
+      await db.$disconnect();
+    }
+    await kube.delete(CAPP_TYPE, ns, 'late-import');
+    await kube.patch(CAPP_TYPE, ns, 'late-import', { metadata: { finalizers: null } });
+    await eventually(
+      'the row removed',
+      async () => (await api.request('GET', `/api/v1/namespaces/${ns}/capps/late-import`)).status === 404,
+    );
+    // The same Capp (same uid) is gone: nothing applies it again.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await clusterCapp(ns, 'late-import')).toBeUndefined();
+  });
+
   it('after a restart, removes a Capp deleted with kubectl meanwhile and applies again one of a rebuilt cluster', async () => {
     for (const name of ['deleted-offline', 'rebuilt']) {
       const created = await api.request<AnyJson>('POST', `/api/v1/namespaces/${ns}/capps`, {

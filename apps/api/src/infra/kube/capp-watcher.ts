@@ -155,7 +155,11 @@ export class CappWatcher {
     if (deleted) {
       if (!row || row.deletedAt) return;
       const deletedAt = obj.metadata.deletionTimestamp ? new Date(obj.metadata.deletionTimestamp) : undefined;
-      if (row.syncState === 'Pending' || (deletedAt && row.createdAt > deletedAt)) {
+      // The very Capp the row was applied or imported as (same uid) is gone: a delete, whenever this
+      // replica got round to the events. Only a pending write, or a row made after the delete for a
+      // new Capp of the same name, is applied again.
+      const sameCapp = row.cappUid != null && row.cappUid === obj.metadata.uid;
+      if (row.syncState === 'Pending' || (!sameCapp && deletedAt && row.createdAt > deletedAt)) {
         // A newer write (or a new Capp of the same name) is waiting to be applied: apply it again.
         await this.repository.markPending(row.id, 'the capp was deleted in the cluster; applying it again');
         await this.sync.enqueue({ id: row.id, namespace, name, version: row.version, deleting: false });
