@@ -17,6 +17,8 @@ import {
   LOGGING_FLOW,
   LOGGING_OUTPUT,
   NFS_PVC,
+  SYSLOG_NG_FLOW,
+  SYSLOG_NG_OUTPUT,
 } from '@capp/knative-adapter';
 
 type Obj = Record<string, unknown>;
@@ -34,19 +36,6 @@ export const REVISION: ChildKind = {
   apiVersion: 'serving.knative.dev/v1',
   kind: 'Revision',
   plural: 'revisions',
-  namespaced: true,
-};
-/** What the Go operator v0.3.5 writes instead of Output and Flow (logging operator's syslog-ng backend). */
-export const SYSLOG_NG_OUTPUT: ChildKind = {
-  apiVersion: 'logging.banzaicloud.io/v1beta1',
-  kind: 'SyslogNGOutput',
-  plural: 'syslogngoutputs',
-  namespaced: true,
-};
-export const SYSLOG_NG_FLOW: ChildKind = {
-  apiVersion: 'logging.banzaicloud.io/v1beta1',
-  kind: 'SyslogNGFlow',
-  plural: 'syslogngflows',
   namespaced: true,
 };
 
