@@ -16,23 +16,30 @@ import {
 } from './constants';
 import { toOpenApi } from './schema/openapi';
 
-/** The CustomResourceDefinition of Capp, generated from the schema (committed under charts/). */
-export function buildCappCrd(): Record<string, unknown> {
+interface CrdShape {
+  name: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames?: readonly string[];
+  printerColumns: Array<Record<string, string>>;
+  schema: Record<string, unknown>;
+}
+
+/** The envelope every CRD of ours shares: group, one served and stored version, a status subresource. */
+function crdOf(c: CrdShape): Record<string, unknown> {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: {
-      name: CAPP_CRD_NAME,
-      labels: { 'app.kubernetes.io/part-of': 'capp-platform' },
-    },
+    metadata: { name: c.name, labels: { 'app.kubernetes.io/part-of': 'capp-platform' } },
     spec: {
       group: CAPP_GROUP,
       names: {
-        kind: CAPP_KIND,
-        listKind: `${CAPP_KIND}List`,
-        plural: CAPP_PLURAL,
-        singular: CAPP_SINGULAR,
-        shortNames: [...CAPP_SHORT_NAMES],
+        kind: c.kind,
+        listKind: `${c.kind}List`,
+        plural: c.plural,
+        singular: c.singular,
+        ...(c.shortNames ? { shortNames: [...c.shortNames] } : {}),
       },
       scope: 'Namespaced',
       versions: [
@@ -41,32 +48,43 @@ export function buildCappCrd(): Record<string, unknown> {
           served: true,
           storage: true,
           subresources: { status: {} },
-          additionalPrinterColumns: [
-            { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
-            { name: 'URL', type: 'string', jsonPath: '.status.url' },
-            { name: 'Metric', type: 'string', jsonPath: '.spec.scaleMetric' },
-            { name: 'State', type: 'string', jsonPath: '.spec.state' },
-            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-          ],
-          schema: {
-            openAPIV3Schema: {
-              description: 'Capp (ContainerApp): an app described once; the platform creates what it needs.',
-              type: 'object',
-              required: ['spec'],
-              properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
-                metadata: { type: 'object' },
-                spec: toOpenApi(cappSpecSchema),
-                status: toOpenApi(cappStatusSchema),
-              },
-              'x-kubernetes-validations': [{ rule: cappNameRule.cel, message: cappNameRule.message }],
-            },
-          },
+          additionalPrinterColumns: c.printerColumns,
+          schema: { openAPIV3Schema: c.schema },
         },
       ],
     },
   };
+}
+
+/** The CustomResourceDefinition of Capp, generated from the schema (committed under charts/). */
+export function buildCappCrd(): Record<string, unknown> {
+  return crdOf({
+    name: CAPP_CRD_NAME,
+    kind: CAPP_KIND,
+    plural: CAPP_PLURAL,
+    singular: CAPP_SINGULAR,
+    shortNames: CAPP_SHORT_NAMES,
+    printerColumns: [
+      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+      { name: 'URL', type: 'string', jsonPath: '.status.url' },
+      { name: 'Metric', type: 'string', jsonPath: '.spec.scaleMetric' },
+      { name: 'State', type: 'string', jsonPath: '.spec.state' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+    schema: {
+      description: 'Capp (ContainerApp): an app described once; the platform creates what it needs.',
+      type: 'object',
+      required: ['spec'],
+      properties: {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        metadata: { type: 'object' },
+        spec: toOpenApi(cappSpecSchema),
+        status: toOpenApi(cappStatusSchema),
+      },
+      'x-kubernetes-validations': [{ rule: cappNameRule.cel, message: cappNameRule.message }],
+    },
+  });
 }
 
 /**
@@ -75,70 +93,47 @@ export function buildCappCrd(): Record<string, unknown> {
  */
 export function buildCappRevisionCrd(): Record<string, unknown> {
   const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: {
-      name: CAPP_REVISION_CRD_NAME,
-      labels: { 'app.kubernetes.io/part-of': 'capp-platform' },
-    },
-    spec: {
-      group: CAPP_GROUP,
-      names: {
-        kind: CAPP_REVISION_KIND,
-        listKind: `${CAPP_REVISION_KIND}List`,
-        plural: CAPP_REVISION_PLURAL,
-        singular: CAPP_REVISION_SINGULAR,
-      },
-      scope: 'Namespaced',
-      versions: [
-        {
-          name: CAPP_VERSION,
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          additionalPrinterColumns: [
-            { name: 'Revision', type: 'integer', jsonPath: '.spec.revisionNumber' },
-            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-          ],
-          schema: {
-            openAPIV3Schema: {
-              description:
-                'CappRevision: a Capp as it was (spec, labels, annotations), kept by the operator for ' +
-                'kubectl users; at most 10 per Capp, labelled rcs.dana.io/cappName=<capp>.',
+  return crdOf({
+    name: CAPP_REVISION_CRD_NAME,
+    kind: CAPP_REVISION_KIND,
+    plural: CAPP_REVISION_PLURAL,
+    singular: CAPP_REVISION_SINGULAR,
+    printerColumns: [
+      { name: 'Revision', type: 'integer', jsonPath: '.spec.revisionNumber' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+    schema: {
+      description:
+        'CappRevision: a Capp as it was (spec, labels, annotations), kept by the operator for ' +
+        'kubectl users; at most 10 per Capp, labelled rcs.dana.io/cappName=<capp>.',
+      type: 'object',
+      properties: {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        metadata: { type: 'object' },
+        spec: {
+          type: 'object',
+          required: ['cappTemplate', 'revisionNumber'],
+          properties: {
+            revisionNumber: {
+              description: 'The revision number: 1 for the Capp as created, then one more per change.',
+              type: 'integer',
+            },
+            cappTemplate: {
+              description: 'The Capp at this revision.',
               type: 'object',
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
-                metadata: { type: 'object' },
-                spec: {
-                  type: 'object',
-                  required: ['cappTemplate', 'revisionNumber'],
-                  properties: {
-                    revisionNumber: {
-                      description:
-                        'The revision number: 1 for the Capp as created, then one more per change.',
-                      type: 'integer',
-                    },
-                    cappTemplate: {
-                      description: 'The Capp at this revision.',
-                      type: 'object',
-                      properties: {
-                        cappSpec: toOpenApi(cappSpecSchema),
-                        labels: { ...stringMap, description: "The Capp's labels." },
-                        annotations: { ...stringMap, description: "The Capp's annotations." },
-                      },
-                    },
-                  },
-                },
-                status: { type: 'object' },
+                cappSpec: toOpenApi(cappSpecSchema),
+                labels: { ...stringMap, description: "The Capp's labels." },
+                annotations: { ...stringMap, description: "The Capp's annotations." },
               },
             },
           },
         },
-      ],
+        status: { type: 'object' },
+      },
     },
-  };
+  });
 }
 
 const GENERATED_HEADER = '# Generated by `npm run crd:generate` from libs/capp-model. Do not edit.\n';
