@@ -12,8 +12,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { platformCrds } from '@capp/capp-model';
-import { KubeRest } from '@capp/kube';
+import { type KubeObject, platformCrds } from '@capp/capp-model';
+import { KubeClient, KubeRest, type ResourceType } from '@capp/kube';
 import {
   CLUSTER_STATE_DIR,
   ENV_INFO_FILE,
@@ -33,11 +33,18 @@ const OPERATOR_NAMESPACE = 'capp-operator-system';
 const DEV_NAMESPACE = 'default';
 const DEV_ACCOUNT = 'capp-dev';
 
-async function apply(rest: KubeRest, path: string, body: unknown): Promise<void> {
-  await rest.request('PATCH', path, {
-    query: { fieldManager: 'capp-dev', force: true },
-    body,
-    contentType: 'application/apply-patch+yaml',
+const rbac = (kind: string, plural: string): ResourceType => ({
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind,
+  plural,
+  namespaced: false,
+});
+
+/** Server-side apply of what dev sets up (field manager `capp-dev`). */
+function devClient(rest: KubeRest): KubeClient {
+  return new KubeClient(rest, {
+    fieldManager: 'capp-dev',
+    types: [rbac('ClusterRole', 'clusterroles'), rbac('ClusterRoleBinding', 'clusterrolebindings')],
   });
 }
 
@@ -58,12 +65,11 @@ function kubernetes(
 }
 
 async function prepareCluster(rest: KubeRest): Promise<string> {
+  const client = devClient(rest);
+  const apply = (obj: Record<string, unknown>): Promise<unknown> => client.apply(obj as KubeObject);
   // The Capp and CappRevision CRDs (the local control plane already has them; an external cluster may not).
-  for (const { crd } of platformCrds()) {
-    const name = (crd['metadata'] as { name: string }).name;
-    await apply(rest, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`, crd);
-  }
-  await apply(rest, `/api/v1/namespaces/${OPERATOR_NAMESPACE}`, {
+  for (const { crd } of platformCrds()) await apply(crd);
+  await apply({
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { name: OPERATOR_NAMESPACE },
@@ -73,18 +79,18 @@ async function prepareCluster(rest: KubeRest): Promise<string> {
     const path = join(examples, file);
     if (!existsSync(path)) continue;
     const cm = parse(readFileSync(path, 'utf8')) as { metadata: { name: string } };
-    await apply(rest, `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/${cm.metadata.name}`, {
+    await apply({
       ...cm,
       metadata: { ...cm.metadata, namespace: OPERATOR_NAMESPACE },
     });
   }
   // A ServiceAccount that may manage Capps everywhere: its token is what the Swagger UI needs.
-  await apply(rest, `/api/v1/namespaces/${DEV_NAMESPACE}/serviceaccounts/${DEV_ACCOUNT}`, {
+  await apply({
     apiVersion: 'v1',
     kind: 'ServiceAccount',
     metadata: { name: DEV_ACCOUNT, namespace: DEV_NAMESPACE },
   });
-  await apply(rest, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${DEV_ACCOUNT}`, {
+  await apply({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name: DEV_ACCOUNT },
@@ -96,7 +102,7 @@ async function prepareCluster(rest: KubeRest): Promise<string> {
       },
     ],
   });
-  await apply(rest, `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${DEV_ACCOUNT}`, {
+  await apply({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
     metadata: { name: DEV_ACCOUNT },
