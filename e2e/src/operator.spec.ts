@@ -34,7 +34,15 @@ async function createCapp(name: string): Promise<void> {
     kind: 'Capp',
     metadata: { name, namespace: ns },
     spec: {
-      configurationSpec: { template: { spec: { containers: [{ image: 'ghcr.io/acme/app:1' }] } } },
+      configurationSpec: {
+        template: {
+          spec: {
+            containers: [
+              { image: 'ghcr.io/acme/app:1', volumeMounts: [{ name: `${name}-data`, mountPath: '/data' }] },
+            ],
+          },
+        },
+      },
       routeSpec: { hostname: `${name}-${id}` },
       volumesSpec: {
         nfsVolumes: [{ name: `${name}-data`, server: 'nfs', path: '/d', capacity: { storage: '1Gi' } }],

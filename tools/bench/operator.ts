@@ -56,7 +56,17 @@ function cappFor(namespace: string, i: number): Capp {
     metadata: { name: `app-${i}`, namespace, labels: { bench: 'true' } },
     spec: {
       configurationSpec: {
-        template: { spec: { containers: [{ name: 'app', image: `ghcr.io/acme/app:${i}` }] } },
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                image: `ghcr.io/acme/app:${i}`,
+                volumeMounts: [{ name: `data-${i}`, mountPath: '/data' }],
+              },
+            ],
+          },
+        },
       },
       routeSpec: { hostname: `app-${i}-${namespace}`, tlsEnabled: true },
       volumesSpec: {

@@ -135,7 +135,15 @@ describe('the operator process with the chart configuration and its ServiceAccou
             spec: {
               configurationSpec: {
                 template: {
-                  spec: { containers: [{ name: 'web', image: 'ghcr.io/dana-team/capp-gin-app:v0.2.0' }] },
+                  spec: {
+                    containers: [
+                      {
+                        name: 'web',
+                        image: 'ghcr.io/dana-team/capp-gin-app:v0.2.0',
+                        volumeMounts: [{ name: 'data', mountPath: '/data' }],
+                      },
+                    ],
+                  },
                 },
               },
               routeSpec: { hostname: fqdn, tlsEnabled: true },

@@ -5,6 +5,11 @@ import {
   cappWarnings,
   formatIssues,
   formatWarnings,
+  type KnativeConfigData,
+  KnativeConfigError,
+  type KnativeSettings,
+  knativeSettings,
+  PLATFORM_KNATIVE_FEATURES,
   platformCrds,
   validateCapp,
 } from '@capp/capp-model';
@@ -24,10 +29,47 @@ export type OutputFormat = 'yaml' | 'json';
 const ok = (stdout: string): CommandResult => ({ code: 0, stdout, stderr: '' });
 const fail = (code: number, stderr: string): CommandResult => ({ code, stdout: '', stderr });
 
+const KNATIVE_CONFIG_MAPS: Readonly<Record<string, keyof KnativeConfigData>> = {
+  'config-features': 'features',
+  'config-defaults': 'defaults',
+  'config-autoscaler': 'autoscaler',
+};
+
+/**
+ * The Knative settings to judge Knative's rules with: the ConfigMaps given (`config-features`,
+ * `config-defaults`, `config-autoscaler` of the target cluster, e.g. from `kubectl get cm -n
+ * knative-serving config-features -o yaml`), else the platform's (its documented features).
+ */
+export function loadKnativeSettings(files: readonly string[]): KnativeSettings {
+  const data: KnativeConfigData = files.length === 0 ? { features: PLATFORM_KNATIVE_FEATURES } : {};
+  for (const file of files) {
+    const cm = loadObject(file, 'ConfigMap') as {
+      metadata?: { name?: string };
+      data?: Record<string, string>;
+    };
+    const field = KNATIVE_CONFIG_MAPS[cm.metadata?.name ?? ''];
+    if (!field)
+      throw new InputError(
+        `${file}: a Knative ConfigMap is named ${Object.keys(KNATIVE_CONFIG_MAPS).join(', ')}; got "${cm.metadata?.name ?? ''}"`,
+      );
+    data[field] = cm.data ?? {};
+  }
+  try {
+    return knativeSettings(data);
+  } catch (err) {
+    if (err instanceof KnativeConfigError) throw new InputError(err.message);
+    throw err;
+  }
+}
+
 /** A valid Capp and its warnings (`warning: …` lines for stderr, empty when none), or the failed result. */
-function loadCapp(file: string): { capp: Capp; warnings: string } | { result: CommandResult } {
+function loadCapp(
+  file: string,
+  knativeConfig: readonly string[] = [],
+): { capp: Capp; warnings: string } | { result: CommandResult } {
+  const knative = loadKnativeSettings(knativeConfig);
   const obj = loadObject(file, CAPP_KIND);
-  const issues = validateCapp(obj);
+  const issues = validateCapp(obj, { knative });
   if (issues.length > 0) return { result: fail(1, formatIssues(issues).join('\n') + '\n') };
   const warnings = formatWarnings(cappWarnings(obj)).map((w) => `warning: ${w}\n`);
   return { capp: obj as unknown as Capp, warnings: warnings.join('') };
@@ -43,9 +85,9 @@ function guarded(run: () => CommandResult): CommandResult {
   }
 }
 
-export function validateCommand(file: string): CommandResult {
+export function validateCommand(file: string, knativeConfig: readonly string[] = []): CommandResult {
   return guarded(() => {
-    const loaded = loadCapp(file);
+    const loaded = loadCapp(file, knativeConfig);
     if ('result' in loaded) return loaded.result;
     const valid = `${file}: valid ${CAPP_API_VERSION} ${CAPP_KIND} "${loaded.capp.metadata.name ?? ''}"\n`;
     return { ...ok(valid), stderr: loaded.warnings };
@@ -56,10 +98,11 @@ export function renderCommand(opts: {
   file: string;
   autoscaleDefaults?: string;
   dnsConfig?: string;
+  knativeConfig?: readonly string[];
   output: OutputFormat;
 }): CommandResult {
   return guarded(() => {
-    const loaded = loadCapp(opts.file);
+    const loaded = loadCapp(opts.file, opts.knativeConfig);
     if ('result' in loaded) return loaded.result;
     const autoscale = parseAutoscaleDefaults(
       opts.autoscaleDefaults ? loadObject(opts.autoscaleDefaults, 'ConfigMap') : undefined,

@@ -124,6 +124,60 @@ spec:
   });
 });
 
+describe("capp validate with Knative's rules and the cluster's settings", () => {
+  const nodeSelector = file(
+    'node-selector.yaml',
+    `apiVersion: rcs.dana.io/v1alpha1
+kind: Capp
+metadata: {name: pinned, namespace: demo}
+spec:
+  configurationSpec:
+    template:
+      spec:
+        nodeSelector: {disk: ssd}
+        containers: [{image: ghcr.io/acme/app:1, ports: [{name: web, containerPort: 8080}]}]
+`,
+  );
+  const features = (name: string, data: string): string =>
+    file(
+      `${name}.yaml`,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: knative-serving}\ndata: {${data}}\n`,
+    );
+
+  it('refuses what Knative Serving would refuse, naming the Capp field and the rule', () => {
+    const result = run(['validate', '-f', nodeSelector]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'spec.configurationSpec.template.spec.nodeSelector: must not set the field(s)',
+    );
+    expect(result.stderr).toContain(
+      "spec.configurationSpec.template.spec.containers[0].ports[0].name: Port name web is not allowed: Name must be empty, or one of: 'h2c', 'http1'",
+    );
+  });
+
+  it("follows the cluster's ConfigMaps given with --knative-config", () => {
+    const on = features('config-features', 'kubernetes.podspec-nodeselector: enabled');
+    const result = run(['validate', '-f', nodeSelector, '--knative-config', on]);
+    expect(result.stderr).not.toContain('nodeSelector');
+    expect(result.stderr).toContain('ports[0].name');
+  });
+
+  it('refuses a ConfigMap that is not one of Knative’s, or one Serving would refuse, with exit 2', () => {
+    expect(
+      run(['validate', '-f', nodeSelector, '--knative-config', features('config-other', 'a: b')]),
+    ).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        'a Knative ConfigMap is named config-features, config-defaults, config-autoscaler',
+      ),
+    });
+    const bad = features('config-defaults', "revision-timeout-seconds: '900'");
+    expect(run(['validate', '-f', nodeSelector, '--knative-config', bad]).stderr).toContain(
+      'cannot be greater than max-revision-timeout-seconds',
+    );
+  });
+});
+
 describe('capp render', () => {
   it('prints the Knative Service of a minimal Capp as a YAML stream', () => {
     const result = run(['render', '-f', minimal]);

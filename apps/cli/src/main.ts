@@ -5,10 +5,13 @@ import { CommandResult, crdCommand, OutputFormat, renderCommand, validateCommand
 const USAGE = `usage: capp <command> [options]
 
 commands:
-  render -f CAPP.yaml [--autoscale-defaults CM.yaml] [--dns-config CM.yaml] [-o yaml|json]
+  render -f CAPP.yaml [--autoscale-defaults CM.yaml] [--dns-config CM.yaml] [--knative-config CM.yaml]... [-o yaml|json]
          print the children the operator would apply, as a YAML stream
-  validate -f CAPP.yaml
+  validate -f CAPP.yaml [--knative-config CM.yaml]...
          exit 0 when valid; else print "<field path>: <message>" per problem and exit 1
+
+  --knative-config: the cluster's knative-serving ConfigMap config-features, config-defaults or
+         config-autoscaler (repeatable); Knative's rules follow them. Default: the platform's features.
   crd [-o yaml|json]
          print the Capp CustomResourceDefinition
 `;
@@ -22,7 +25,7 @@ export function run(argv: string[]): CommandResult {
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     return { code: command ? 0 : 2, stdout: command ? USAGE : '', stderr: command ? '' : USAGE };
   }
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: rest,
@@ -31,6 +34,7 @@ export function run(argv: string[]): CommandResult {
         output: { type: 'string', short: 'o', default: 'yaml' },
         'autoscale-defaults': { type: 'string' },
         'dns-config': { type: 'string' },
+        'knative-config': { type: 'string', multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -50,10 +54,11 @@ export function run(argv: string[]): CommandResult {
         output: output as OutputFormat,
         autoscaleDefaults: values['autoscale-defaults'] as string | undefined,
         dnsConfig: values['dns-config'] as string | undefined,
+        knativeConfig: (values['knative-config'] as string[] | undefined) ?? [],
       });
     case 'validate':
       if (!file) return usageError('validate needs -f CAPP.yaml');
-      return validateCommand(file);
+      return validateCommand(file, (values['knative-config'] as string[] | undefined) ?? []);
     case 'crd':
       return crdCommand(output as OutputFormat);
     default:

@@ -83,6 +83,7 @@ export async function main(argv: string[]): Promise<void> {
             port: config.webhookPort,
             certDir: config.webhookCertDir,
             trustedUpdaters: config.trustedUpdaters,
+            knativeNamespace: config.knativeNamespace,
           },
           logger.child({ part: 'webhook' }),
         )

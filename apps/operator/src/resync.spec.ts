@@ -20,7 +20,15 @@ const capp = (name: string): Obj => ({
   kind: 'Capp',
   metadata: { name, namespace: fx.ns },
   spec: {
-    configurationSpec: { template: { spec: { containers: [{ image: 'ghcr.io/acme/app:1' }] } } },
+    configurationSpec: {
+      template: {
+        spec: {
+          containers: [
+            { image: 'ghcr.io/acme/app:1', volumeMounts: [{ name: `${name}-data`, mountPath: '/data' }] },
+          ],
+        },
+      },
+    },
     routeSpec: { hostname: name, tlsEnabled: true },
     volumesSpec: {
       nfsVolumes: [{ name: `${name}-data`, server: 'nfs', path: '/d', capacity: { storage: '1Gi' } }],

@@ -12,3 +12,15 @@ export type { JsonSchema } from './lib/schema/openapi';
 export type { ValidationIssue } from './lib/schema/validate';
 export * from './lib/validate-capp';
 export * from './lib/json';
+export { parseGoDuration } from './lib/knative/duration';
+export { cleanPath, isImageReference, knativeIssues, RESERVED_PORTS } from './lib/knative/rules';
+export type { FeatureFlag, FeatureKey, KnativeConfigData, KnativeSettings } from './lib/knative/settings';
+export {
+  FEATURE as KNATIVE_FEATURE,
+  KnativeConfigError,
+  knativeSettings,
+  PLATFORM_KNATIVE_FEATURES,
+  PLATFORM_KNATIVE_SETTINGS,
+} from './lib/knative/settings';
+export type { CorpusCapp } from './lib/knative/corpus';
+export { corpusCapp, KNATIVE_CORPUS } from './lib/knative/corpus';

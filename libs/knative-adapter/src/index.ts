@@ -21,6 +21,7 @@ export {
   ANNOTATION_METRIC,
   ANNOTATION_MIN_SCALE,
   ANNOTATION_TARGET,
+  activationScale,
   AUTOSCALER_CLASS,
   autoscaleAnnotations,
   HPA_CLASS,

@@ -1,8 +1,8 @@
 export type { KubeBinaries } from './lib/binaries';
-export { kubeBinaries } from './lib/binaries';
+export { knativeAdmissionBinary, kubeBinaries } from './lib/binaries';
 export { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH, ensureChromium } from './lib/chromium';
-export type { ClientCertificate } from './lib/client-certs';
-export { createClientCa, mintClientCertificate } from './lib/client-certs';
+export type { ClientCertificate, ServingCertificate } from './lib/client-certs';
+export { createClientCa, createServingCertificate, mintClientCertificate } from './lib/client-certs';
 export type { ControlPlane, ControlPlaneInfo, ControlPlaneOptions } from './lib/control-plane';
 export {
   ADMIN_USER,
@@ -40,3 +40,11 @@ export {
 export type { Redis, RedisOptions } from './lib/redis';
 export { ensureRedisInstalled, redisPing, startRedis } from './lib/redis';
 export { waitFor } from './lib/wait';
+export type { KnativeAdmission } from './lib/knative-admission';
+export {
+  KNATIVE_DEFAULTING_WEBHOOK,
+  KNATIVE_FEATURES,
+  KNATIVE_NAMESPACE,
+  KNATIVE_VALIDATING_WEBHOOK,
+  startKnativeAdmission,
+} from './lib/knative-admission';

@@ -25,6 +25,7 @@ export interface OperatorConfig {
   webhookCertDir: string;
   /** Users allowed to name the end user in rcs.dana.io/last-updated-by (the API's ServiceAccount). */
   trustedUpdaters: string[];
+  knativeNamespace: string;
   /** Keep up to 10 CappRevision CRs per Capp for kubectl users, as container-app-operator v0.3.5 does. */
   cappRevisions: boolean;
   /** The logging-operator pipeline a Capp's `logSpec` renders for: Flow/Output or SyslogNGFlow/SyslogNGOutput. */
@@ -66,6 +67,10 @@ const FLAGS = {
   'trusted-updaters': {
     env: 'TRUSTED_UPDATERS',
     help: 'comma-separated users that may set rcs.dana.io/last-updated-by themselves (the API ServiceAccount)',
+  },
+  'knative-namespace': {
+    env: 'KNATIVE_NAMESPACE',
+    help: "namespace of Knative Serving's config-features, config-defaults and config-autoscaler, which the webhook's Knative rules follow (default knative-serving)",
   },
   'capp-revisions': {
     env: 'CAPP_REVISIONS',
@@ -157,6 +162,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    knativeNamespace: get('knative-namespace') || 'knative-serving',
     cappRevisions: boolean('capp-revisions', get('capp-revisions'), true),
     loggingBackend,
   };

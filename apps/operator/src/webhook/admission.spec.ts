@@ -1,3 +1,5 @@
+import { type KnativeSettings, knativeSettings, PLATFORM_KNATIVE_SETTINGS } from '@capp/capp-model';
+
 import { AdmissionRequest, ClusterLookups, mutateAdmission, validateAdmission } from './admission';
 
 const capp = (
@@ -20,8 +22,13 @@ const request = (object: unknown, extra: Partial<AdmissionRequest> = {}): Admiss
   ...extra,
 });
 
-const lookups = (secrets: string[] = [], hostnames: Record<string, string> = {}): ClusterLookups => ({
+const lookups = (
+  secrets: string[] = [],
+  hostnames: Record<string, string> = {},
+  knative: KnativeSettings = PLATFORM_KNATIVE_SETTINGS,
+): ClusterLookups => ({
   secretExists: async (ns, name) => secrets.includes(`${ns}/${name}`),
+  knativeSettings: () => knative,
   cappsWithHostname: (h) =>
     Object.entries(hostnames)
       .filter(([, host]) => host === h)
@@ -36,6 +43,59 @@ const elastic = {
   passwordSecret: 'es-pass',
 };
 const decode = (patch?: string): unknown => JSON.parse(Buffer.from(patch ?? '', 'base64').toString('utf8'));
+
+describe("validating admission: Knative Serving's rules with the cluster's settings", () => {
+  const withPort = (name: string): Record<string, unknown> =>
+    capp({
+      configurationSpec: {
+        template: { spec: { containers: [{ image: 'nginx', ports: [{ name, containerPort: 8080 }] }] } },
+      },
+    });
+  const withNodeSelector = capp({
+    configurationSpec: {
+      template: { spec: { containers: [{ image: 'nginx' }], nodeSelector: { disk: 'ssd' } } },
+    },
+  });
+
+  it('refuses a port name Knative refuses, naming the Capp field and the rule', async () => {
+    const res = await validateAdmission(request(withPort('web')), lookups());
+    expect(res.allowed).toBe(false);
+    expect(res.status?.details?.causes).toEqual([
+      expect.objectContaining({
+        field: 'spec.configurationSpec.template.spec.containers[0].ports[0].name',
+        reason: 'knative.portName',
+      }),
+    ]);
+  });
+
+  it("follows the cluster's config-features (nodeSelector off by default, admitted once enabled)", async () => {
+    expect((await validateAdmission(request(withNodeSelector), lookups())).allowed).toBe(false);
+    const on = knativeSettings({ features: { 'kubernetes.podspec-nodeselector': 'enabled' } });
+    expect((await validateAdmission(request(withNodeSelector), lookups([], {}, on))).allowed).toBe(true);
+  });
+
+  it('ratchets on update: what the stored Capp already broke is a warning, what the update adds is refused', async () => {
+    const unrelated = await validateAdmission(
+      request(
+        { ...withPort('web'), metadata: { name: 'web', namespace: 'team', labels: { a: 'b' } } },
+        {
+          operation: 'UPDATE',
+          oldObject: withPort('web'),
+        },
+      ),
+      lookups(),
+    );
+    expect(unrelated.allowed).toBe(true);
+    expect(unrelated.warnings?.[0]).toMatch(
+      /ports\[0\]\.name: .*knative\.portName; already so in the stored Capp/,
+    );
+    const worse = await validateAdmission(
+      request(withNodeSelector, { operation: 'UPDATE', oldObject: capp() }),
+      lookups(),
+    );
+    expect(worse.allowed).toBe(false);
+  });
+});
 
 describe('validating admission', () => {
   it('refuses what the shared schema refuses, naming field and rule', async () => {

@@ -6,6 +6,8 @@ import {
   DEFAULT_STATE,
   formatWarnings,
   isPlainObject,
+  knativeIssues,
+  type KnativeSettings,
   validateCapp,
   ValidationIssue,
 } from '@capp/capp-model';
@@ -48,6 +50,8 @@ export interface AdmissionResponse {
 
 export interface ClusterLookups {
   secretExists(namespace: string, name: string): Promise<boolean>;
+  /** The cluster's Knative settings (features, maximum timeout, autoscaler limits). */
+  knativeSettings(): KnativeSettings;
   /** Capps (other than the one under review) whose spec.routeSpec.hostname is this one. */
   cappsWithHostname(hostname: string): Array<{ namespace: string; name: string }>;
 }
@@ -98,14 +102,30 @@ export async function validateAdmission(
 ): Promise<AdmissionResponse> {
   if (ignored(req)) return allow(req.uid);
   const capp = asCapp(req.object);
-  const issues = validateCapp(req.object);
-  if (issues.length || !capp)
-    return deny(req.uid, issues.length ? issues : [{ path: '', rule: 'type', message: 'must be an object' }]);
+  const structural = validateCapp(req.object, { knative: false });
+  if (structural.length || !capp)
+    return deny(
+      req.uid,
+      structural.length ? structural : [{ path: '', rule: 'type', message: 'must be an object' }],
+    );
   const warnings = formatWarnings(cappWarnings(capp));
   const withWarnings = (res: AdmissionResponse): AdmissionResponse =>
     warnings.length ? { ...res, warnings } : res;
 
   const old = req.operation === 'UPDATE' ? asCapp(req.oldObject) : undefined;
+  // Knative's rules, with the cluster's settings. Ratcheted like a CRD's validation: what the stored
+  // Capp already broke (say, from before these rules, or before a feature was turned off) does not
+  // block an unrelated update — the finalizer, a label — but is returned as a warning.
+  const settings = lookups.knativeSettings();
+  const before = new Set((old ? knativeIssues(old, settings) : []).map((i) => `${i.path} ${i.rule}`));
+  const issues: ValidationIssue[] = [];
+  for (const issue of knativeIssues(capp, settings)) {
+    if (!before.has(`${issue.path} ${issue.rule}`)) issues.push(issue);
+    else
+      warnings.push(
+        `${issue.path}: ${issue.message} (rule ${issue.rule}; already so in the stored Capp: Knative refuses its Service until it is fixed)`,
+      );
+  }
   const namespace = capp.metadata.namespace ?? req.namespace ?? '';
   const name = capp.metadata.name ?? req.name ?? '';
   // Cluster checks only for what this request changes: an unrelated update (a label, the finalizer)

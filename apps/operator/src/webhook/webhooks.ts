@@ -2,7 +2,10 @@ import type { Capp } from '@capp/capp-model';
 import { CAPP_TYPE, Informer, isNotFound, type KubeRest, resourcePath, SECRET_TYPE } from '@capp/kube';
 import type { Logger } from 'pino';
 
+import type { KnativeSettings } from '@capp/capp-model';
+
 import { ClusterLookups, mutateAdmission, validateAdmission } from './admission';
+import { KnativeSettingsSource } from './knative-settings';
 import { startWebhookServer, WebhookServer } from './server';
 
 export const VALIDATE_PATH = '/validate-capp';
@@ -13,6 +16,8 @@ export interface WebhookOptions {
   certDir: string;
   /** Users that may name the end user in rcs.dana.io/last-updated-by (the REST API's ServiceAccount). */
   trustedUpdaters: string[];
+  /** Namespace of Knative Serving's ConfigMaps (default knative-serving). */
+  knativeNamespace?: string;
 }
 
 /**
@@ -21,6 +26,7 @@ export interface WebhookOptions {
  */
 export class CappWebhooks implements ClusterLookups {
   private readonly capps: Informer<Capp>;
+  private readonly knative: KnativeSettingsSource;
   private server?: WebhookServer;
 
   constructor(
@@ -40,6 +46,7 @@ export class CappWebhooks implements ClusterLookups {
           ),
       },
     );
+    this.knative = new KnativeSettingsSource(rest, options.knativeNamespace ?? 'knative-serving', logger);
   }
 
   get port(): number | undefined {
@@ -48,7 +55,7 @@ export class CappWebhooks implements ClusterLookups {
 
   async start(): Promise<void> {
     this.capps.start();
-    await this.capps.waitForSync();
+    await Promise.all([this.capps.waitForSync(), this.knative.start()]);
     const trusted = new Set(this.options.trustedUpdaters);
     this.server = await startWebhookServer(
       this.options.port,
@@ -63,7 +70,7 @@ export class CappWebhooks implements ClusterLookups {
 
   async stop(): Promise<void> {
     await this.server?.close();
-    await this.capps.stop();
+    await Promise.all([this.capps.stop(), this.knative.stop()]);
   }
 
   async secretExists(namespace: string, name: string): Promise<boolean> {
@@ -76,6 +83,10 @@ export class CappWebhooks implements ClusterLookups {
       if (isNotFound(err)) return false;
       throw err;
     }
+  }
+
+  knativeSettings(): KnativeSettings {
+    return this.knative.settings();
   }
 
   cappsWithHostname(hostname: string): Array<{ namespace: string; name: string }> {

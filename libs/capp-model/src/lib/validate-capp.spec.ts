@@ -129,6 +129,22 @@ describe('validateCapp', () => {
     [
       'several NFS volumes, one with an integer size',
       capp({
+        configurationSpec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: 'web',
+                  image: 'ghcr.io/acme/web:1',
+                  volumeMounts: [
+                    { name: 'data', mountPath: '/data' },
+                    { name: 'logs', mountPath: '/logs' },
+                  ],
+                },
+              ],
+            },
+          },
+        },
         volumesSpec: { nfsVolumes: [nfs(), nfs({ name: 'logs', capacity: { storage: 1073741824 } })] },
       }),
     ],

@@ -1,17 +1,38 @@
 import { cappSchema, cappSpecSchema, cappWriteSchema } from './capp.schema';
+import { knativeIssues } from './knative/rules';
+import { type KnativeSettings, PLATFORM_KNATIVE_SETTINGS } from './knative/settings';
 import { validateNode, ValidationIssue, warningsOf } from './schema/validate';
+
+export interface ValidateOptions {
+  /**
+   * The cluster's Knative settings for Knative Serving's admission rules (`knativeIssues`), judged
+   * once the Capp is structurally sound; default what a Capp platform's Serving runs with
+   * ({@link PLATFORM_KNATIVE_SETTINGS}); `false` skips them.
+   */
+  knative?: KnativeSettings | false;
+}
+
+/** Structural issues first; only a structurally sound Capp is judged by Knative's rules. */
+function withKnative(
+  structural: ValidationIssue[],
+  obj: unknown,
+  options: ValidateOptions,
+): ValidationIssue[] {
+  if (structural.length > 0 || options.knative === false) return structural;
+  return knativeIssues(obj, options.knative ?? PLATFORM_KNATIVE_SETTINGS);
+}
 
 /**
  * Validates a whole Capp object (`apiVersion`, `kind`, `metadata`, `spec`) and returns every problem,
  * each with the field path, the rule id and a message. An empty list means valid.
  */
-export function validateCapp(obj: unknown): ValidationIssue[] {
-  return validateNode(cappSchema, obj, '');
+export function validateCapp(obj: unknown, options: ValidateOptions = {}): ValidationIssue[] {
+  return withKnative(validateNode(cappSchema, obj, ''), obj, options);
 }
 
 /** Validates a REST API write body (`cappWriteSchema`): the same rules, without server-owned fields. */
-export function validateCappWrite(obj: unknown): ValidationIssue[] {
-  return validateNode(cappWriteSchema, obj, '');
+export function validateCappWrite(obj: unknown, options: ValidateOptions = {}): ValidationIssue[] {
+  return withKnative(validateNode(cappWriteSchema, obj, ''), obj, options);
 }
 
 /** Validates a Capp spec alone; paths start with `spec.`. */

@@ -62,6 +62,21 @@ export const SELF_SUBJECT_REVIEW_TYPE: ResourceType = {
   namespaced: false,
 };
 
+const admissionRegistration = (kind: string, plural: string): ResourceType => ({
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind,
+  plural,
+  namespaced: false,
+});
+export const MUTATING_WEBHOOK_CONFIGURATION_TYPE = admissionRegistration(
+  'MutatingWebhookConfiguration',
+  'mutatingwebhookconfigurations',
+);
+export const VALIDATING_WEBHOOK_CONFIGURATION_TYPE = admissionRegistration(
+  'ValidatingWebhookConfiguration',
+  'validatingwebhookconfigurations',
+);
+
 /** The kinds every client knows; a client is given the rest (CRDs) when it is made. */
 export const BUILTIN_TYPES: readonly ResourceType[] = [
   CAPP_TYPE,
@@ -76,6 +91,8 @@ export const BUILTIN_TYPES: readonly ResourceType[] = [
   TOKEN_REVIEW_TYPE,
   SUBJECT_ACCESS_REVIEW_TYPE,
   SELF_SUBJECT_REVIEW_TYPE,
+  MUTATING_WEBHOOK_CONFIGURATION_TYPE,
+  VALIDATING_WEBHOOK_CONFIGURATION_TYPE,
 ];
 
 /** `apiVersion/kind`: a kind's key across groups. */

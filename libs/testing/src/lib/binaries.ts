@@ -28,7 +28,8 @@ export function kubeBinaries(): Promise<KubeBinaries> {
 
 async function resolveBinaries(): Promise<KubeBinaries> {
   const override = process.env['CAPP_KUBE_BIN_DIR'];
-  const binDir = override && override !== '' ? override : await runBuildScript();
+  const binDir =
+    override && override !== '' ? override : await runBuildScript(join('tools', 'kube', 'build.sh'));
   const bins: KubeBinaries = {
     binDir,
     etcd: join(binDir, 'etcd'),
@@ -40,10 +41,24 @@ async function resolveBinaries(): Promise<KubeBinaries> {
   return bins;
 }
 
-function runBuildScript(): Promise<string> {
-  const script = join(REPO_ROOT, 'tools', 'kube', 'build.sh');
-  if (!existsSync(script))
-    return Promise.reject(new Error(`${script} not found: cannot build the control plane`));
+let knativeAdmission: Promise<string> | undefined;
+
+/**
+ * The knative-admission binary (Knative Serving's own defaulting and validation, see
+ * tools/knative/admission), built by `tools/knative/build.sh` once per source version.
+ */
+export function knativeAdmissionBinary(): Promise<string> {
+  knativeAdmission ??= runBuildScript(join('tools', 'knative', 'build.sh')).catch((err: unknown) => {
+    knativeAdmission = undefined;
+    throw err;
+  });
+  return knativeAdmission;
+}
+
+/** Runs a build script of the repository; its last stdout line is the absolute path it built. */
+function runBuildScript(relativePath: string): Promise<string> {
+  const script = join(REPO_ROOT, relativePath);
+  if (!existsSync(script)) return Promise.reject(new Error(`${script} not found`));
   return new Promise((resolve, reject) => {
     // Progress (stderr) streams through so a first, long build is visible; stdout ends with the bin dir.
     const child = spawn('bash', [script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -58,7 +73,7 @@ function runBuildScript(): Promise<string> {
       } else if (!last.startsWith('/')) {
         reject(
           new Error(
-            `${script} did not print the bin directory as its last line (got ${JSON.stringify(last)})`,
+            `${script} did not print an absolute path as its last line (got ${JSON.stringify(last)})`,
           ),
         );
       } else {

@@ -4,7 +4,7 @@
  * running process picks up a rotated client certificate. openssl does the signing (Node cannot).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,4 +80,62 @@ export async function mintClientCertificate(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export interface ServingCertificate {
+  /** The CA that signed the certificate, base64 PEM (a webhook configuration's `caBundle`). */
+  caBundle: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * A serving certificate for 127.0.0.1 (`tls.crt`, `tls.key` in `dir`) signed by a CA made for it, valid
+ * for a week: what a webhook served on loopback needs for kube-apiserver to call it.
+ */
+export async function createServingCertificate(dir: string): Promise<ServingCertificate> {
+  await ensureOpenssl();
+  const [caCert, caKey, key, csr, cert, ext] = [
+    'ca.crt',
+    'ca.key',
+    'tls.key',
+    'tls.csr',
+    'tls.crt',
+    'ext.cnf',
+  ].map((f) => join(dir, f));
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    caKey,
+    '-out',
+    caCert,
+    '-days',
+    '7',
+    '-subj',
+    '/CN=capp-test-serving-ca',
+  ]);
+  await run('openssl', ['req', '-new', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', '/CN=127.0.0.1']);
+  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    caCert,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-CAserial',
+    join(dir, 'ca.srl'),
+    '-days',
+    '7',
+    '-extfile',
+    ext,
+    '-out',
+    cert,
+  ]);
+  return { caBundle: readFileSync(caCert).toString('base64'), certFile: cert, keyFile: key };
 }

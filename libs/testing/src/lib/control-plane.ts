@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { kubeBinaries } from './binaries';
 import { createClientCa } from './client-certs';
 import { installCrds, testCrds } from './crds';
+import { startKnativeAdmission } from './knative-admission';
 import { ensureDir, keepFromEnv } from './paths';
 import { freePort } from './ports';
 import { ProcessGroup, processStartTime } from './process';
@@ -40,6 +41,11 @@ export interface ControlPlaneOptions {
   users?: readonly string[];
   /** kube-controller-manager controllers; default {@link DEFAULT_CONTROLLERS}. */
   controllers?: readonly string[];
+  /**
+   * Knative Serving's own admission webhooks (defaulting and validation, see knative-admission.ts);
+   * default true. Off, Knative objects are stored as the CRD schema alone allows.
+   */
+  knativeAdmission?: boolean;
   /** Extra kube-apiserver flags (`--name=value`). */
   apiserverFlags?: string[];
   startTimeoutMs?: number;
@@ -216,8 +222,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await group.waitFor(
       'kube-apiserver /readyz',
       async () => {
-        if (target.ca === undefined && existsSync(caFile)) target.ca = readFileSync(caFile);
-        if (target.ca === undefined) return false;
+        // Re-read every time: kube-apiserver writes the file (leaf, then its CA) while we poll, and a
+        // half-written one would otherwise be trusted for good (SELF_SIGNED_CERT_IN_CHAIN).
+        if (!existsSync(caFile)) return false;
+        target.ca = readFileSync(caFile);
         const res = await KubeRest.fromTarget(target).raw('GET', '/readyz', { timeoutMs: 5000 });
         return res.status === 200;
       },
@@ -231,6 +239,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const crds = options.crds === false ? [] : (options.crds ?? testCrds().crds);
     if (crds.length > 0) await installCrds(target, crds, timeoutMs);
     phase(`crds(${crds.length})`, since);
+
+    // --- Knative Serving's admission (needs the Knative CRDs)
+    if (options.knativeAdmission !== false && crds.some(servesKnative)) {
+      since = Date.now();
+      await startKnativeAdmission(group, { target, kubeconfigPath, pkiDir, timeoutMs });
+      phase('knative-admission', since);
+    }
 
     // --- kube-controller-manager
     since = Date.now();
@@ -297,6 +312,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`control plane failed to start (logs in ${stateDir}): ${message}`);
   }
+}
+
+function servesKnative(crd: Record<string, unknown>): boolean {
+  return (crd['metadata'] as { name?: string } | undefined)?.name === 'services.serving.knative.dev';
 }
 
 /**

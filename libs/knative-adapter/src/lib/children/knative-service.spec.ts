@@ -1,7 +1,12 @@
 import { CappSpec, ScaleMetric } from '@capp/capp-model';
 
 import { AUTOSCALE, makeCapp, UID } from '../test-fixtures';
-import { autoscaleAnnotations, KnativeServiceSpec, makeKnativeService } from './knative-service';
+import {
+  activationScale,
+  autoscaleAnnotations,
+  KnativeServiceSpec,
+  makeKnativeService,
+} from './knative-service';
 
 const ksvcOf = (spec: Partial<CappSpec> = {}, metadata = {}): ReturnType<typeof makeKnativeService> =>
   makeKnativeService(makeCapp(spec, metadata), AUTOSCALE);
@@ -19,7 +24,6 @@ describe('autoscaleAnnotations', () => {
       'autoscaling.knative.dev/class': klass,
       'autoscaling.knative.dev/metric': metric,
       'autoscaling.knative.dev/target': target,
-      'autoscaling.knative.dev/activation-scale': '3',
     });
   });
 
@@ -38,7 +42,6 @@ describe('autoscaleAnnotations', () => {
     const defaults = { rps: 500, cpu: 60, memory: 90, concurrency: 25, activationScale: 5 };
     const annotations = autoscaleAnnotations({ ...makeCapp().spec, scaleMetric: metric }, defaults);
     expect(annotations['autoscaling.knative.dev/target']).toBe(target);
-    expect(annotations['autoscaling.knative.dev/activation-scale']).toBe('5');
   });
 
   it.each<[Partial<CappSpec>, Record<string, string>]>([
@@ -55,6 +58,38 @@ describe('autoscaleAnnotations', () => {
       Object.entries(annotations).filter(([key]) => /\/(min|max)-scale$/.test(key)),
     );
     expect(bounds).toEqual(expected);
+  });
+});
+
+describe('activationScale (what Knative admits next to min-scale and max-scale)', () => {
+  const MIN = 'autoscaling.knative.dev/min-scale';
+  const MAX = 'autoscaling.knative.dev/max-scale';
+  it.each<[string, Record<string, string>, number, string | undefined]>([
+    ['the configured scale, unbounded', {}, 3, '3'],
+    ['none for 1 (Knative wants more than 1)', {}, 1, undefined],
+    ['clamped to max-scale', { [MAX]: '2' }, 3, '2'],
+    ['none when max-scale is 1', { [MAX]: '1' }, 3, undefined],
+    ['none when min-scale is above it', { [MIN]: '5' }, 3, undefined],
+    ['kept when min-scale equals it', { [MIN]: '3' }, 3, '3'],
+    ['read from the legacy spellings', { 'autoscaling.knative.dev/maxScale': '2' }, 3, '2'],
+  ])('%s', (_, annotations, configured, expected) => {
+    expect(activationScale(annotations, configured)).toBe(expected);
+  });
+
+  it("keeps the user's own activation-scale and otherwise adds the platform's", () => {
+    const own = templateOf({
+      configurationSpec: {
+        template: {
+          metadata: { annotations: { 'autoscaling.knative.dev/activation-scale': '4' } },
+          spec: { containers: [{ image: 'web:1' }] },
+        },
+      },
+    });
+    expect(own.metadata.annotations['autoscaling.knative.dev/activation-scale']).toBe('4');
+    expect(templateOf({ minReplicas: 5 }).metadata.annotations).not.toHaveProperty(
+      'autoscaling.knative.dev/activation-scale',
+    );
+    expect(templateOf({}).metadata.annotations['autoscaling.knative.dev/activation-scale']).toBe('3');
   });
 });
 

@@ -49,7 +49,8 @@ export type KnativeServiceSpec = {
 
 /**
  * The revision-template annotations for the Capp's scale metric: class, metric, its target from the
- * autoscale defaults, activation scale, and min/max scale when the Capp bounds the replicas.
+ * autoscale defaults, and min/max scale when the Capp bounds the replicas (the activation scale comes
+ * after the user's own annotations are merged: see {@link activationScale}).
  */
 export function autoscaleAnnotations(spec: CappSpec, defaults: AutoscaleDefaults): Record<string, string> {
   const metric = spec.scaleMetric ?? DEFAULT_SCALE_METRIC;
@@ -57,7 +58,6 @@ export function autoscaleAnnotations(spec: CappSpec, defaults: AutoscaleDefaults
     [ANNOTATION_CLASS]: AUTOSCALER_CLASS[metric],
     [ANNOTATION_METRIC]: metric,
     [ANNOTATION_TARGET]: String(defaults[metric]),
-    [ANNOTATION_ACTIVATION_SCALE]: String(defaults.activationScale),
   };
   if (spec.minReplicas !== undefined && spec.minReplicas !== null) {
     annotations[ANNOTATION_MIN_SCALE] = String(spec.minReplicas);
@@ -66,6 +66,23 @@ export function autoscaleAnnotations(spec: CappSpec, defaults: AutoscaleDefaults
     annotations[ANNOTATION_MAX_SCALE] = String(spec.maxReplicas);
   }
   return annotations;
+}
+
+const scaleOf = (annotations: Record<string, string>, key: string): number => {
+  const raw = annotations[key] ?? annotations[LEGACY_ALIASES[key] ?? ''];
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 0;
+};
+
+/**
+ * The platform's activation scale, as far as Knative admits it next to the revision's min and max
+ * scale (its rules: at least 2, not below min-scale, not above max-scale): clamped to max-scale, and
+ * left out where it would mean nothing (1, or min-scale already above it).
+ */
+export function activationScale(annotations: Record<string, string>, configured: number): string | undefined {
+  const min = scaleOf(annotations, ANNOTATION_MIN_SCALE);
+  const max = scaleOf(annotations, ANNOTATION_MAX_SCALE);
+  const scale = max !== 0 && max < configured ? max : configured;
+  return scale < 2 || min > scale ? undefined : String(scale);
 }
 
 /** Platform defaults first; every annotation the user wrote (under either spelling) wins over its default. */
@@ -94,6 +111,16 @@ function podVolumes(spec: CappSpec, userVolumes: RevisionSpec['volumes']): Revis
   ];
 }
 
+/** The user's activation scale when they wrote one, else the platform's where Knative admits it. */
+function withActivationScale(
+  annotations: Record<string, string>,
+  configured: number,
+): Record<string, string> {
+  if (ANNOTATION_ACTIVATION_SCALE in annotations) return annotations;
+  const scale = activationScale(annotations, configured);
+  return scale === undefined ? annotations : { ...annotations, [ANNOTATION_ACTIVATION_SCALE]: scale };
+}
+
 /**
  * The Knative Service (same name and namespace as the Capp). Its template is the Capp's
  * `configurationSpec.template` (deep-copied) plus autoscale annotations, `enableServiceLinks: false`,
@@ -118,9 +145,12 @@ export function makeKnativeService(capp: Capp, autoscale: AutoscaleDefaults): Ku
       metadata: {
         ...source.metadata,
         labels: { ...capp.metadata.labels, ...source.metadata?.labels, [LABEL_PARENT_CAPP]: cappName(capp) },
-        annotations: mergeTemplateAnnotations(
-          { ...cappGroupAnnotations(capp.metadata.annotations), ...autoscaleAnnotations(spec, autoscale) },
-          source.metadata?.annotations,
+        annotations: withActivationScale(
+          mergeTemplateAnnotations(
+            { ...cappGroupAnnotations(capp.metadata.annotations), ...autoscaleAnnotations(spec, autoscale) },
+            source.metadata?.annotations,
+          ),
+          autoscale.activationScale,
         ),
       },
       spec: templateSpec,
