@@ -1,8 +1,7 @@
 import type { Capp } from '@capp/capp-model';
+import type { KnativeSettings } from '@capp/capp-model';
 import { CAPP_TYPE, Informer, isNotFound, type KubeRest, resourcePath, SECRET_TYPE } from '@capp/kube';
 import type { Logger } from 'pino';
-
-import type { KnativeSettings } from '@capp/capp-model';
 
 import { ClusterLookups, mutateAdmission, validateAdmission } from './admission';
 import { KnativeSettingsSource } from './knative-settings';

@@ -4,7 +4,7 @@
  * with a given value — and the type's other fields, which Serving refuses ("must not set the
  * field(s)"). A field that is no Kubernetes field at all is dropped by Serving's decoder, not refused.
  */
-import { type FeatureKey, FEATURE } from './settings';
+import { FEATURE, type FeatureKey } from './settings';
 
 /**
  * How a field passes the mask: always (`true`), never (`false`; its Go zero value — false, 0, "" — is

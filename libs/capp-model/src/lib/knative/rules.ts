@@ -590,7 +590,7 @@ function podSpec(c: Collector, pod: Obj, spec: Obj): void {
     );
 
   if (containers.length === 1) {
-    userContainer(c, containers[0] as Obj, at(`${POD}.containers`, 0), byName, portName, true);
+    userContainer(c, containers[0] as Obj, at(`${POD}.containers`, 0), byName, portName);
   } else if (containers.length > 1) {
     if (!enabled(s, FEATURE.multiContainer)) {
       c.add(
@@ -607,7 +607,7 @@ function podSpec(c: Collector, pod: Obj, spec: Obj): void {
           c.add(`${path}.name`, 'knative.containerName', `duplicate container name "${name}"`);
         seen.add(name);
         if (arr(ctr['ports']).length === 0) sidecarContainer(c, ctr, path, byName);
-        else userContainer(c, ctr, path, byName, portName, true);
+        else userContainer(c, ctr, path, byName, portName);
       });
     }
   }
@@ -809,7 +809,6 @@ function userContainer(
   path: string,
   volumes: Map<string, Volume>,
   portName: string,
-  _user: boolean,
 ): void {
   // Serving gives the user container a TCP readiness probe when it has none (or one without a handler).
   probe(c, obj(ctr['livenessProbe']), `${path}.livenessProbe`, portName, 'user');
