@@ -25,33 +25,33 @@ const OPERATOR_CLUSTER_RULES = [
   {
     apiGroups: ['serving.knative.dev'],
     resources: ['services', 'domainmappings'],
-    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   {
     apiGroups: ['cert-manager.io'],
     resources: ['certificates'],
-    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   {
     apiGroups: ['nfspvc.dana.io'],
     resources: ['nfspvcs'],
-    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   {
     apiGroups: ['logging.banzaicloud.io'],
     resources: ['flows', 'outputs'],
-    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
-  // The other logging backend's kinds: pruned after a switch, nothing else.
+  // The other logging backend's kinds: pruned after a switch, or replaced after a v0.3.5 migration.
   {
     apiGroups: ['logging.banzaicloud.io'],
     resources: ['syslogngflows', 'syslogngoutputs'],
-    verbs: ['delete'],
+    verbs: ['get', 'delete'],
   },
   {
     apiGroups: ['record.dns.crossplane.io'],
     resources: ['cnamerecords'],
-    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
@@ -274,9 +274,14 @@ describe('the chart on the real control plane', () => {
         { verb: 'create', group, resource, namespace },
         { verb: 'patch', group, resource, namespace, name: 'x' },
         { verb: 'delete', group, resource, namespace, name: 'x' },
+        // A child the informers do not hold: does it exist, and whose is it (takeOver)?
+        { verb: 'get', group, resource, namespace, name: 'x' },
       ]),
-      // What a Capp had with the other logging backend is pruned.
-      ...syslogNgResources.map((r) => ({ verb: 'delete', ...r, name: 'x' })),
+      // What a Capp had with the other logging backend is pruned; v0.3.5's is replaced.
+      ...syslogNgResources.flatMap((r) => [
+        { verb: 'delete', ...r, name: 'x' },
+        { verb: 'get', ...r, name: 'x' },
+      ]),
       { verb: 'list', resource: 'secrets' },
       { verb: 'watch', resource: 'secrets' },
       { verb: 'get', resource: 'secrets', namespace: appNs, name: 'es-pw' },
@@ -301,9 +306,8 @@ describe('the chart on the real control plane', () => {
       { verb: 'update', ...revisions, namespace: appNs, name: 'web-00001' },
       { verb: 'patch', ...revisions, namespace: appNs, name: 'web-00001' },
       { verb: 'deletecollection', ...revisions, namespace: appNs },
-      // Children only through server-side apply: never PUT, never read one by one, never in bulk.
+      // Children through server-side apply and patches: never PUT, never deleted in bulk.
       ...childResources.flatMap((c) => [
-        { verb: 'get', ...c, name: 'x' },
         { verb: 'update', ...c, name: 'x' },
         { verb: 'deletecollection', ...c },
       ]),

@@ -105,7 +105,9 @@ describe('helm lint and template', () => {
       const clusterScoped = /^(ClusterRole|ClusterRoleBinding|\w+WebhookConfiguration)$/.test(o.kind);
       // The one exception: read access to Knative Serving's ConfigMaps, in Serving's namespace.
       const inKnative = o.metadata.name.endsWith('-operator-knative-config');
-      expect(o.metadata.namespace).toBe(clusterScoped ? undefined : inKnative ? 'knative-serving' : releaseNs);
+      expect(o.metadata.namespace).toBe(
+        clusterScoped ? undefined : inKnative ? 'knative-serving' : releaseNs,
+      );
     }
   });
 

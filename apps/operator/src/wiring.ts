@@ -69,6 +69,7 @@ export function createOperator(
   const recorder = new EventRecorder(rest, { component: FIELD_MANAGER, host: options.identity });
   const reconciler = new CappReconciler({
     loggingBackend,
+    fieldManager: FIELD_MANAGER,
     read: cache,
     client: writeThrough(client, cache),
     events: eventsPort(recorder, logger),
@@ -93,6 +94,12 @@ export function writeThrough(client: KubeClient, cache: Pick<ClusterCache, 'wrot
       return created as never;
     },
     delete: (ref) => client.delete(client.types.of(ref), ref.namespace, ref.name),
+    get: (ref) => client.get(client.types.of(ref), ref.namespace, ref.name),
+    patch: async (ref, patch, type) => {
+      const written = await client.patch(client.types.of(ref), ref.namespace, ref.name, patch, { type });
+      cache.wrote(written);
+      return written;
+    },
   };
 }
 

@@ -10,6 +10,7 @@ export { isErrorRule, isPlainObject } from './lib/schema/nodes';
 export { toOpenApi } from './lib/schema/openapi';
 export type { JsonSchema } from './lib/schema/openapi';
 export type { ValidationIssue } from './lib/schema/validate';
+export { validateNode } from './lib/schema/validate';
 export * from './lib/validate-capp';
 export * from './lib/json';
 export { parseGoDuration } from './lib/knative/duration';
@@ -24,3 +25,4 @@ export {
 } from './lib/knative/settings';
 export type { CorpusCapp } from './lib/knative/corpus';
 export { corpusCapp, KNATIVE_CORPUS } from './lib/knative/corpus';
+export * from './lib/resource-policy';

@@ -6,6 +6,7 @@ import {
   LABEL_CAPP_NAME,
   LABEL_MANAGED_BY,
   MANAGED_BY_OPERATOR,
+  RESOURCE_POLICY_CONFIGMAP,
 } from '@capp/capp-model';
 import {
   AUTOSCALE_DEFAULTS_CONFIGMAP,
@@ -177,7 +178,12 @@ export class ClusterCache implements ReadPort {
 
     const configEvent = (cm: KubeObject): void => {
       const name = cm.metadata.name;
-      if (name === AUTOSCALE_DEFAULTS_CONFIGMAP || name === DNS_CONFIGMAP) this.listener?.configChanged(name);
+      if (
+        name === AUTOSCALE_DEFAULTS_CONFIGMAP ||
+        name === DNS_CONFIGMAP ||
+        name === RESOURCE_POLICY_CONFIGMAP
+      )
+        this.listener?.configChanged(name);
     };
     this.configMaps = new Informer(
       rest,

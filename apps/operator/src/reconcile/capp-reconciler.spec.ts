@@ -36,6 +36,8 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   /** `apply <Kind> <name>`, `apply status`, `finalizer +/-`, `delete <Kind> <name>`, in order. */
   readonly writes: string[] = [];
   readonly events: string[] = [];
+  /** `get <Kind> <name>`: reads that bypass the caches (a child the caches do not hold). */
+  readonly reads: string[] = [];
   /** Kind → the error the server answers an apply of it with. */
   readonly reject = new Map<string, Error>();
   /** `Kind/name` → the error the server answers a delete of it with. */
@@ -80,12 +82,15 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   capp(namespace: string, name: string): Capp | undefined {
     return this.objects.get(`rcs.dana.io/v1alpha1/Capp/${namespace}/${name}`) as unknown as Capp | undefined;
   }
+  /** As the informers: only what this operator labels as its own. */
   child(
     kind: { apiVersion: string; kind: string },
     namespace: string | undefined,
     name: string,
   ): KubeObject | undefined {
-    return this.objects.get(objectId({ ...kind, metadata: { namespace, name } }));
+    const obj = this.objects.get(objectId({ ...kind, metadata: { namespace, name } }));
+    if (obj?.kind === 'CappRevision') return obj;
+    return obj?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'capp-operator' ? obj : undefined;
   }
   childrenOf(namespace: string, name: string): KubeObject[] {
     return [...this.objects.values()].filter((o) => {
@@ -146,6 +151,37 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
     return this.put(obj as KubeObject) as T;
   }
 
+  async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    this.reads.push(`get ${ref.kind} ${ref.name}`);
+    return this.objects.get(objectId({ ...ref, metadata: { namespace: ref.namespace, name: ref.name } }));
+  }
+
+  /** Merge patches as RFC 7386; JSON patches: `remove` and `test` on simple paths. */
+  async patch(ref: ObjectRef, patch: unknown, type: 'merge' | 'json'): Promise<KubeObject> {
+    this.writes.push(`patch ${ref.kind} ${ref.name}`);
+    const id = objectId({ ...ref, metadata: { namespace: ref.namespace, name: ref.name } });
+    const live = this.objects.get(id);
+    if (!live) throw new Error(`${id} not found`);
+    const next = structuredClone(live) as Record<string, unknown>;
+    if (type === 'merge') mergeInto(next, patch as Record<string, unknown>);
+    else
+      for (const op of patch as { op: string; path: string; value?: unknown }[]) {
+        const keys = op.path.split('/').slice(1);
+        const parent = keys.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], next);
+        const last = keys[keys.length - 1] as string;
+        if (
+          op.op === 'test' &&
+          JSON.stringify((parent as Record<string, unknown>)[last]) !== JSON.stringify(op.value)
+        )
+          throw new Error(`test failed at ${op.path}`);
+        if (op.op === 'remove') {
+          if (Array.isArray(parent)) parent.splice(Number(last), 1);
+          else delete (parent as Record<string, unknown>)[last];
+        }
+      }
+    return this.put(next as unknown as KubeObject);
+  }
+
   async delete(ref: ObjectRef): Promise<boolean> {
     this.writes.push(`delete ${ref.kind} ${ref.name}`);
     const refused = this.refuseDelete.get(`${ref.kind}/${ref.name}`);
@@ -156,6 +192,20 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   // --- EventsPort
   record(_capp: Capp, type: string, reason: string, message: string): void {
     this.events.push(`${type} ${reason}: ${message}`);
+  }
+}
+
+function mergeInto(target: Record<string, unknown>, patch: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete target[k];
+    else if (
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      typeof target[k] === 'object' &&
+      target[k] !== null
+    )
+      mergeInto(target[k] as Record<string, unknown>, v as Record<string, unknown>);
+    else target[k] = structuredClone(v);
   }
 }
 
@@ -497,7 +547,8 @@ describe('CappReconciler', () => {
     await reconcile();
     cluster.configMaps.set('autoscale-defaults', { data: { concurrency: '42' } });
 
-    expect(await reconcile()).toEqual(['apply Service web']);
+    // The inventory records the new render's hash: one status write with the apply.
+    expect(await reconcile()).toEqual(['apply Service web', 'apply status']);
     const ksvc = cluster.child({ apiVersion: 'serving.knative.dev/v1', kind: 'Service' }, NS, 'web');
     expect(JSON.stringify(ksvc?.spec)).toContain('"autoscaling.knative.dev/target":"42"');
   });
@@ -525,7 +576,7 @@ describe('CappReconciler', () => {
     expect(JSON.stringify(dm()?.spec)).not.toContain('secretName');
 
     cluster.secrets.add(`${NS}/${tlsSecretName('web.apps.example.com')}`);
-    expect(await reconcile()).toEqual(['apply DomainMapping web.apps.example.com']);
+    expect(await reconcile()).toEqual(['apply DomainMapping web.apps.example.com', 'apply status']);
     expect(JSON.stringify(dm()?.spec)).toContain(tlsSecretName('web.apps.example.com'));
   });
 
@@ -636,6 +687,291 @@ describe('CappReconciler', () => {
       );
       cluster.reject.clear();
       expect(await reconcile()).toEqual(['create CappRevision web-00001']);
+    });
+  });
+
+  describe('resource policies (spec.resourcePolicy, platform defaults in capp-resource-policy)', () => {
+    const KSVC = { apiVersion: 'serving.knative.dev/v1', kind: 'Service' };
+    const CERT = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate' };
+    const DM = { apiVersion: 'serving.knative.dev/v1beta1', kind: 'DomainMapping' };
+    const NFSPVC = { apiVersion: 'nfspvc.dana.io/v1alpha1', kind: 'NfsPvc' };
+    const inventory = (cluster: FakeCluster): string[] =>
+      (cluster.theCapp().status?.managedResources ?? []).map(
+        (m) => `${m.kind}/${m.name}${m.strategy ? ` (${m.strategy})` : ''}`,
+      );
+    const condition = (cluster: FakeCluster, type: string) =>
+      cluster.theCapp().status?.conditions?.find((c) => c.type === type);
+    const foreignService = (
+      cluster: FakeCluster,
+      managedFields: unknown[] = [{ manager: 'helm', operation: 'Update' }],
+    ) =>
+      cluster.put({
+        ...KSVC,
+        metadata: { name: 'web', namespace: NS, managedFields } as KubeObject['metadata'],
+        spec: { template: { spec: { containers: [{ image: 'old:1' }] } } },
+      });
+
+    it('keeps an onCappDelete Certificate while the Capp lives, deletes it with the Capp', async () => {
+      const { cluster, reconcile, edit } = setUp({
+        routeSpec: { hostname: 'web.apps.example.com', tlsEnabled: true },
+        resourcePolicy: {
+          garbageCollect: { rules: [{ selector: { kinds: ['Certificate'] }, strategy: 'onCappDelete' }] },
+        },
+      });
+      await reconcile();
+      edit({ routeSpec: { hostname: 'web.apps.example.com', tlsEnabled: false } });
+      const writes = await reconcile();
+      expect(writes).not.toContain('delete Certificate web.apps.example.com');
+      expect(cluster.child(CERT, NS, 'web.apps.example.com')).toBeDefined();
+      expect(inventory(cluster)).toContain('Certificate/web.apps.example.com (onCappDelete)');
+      expect(await reconcile()).toEqual([]); // converged: kept, and nothing more to say
+      cluster.put({
+        ...(cluster.theCapp() as unknown as KubeObject),
+        metadata: {
+          ...cluster.theCapp().metadata,
+          deletionTimestamp: NOW.toISOString(),
+          finalizers: [CAPP_FINALIZER],
+        },
+      });
+      expect(await reconcile()).toContain('delete Certificate web.apps.example.com');
+    });
+
+    it('orphans a never NfsPvc when the Capp is deleted, and a new Capp of the same name adopts it', async () => {
+      const policy = {
+        garbageCollect: { rules: [{ selector: { kinds: ['NfsPvc' as const] }, strategy: 'never' as const }] },
+      };
+      const { cluster, reconcile } = setUp({ ...FULL, resourcePolicy: policy });
+      await reconcile();
+      const capp = cluster.theCapp();
+      cluster.put({
+        ...(capp as unknown as KubeObject),
+        metadata: { ...capp.metadata, deletionTimestamp: NOW.toISOString() },
+      });
+      const writes = await reconcile();
+      expect(writes).toContain('patch NfsPvc data');
+      expect(writes).not.toContain('delete NfsPvc data');
+      expect(writes).toContain('delete Service web');
+      expect(cluster.events.join('\n')).toMatch(/Orphaned: left in place.*NfsPvc\/shop\/data/);
+      const orphan = cluster.objects.get(objectId({ ...NFSPVC, metadata: { namespace: NS, name: 'data' } }));
+      expect(orphan?.metadata.labels?.['rcs.dana.io/parent-capp']).toBeUndefined();
+      expect(orphan?.metadata.ownerReferences).toBeUndefined();
+      expect(orphan?.metadata.annotations?.['rcs.dana.io/orphaned-from']).toBe(`${NS}/web`);
+
+      // The Capp is gone; a new one of the same name renders the same NfsPvc and adopts it.
+      cluster.objects.delete(objectId(capp as unknown as KubeObject));
+      cluster.put({
+        ...(capp as unknown as KubeObject),
+        metadata: { name: 'web', namespace: NS, uid: 'uid-web-2', generation: 1 },
+      });
+      const again = await reconcile();
+      expect(again).toEqual(expect.arrayContaining(['apply NfsPvc data', 'patch NfsPvc data']));
+      const adopted = cluster.child(NFSPVC, NS, 'data');
+      expect(adopted?.metadata.labels?.['rcs.dana.io/parent-capp']).toBe('web');
+      expect(adopted?.metadata.annotations?.['rcs.dana.io/orphaned-from']).toBeUndefined();
+      expect(cluster.events.join('\n')).toMatch(/Adopted: taken over.*NfsPvc\/shop\/data/);
+    });
+
+    it('applies once at paths: another manager’s resources stay, a later edit still updates the image', async () => {
+      const { cluster, reconcile, edit } = setUp({
+        resourcePolicy: {
+          applyOnce: {
+            enabled: true,
+            rules: [
+              { selector: { kinds: ['Service'] }, paths: ['spec.template.spec.containers[*].resources'] },
+            ],
+          },
+        },
+      });
+      await reconcile();
+      const ksvc = cluster.child(KSVC, NS, 'web') as KubeObject;
+      const tuned = structuredClone(ksvc);
+      const [first] = (tuned.spec as { template: { spec: { containers: Record<string, unknown>[] } } })
+        .template.spec.containers;
+      if (first) first['resources'] = { requests: { cpu: '750m' } };
+      cluster.put(tuned);
+      expect(await reconcile()).toEqual([]); // not fought
+      edit({
+        configurationSpec: {
+          template: {
+            spec: { containers: [{ name: 'web', image: 'ghcr.io/dana-team/capp-gin-app:v0.3.0' }] },
+          },
+        },
+      });
+      expect(await reconcile()).toContain('apply Service web');
+      const container = (
+        cluster.child(KSVC, NS, 'web')?.spec as {
+          template: { spec: { containers: Record<string, unknown>[] } };
+        }
+      ).template.spec.containers[0];
+      expect(container).toMatchObject({
+        image: 'ghcr.io/dana-team/capp-gin-app:v0.3.0',
+        resources: { requests: { cpu: '750m' } },
+      });
+    });
+
+    it('applies a whole child once per Capp generation when applyOnce has no rules', async () => {
+      const { cluster, reconcile, edit } = setUp({ resourcePolicy: { applyOnce: { enabled: true } } });
+      await reconcile();
+      const ksvc = cluster.child(KSVC, NS, 'web') as KubeObject;
+      cluster.put({ ...ksvc, spec: { template: { spec: { containers: [{ image: 'edited-by-hand:1' }] } } } });
+      expect(await reconcile()).toEqual([]);
+      edit({ minReplicas: 2 });
+      expect(await reconcile()).toContain('apply Service web');
+      expect(JSON.stringify(cluster.child(KSVC, NS, 'web')?.spec)).toContain('capp-gin-app');
+    });
+
+    it('with stateKeep false leaves a hand edit alone until the render changes', async () => {
+      const { cluster, reconcile, edit } = setUp({ resourcePolicy: { stateKeep: false } });
+      await reconcile();
+      const ksvc = cluster.child(KSVC, NS, 'web') as KubeObject;
+      cluster.put({ ...ksvc, spec: { template: { spec: { containers: [{ image: 'edited-by-hand:1' }] } } } });
+      expect(await reconcile()).toEqual([]);
+      edit({ minReplicas: 2 });
+      expect(await reconcile()).toContain('apply Service web');
+    });
+
+    it('refuses to take over a Service it did not create, naming it and its managers, and prunes nothing', async () => {
+      const { cluster, reconcile } = setUp({});
+      foreignService(cluster, [
+        { manager: 'helm', operation: 'Update' },
+        { manager: 'kubectl', operation: 'Apply' },
+      ]);
+      // Terminal until something changes (the Capp, the platform policy; the periodic resync looks again).
+      await expect(reconcile()).rejects.toMatchObject({ reason: 'ChildRejected', retryable: false });
+      const writes = [...cluster.writes];
+      expect(writes).not.toContain('apply Service web');
+      expect(condition(cluster, 'KnativeServiceReady')).toMatchObject({
+        status: 'False',
+        reason: 'TakeOverRefused',
+      });
+      expect(condition(cluster, 'KnativeServiceReady')?.message).toContain('managed by helm, kubectl');
+      expect(cluster.events.join('\n')).toContain('Warning TakeOverRefused');
+      expect(
+        JSON.stringify(
+          cluster.objects.get(objectId({ ...KSVC, metadata: { namespace: NS, name: 'web' } }))?.spec,
+        ),
+      ).toContain('old:1');
+    });
+
+    it('adopts it with takeOver adopt: no delete, the previous manager’s spec-only fields removed', async () => {
+      const { cluster, reconcile } = setUp({ resourcePolicy: { takeOver: 'adopt' } });
+      cluster.put({
+        ...KSVC,
+        metadata: {
+          name: 'web',
+          namespace: NS,
+          managedFields: [
+            {
+              manager: 'manager',
+              operation: 'Update',
+              fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:nodeSelector': {} } } } },
+            },
+          ],
+        } as KubeObject['metadata'],
+        spec: { template: { spec: { containers: [{ image: 'old:1' }], nodeSelector: { disk: 'ssd' } } } },
+      });
+      const writes = await reconcile();
+      expect(writes).toEqual(expect.arrayContaining(['apply Service web', 'patch Service web']));
+      expect(writes).not.toContain('delete Service web');
+      expect(JSON.stringify(cluster.child(KSVC, NS, 'web')?.spec)).not.toContain('nodeSelector');
+      expect(cluster.events.join('\n')).toMatch(/Adopted: taken over.*Service\/shop\/web/);
+    });
+
+    it('collects garbage only once the new state is in place: a failed Certificate keeps the working DomainMapping', async () => {
+      const { cluster, reconcile, edit } = setUp({
+        routeSpec: { hostname: 'web.apps.example.com', tlsEnabled: true },
+      });
+      await reconcile();
+      cluster.reject.set(
+        'Certificate',
+        new InvalidError(422, 'Invalid', 'Certificate is invalid', 'PATCH', '/'),
+      );
+      edit({ routeSpec: { hostname: 'shop.apps.example.com', tlsEnabled: true } });
+      await expect(reconcile()).rejects.toThrow(ReconcileError);
+      expect(cluster.child(DM, NS, 'web.apps.example.com')).toBeDefined();
+      expect(inventory(cluster)).toEqual(
+        expect.arrayContaining(['DomainMapping/web.apps.example.com', 'Certificate/web.apps.example.com']),
+      );
+      expect(condition(cluster, 'Ready')?.message).toContain(
+        'garbage collection waits until every child applies',
+      );
+      cluster.reject.clear();
+      await reconcile();
+      expect(cluster.child(DM, NS, 'web.apps.example.com')).toBeUndefined();
+    });
+
+    it('rebuilds a wiped inventory from labels: nothing deleted, nothing orphaned', async () => {
+      const { cluster, reconcile } = setUp();
+      await reconcile();
+      const before = inventory(cluster).sort();
+      const capp = cluster.theCapp();
+      cluster.put({ ...(capp as unknown as KubeObject), status: {} });
+      const writes = await reconcile();
+      expect(
+        writes.filter((w) => w.startsWith('delete') || (w.startsWith('apply ') && w !== 'apply status')),
+      ).toEqual([]);
+      expect(inventory(cluster).sort()).toEqual(before);
+      expect(cluster.theCapp().status?.managedResources?.[0]).toMatchObject({
+        hash: expect.any(String),
+        generation: 1,
+      });
+    });
+
+    it('takes platform defaults from capp-resource-policy, the Capp’s own rules winning for what they select', async () => {
+      const { cluster, reconcile } = setUp({
+        routeSpec: { hostname: 'web.apps.example.com', tlsEnabled: true },
+        resourcePolicy: { takeOver: 'refuse' },
+      });
+      cluster.configMaps.set('capp-resource-policy', { data: { policy: 'takeOver: adopt\n' } });
+      foreignService(cluster);
+      await expect(reconcile()).rejects.toThrow(/not this Capp's/);
+      expect(condition(cluster, 'KnativeServiceReady')?.reason).toBe('TakeOverRefused');
+      cluster.configMaps.set('capp-resource-policy', { data: { policy: 'takeOver: sometimes\n' } });
+      await reconcile();
+      expect(condition(cluster, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidConfig' });
+      expect(condition(cluster, 'Ready')?.message).toContain('policy.takeOver');
+    });
+
+    it('migrates a container-app-operator v0.3.5 Capp: children adopted, SyslogNG kinds replaced, its finalizer replaced', async () => {
+      const { cluster, reconcile } = setUp(
+        { logSpec: FULL.logSpec },
+        { finalizers: ['dana.io/capp-cleanup'] },
+      );
+      cluster.configMaps.set('capp-resource-policy', { data: { policy: 'takeOver: adopt\n' } });
+      const v035 = { 'rcs.dana.io/parent-capp': 'web', 'rcs.dana.io/managed-by': 'capp' };
+      cluster.put({
+        ...KSVC,
+        metadata: {
+          name: 'web',
+          namespace: NS,
+          labels: v035,
+          managedFields: [{ manager: 'manager', operation: 'Update' }],
+        } as KubeObject['metadata'],
+        spec: { template: { spec: { containers: [{ image: 'ghcr.io/dana-team/capp-gin-app:v0.2.0' }] } } },
+      });
+      for (const kind of ['SyslogNGFlow', 'SyslogNGOutput'])
+        cluster.put({
+          apiVersion: 'logging.banzaicloud.io/v1beta1',
+          kind,
+          metadata: { name: 'web', namespace: NS, labels: v035 },
+          spec: {},
+        });
+      const writes = await reconcile();
+      expect(writes).toEqual(
+        expect.arrayContaining([
+          'apply Service web',
+          'apply Flow web',
+          'delete SyslogNGFlow web',
+          'delete SyslogNGOutput web',
+          'patch Capp web',
+        ]),
+      );
+      expect(writes).not.toContain('delete Service web');
+      expect(cluster.theCapp().metadata.finalizers).toEqual([CAPP_FINALIZER]);
+      expect(cluster.events.join('\n')).toMatch(
+        /Migrated: taken over from container-app-operator v0.3.5.*Service\/shop\/web/,
+      );
+      expect(await reconcile()).toEqual([]);
     });
   });
 });

@@ -5,6 +5,7 @@ import {
   CONDITION_READY,
   KubeObject,
   ManagedResource,
+  RESOURCE_POLICY_CONFIGMAP,
   withSpecDefaults,
 } from '@capp/capp-model';
 import {
@@ -16,6 +17,7 @@ import {
   ConfigError,
   DesiredChild,
   DNS_CONFIGMAP,
+  LOGGING_FLOW,
   type LoggingBackend,
   ObservedChild,
   parseAutoscaleDefaults,
@@ -23,6 +25,8 @@ import {
   renderChildren,
   RenderError,
   statusEqual,
+  SYSLOG_NG_FLOW,
+  SYSLOG_NG_OUTPUT,
   tlsSecretName,
   toManagedResource,
 } from '@capp/knative-adapter';
@@ -31,6 +35,17 @@ import type { Logger } from 'pino';
 
 import { ANNOTATION_APPLIED_HASH, hashOf, isSubset } from './drift';
 import { errorMessage, ReconcileError } from './errors';
+import {
+  ANNOTATION_APPLIED_GENERATION,
+  ANNOTATION_ORPHANED_FROM,
+  foreignFieldRemovals,
+  isOurs,
+  managersOf,
+  orphanedFrom,
+  orphanPatch,
+  V035_FINALIZER,
+} from './ownership';
+import { type EffectivePolicy, parsePlatformPolicy, resolvePolicy, withLiveValues } from './policy';
 import type { ClientPort, EventsPort, ReadPort, ReconcileMetrics } from './ports';
 import { planRevisions } from './revisions';
 
@@ -45,6 +60,8 @@ export interface ReconcilerDeps {
   metrics?: ReconcileMetrics;
   logger: Logger;
   clock?: () => Date;
+  /** The server-side apply field manager (whose fields are ours when taking a child over). */
+  fieldManager?: string;
 }
 
 /** A problem that retrying the same input will not fix: reported in status, not retried. */
@@ -64,7 +81,13 @@ const NOTE_VERBS: Record<string, string> = {
   Updated: 'updated',
   Deleted: 'deleted',
   DriftCorrected: 'restored (changed outside the operator)',
+  Adopted: "taken over (it existed and was not this Capp's)",
+  Orphaned: 'left in place, no longer managed (garbage collection: never)',
+  Migrated: 'taken over from container-app-operator v0.3.5',
 };
+
+/** Why a child was not applied: its condition's reason. */
+const REASON_TAKE_OVER_REFUSED = 'TakeOverRefused';
 
 /** What one reconcile did, recorded as one Event per reason rather than one per child. */
 class EventNotes {
@@ -110,8 +133,13 @@ export class CappReconciler {
     const revisionFailure = await this.keepRevisions(capp, log);
 
     let desired: DesiredChild[];
+    let policy: EffectivePolicy;
     try {
       desired = this.render(capp);
+      policy = resolvePolicy(
+        capp.spec.resourcePolicy,
+        parsePlatformPolicy(this.deps.read.configMap(RESOURCE_POLICY_CONFIGMAP)),
+      );
     } catch (err) {
       if (err instanceof ConfigError || err instanceof RenderError) {
         const reason = err instanceof ConfigError ? REASON_INVALID_CONFIG : REASON_INVALID_SPEC;
@@ -128,17 +156,28 @@ export class CappReconciler {
     const rejected: string[] = [];
     const notes = new EventNotes();
     for (const child of desired) {
-      const result = await this.applyChild(capp, child, log, notes);
+      const result = await this.applyChild(capp, child, policy, log, notes);
       observed.set(childKey(child), result.observed);
       if (result.transient) transient.push(result.transient);
       if (result.rejected) rejected.push(result.rejected);
     }
 
-    const leftovers = await this.prune(capp, desired, log, notes);
+    // Garbage is collected only once the new state is in place: when a child failed to apply, what it
+    // would replace (a working DomainMapping, an old Flow) stays, and the inventory keeps it.
+    const waiting = transient.length + rejected.length > 0;
+    const leftovers = waiting
+      ? this.unwanted(capp, desired)
+      : await this.prune(capp, desired, policy, log, notes, false);
+    if (!waiting && policy.takeOver === 'adopt' && capp.metadata.finalizers?.includes(V035_FINALIZER))
+      await this.completeMigration(capp, log, notes);
     notes.flush(capp, this.deps.events);
 
     const status = computeStatus({ capp, desired, observed, previous: capp.status, now: this.now() });
-    status.managedResources = [...(status.managedResources ?? []), ...leftovers];
+    status.managedResources = [
+      ...(status.managedResources ?? []).map((m) => withAppliedState(m, observed)),
+      ...leftovers,
+    ];
+    if (waiting && leftovers.length > 0) noteWaitingGarbage(status, leftovers);
     await this.writeStatus(capp, status, log);
     if (transient.length)
       throw new ReconcileError('Transient', `children not applied yet: ${transient.join('; ')}`, true);
@@ -193,32 +232,72 @@ export class CappReconciler {
     );
   }
 
-  /** Applies one child when it differs from the cached live object; returns what was observed. */
+  /**
+   * Applies one child when it differs from the live object, as its resource policy says: a child that
+   * exists and is not this Capp's is taken over or refused (`takeOver`); apply-once paths keep their
+   * live values, a whole apply-once child is applied once per Capp generation; with `stateKeep: false`
+   * a hand edit stays until the render changes. Returns what was observed.
+   */
   private async applyChild(
     capp: Capp,
     child: DesiredChild,
+    policy: EffectivePolicy,
     log: Logger,
     notes: EventNotes,
   ): Promise<{ observed: ObservedChild; transient?: string; rejected?: string }> {
+    const ref = refOf(child);
+    const target = { kind: child.kind, name: child.metadata.name };
+    let live = this.deps.read.child(child, child.metadata.namespace, child.metadata.name);
+    let takeOver: 'adopt' | 'readopt' | undefined;
+    if (!live) {
+      // Not in the caches (they hold only what this operator labels as its own): does it exist at all?
+      const existing = await this.getChild(child);
+      if (existing && isOurs(existing, capp)) live = existing;
+      else if (existing && orphanedFrom(existing, capp)) takeOver = 'readopt';
+      else if (existing && policy.takeOver === 'adopt') takeOver = 'adopt';
+      else if (existing) {
+        const managers = managersOf(existing).join(', ') || 'no field manager';
+        const message = `${ref} exists and is not this Capp's (managed by ${managers}): left untouched; set spec.resourcePolicy.takeOver to adopt to take it over`;
+        log.warn({ event: 'take-over-refused', child: ref, managers }, 'child exists and is not ours');
+        this.deps.events.record(capp, 'Warning', REASON_TAKE_OVER_REFUSED, message);
+        return { observed: { error: message, reason: REASON_TAKE_OVER_REFUSED }, rejected: message };
+      }
+    }
+
+    const once = policy.applyOnce(target);
+    const generation = String(capp.metadata.generation ?? 0);
+    if (live && once === 'whole' && live.metadata.annotations?.[ANNOTATION_APPLIED_GENERATION] === generation)
+      return { observed: { object: live } };
     const hash = hashOf(child);
+    const rendered = live && Array.isArray(once) ? withLiveValues(child, live, once) : child;
     const wanted: DesiredChild = {
-      ...child,
+      ...rendered,
       metadata: {
-        ...child.metadata,
-        annotations: { ...(child.metadata.annotations ?? {}), [ANNOTATION_APPLIED_HASH]: hash },
+        ...rendered.metadata,
+        annotations: { ...(rendered.metadata.annotations ?? {}), [ANNOTATION_APPLIED_HASH]: hash },
       },
     };
-    const live = this.deps.read.child(child, child.metadata.namespace, child.metadata.name);
-    if (live && isSubset(wanted, live)) return { observed: { object: live } };
+    if (live && !takeOver && isSubset(wanted, live)) return { observed: { object: live } };
+    const drifted = live !== undefined && live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] === hash;
+    if (drifted && !policy.stateKeep) return { observed: { object: live } };
+    const annotated: DesiredChild = {
+      ...wanted,
+      metadata: {
+        ...wanted.metadata,
+        annotations: { ...wanted.metadata.annotations, [ANNOTATION_APPLIED_GENERATION]: generation },
+      },
+    };
 
     try {
-      const applied = await this.deps.client.apply(wanted);
+      const existing = takeOver ? await this.getChild(child) : undefined;
+      let applied = await this.deps.client.apply(annotated);
       this.deps.metrics?.childApplied(child.kind);
-      const ref = refOf(child);
-      if (!live) {
+      if (takeOver)
+        applied = await this.afterTakeOver(capp, child, existing, annotated, applied, takeOver, log, notes);
+      else if (!live) {
         log.info({ event: 'child-created', child: ref }, 'child created');
         notes.add('Created', ref);
-      } else if (live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] === hash) {
+      } else if (drifted) {
         log.info({ event: 'drift-corrected', child: ref }, 'child changed by hand; restored');
         notes.add('DriftCorrected', ref);
       } else {
@@ -228,7 +307,6 @@ export class CappReconciler {
       return { observed: { object: applied } };
     } catch (err) {
       const message = errorMessage(err);
-      const ref = refOf(child);
       log.warn({ event: 'child-apply-failed', child: ref, err: message }, 'child apply failed');
       this.deps.events.record(capp, 'Warning', 'ApplyFailed', `${ref}: ${message}`);
       return {
@@ -238,34 +316,179 @@ export class CappReconciler {
     }
   }
 
-  /** Deletes children the Capp no longer wants; returns inventory entries that could not be deleted yet. */
-  private async prune(
+  private getChild(child: DesiredChild): Promise<KubeObject | undefined> {
+    return this.deps.client.get({
+      apiVersion: child.apiVersion,
+      kind: child.kind,
+      namespace: child.metadata.namespace,
+      name: child.metadata.name,
+    });
+  }
+
+  /**
+   * After the forced apply that took a child over: a re-adopted orphan loses its orphan note; a child
+   * of another manager (container-app-operator v0.3.5, say) loses the spec fields only that manager
+   * set, which applying never removes — no delete, no restart beyond what the render changes.
+   */
+  private async afterTakeOver(
     capp: Capp,
-    desired: DesiredChild[],
+    child: DesiredChild,
+    existing: KubeObject | undefined,
+    wanted: KubeObject,
+    applied: KubeObject,
+    how: 'adopt' | 'readopt',
     log: Logger,
     notes: EventNotes,
-  ): Promise<ManagedResource[]> {
+  ): Promise<KubeObject> {
+    const ref = refOf(child);
+    const at = {
+      apiVersion: child.apiVersion,
+      kind: child.kind,
+      namespace: child.metadata.namespace,
+      name: child.metadata.name,
+    };
+    if (how === 'readopt') {
+      const readopted = await this.deps.client.patch(
+        at,
+        { metadata: { annotations: { [ANNOTATION_ORPHANED_FROM]: null } } },
+        'merge',
+      );
+      log.info({ event: 'child-readopted', child: ref }, 'orphaned child adopted again');
+      notes.add('Adopted', ref);
+      return readopted;
+    }
+    const removals = existing
+      ? foreignFieldRemovals(existing, wanted, this.deps.fieldManager ?? 'capp-operator')
+      : [];
+    let result = applied;
+    if (removals.length > 0) {
+      try {
+        result = await this.deps.client.patch(at, removals, 'json');
+      } catch (err) {
+        log.warn(
+          { event: 'take-over-cleanup-failed', child: ref, err: errorMessage(err) },
+          "could not remove the previous manager's fields",
+        );
+      }
+    }
+    const migrated = capp.metadata.finalizers?.includes(V035_FINALIZER);
+    log.info(
+      { event: 'child-adopted', child: ref, removedFields: removals.length, migrated },
+      'child taken over',
+    );
+    notes.add(migrated ? 'Migrated' : 'Adopted', ref);
+    return result;
+  }
+
+  /**
+   * The end of a migration from container-app-operator v0.3.5, once every child applied: its
+   * SyslogNGFlow/SyslogNGOutput (named after the Capp) go when this operator writes a Flow/Output
+   * instead, and its finalizer is replaced by ours (which is in place since the start of the reconcile).
+   */
+  private async completeMigration(capp: Capp, log: Logger, notes: EventNotes): Promise<void> {
+    const namespace = capp.metadata.namespace ?? '';
+    const name = capp.metadata.name;
+    const ourFlow =
+      this.deps.read.child(LOGGING_FLOW, namespace, `${name}`) ??
+      this.deps.read.childrenOf(namespace, name).find((o) => o.kind === LOGGING_FLOW.kind);
+    if (capp.spec.logSpec && ourFlow) {
+      for (const kind of [SYSLOG_NG_FLOW, SYSLOG_NG_OUTPUT]) {
+        const ref = { apiVersion: kind.apiVersion, kind: kind.kind, namespace, name };
+        const old = await this.deps.client.get(ref).catch(() => undefined);
+        if (!old || isOurs(old, capp) || old.metadata.labels?.['rcs.dana.io/parent-capp'] !== name) continue;
+        await this.deps.client.delete(ref);
+        log.info(
+          { event: 'v035-logging-replaced', child: refOf(old) },
+          "container-app-operator v0.3.5's logging child deleted",
+        );
+        notes.add('Deleted', refOf(old));
+      }
+    }
+    const index = capp.metadata.finalizers?.indexOf(V035_FINALIZER) ?? -1;
+    if (index < 0) return;
+    await this.deps.client.patch(
+      { apiVersion: capp.apiVersion, kind: capp.kind, namespace, name },
+      [
+        { op: 'test', path: `/metadata/finalizers/${index}`, value: V035_FINALIZER },
+        { op: 'remove', path: `/metadata/finalizers/${index}` },
+      ],
+      'json',
+    );
+    log.info({ event: 'v035-finalizer-replaced' }, "container-app-operator v0.3.5's finalizer removed");
+  }
+
+  /** The inventory's children the render no longer has (this operator's, by inventory or by label). */
+  private candidates(capp: Capp, desired: DesiredChild[]): ManagedResource[] {
     const wanted = new Set(desired.map((d) => managedKey(toManagedResource(d))));
     const candidates = new Map<string, ManagedResource>();
     for (const m of capp.status?.managedResources ?? []) candidates.set(managedKey(m), m);
     for (const o of this.deps.read.childrenOf(capp.metadata.namespace ?? '', capp.metadata.name ?? '')) {
       const m = toManagedResource(o);
-      candidates.set(managedKey(m), m);
+      candidates.set(managedKey(m), { ...(candidates.get(managedKey(m)) ?? {}), ...m });
     }
+    return [...candidates].filter(([key]) => !wanted.has(key)).map(([, m]) => m);
+  }
+
+  /** What a deferred garbage collection keeps in the inventory, each with its strategy. */
+  private unwanted(capp: Capp, desired: DesiredChild[]): ManagedResource[] {
+    return this.candidates(capp, desired).map((m) => ({
+      apiVersion: m.apiVersion,
+      kind: m.kind,
+      ...(m.namespace ? { namespace: m.namespace } : {}),
+      name: m.name,
+    }));
+  }
+
+  /**
+   * Garbage collection by strategy: `onUpdate` children the render dropped are deleted; `onCappDelete`
+   * and `never` ones stay in the inventory while the Capp exists. When the Capp goes (`finalizing`),
+   * every child is deleted but the `never` ones, which are orphaned. Returns the inventory entries
+   * still to keep (with their strategy) and those that could not be deleted yet.
+   */
+  private async prune(
+    capp: Capp,
+    desired: DesiredChild[],
+    policy: EffectivePolicy,
+    log: Logger,
+    notes: EventNotes,
+    finalizing: boolean,
+  ): Promise<ManagedResource[]> {
     const leftovers: ManagedResource[] = [];
-    for (const [key, m] of [...candidates].reverse()) {
-      if (wanted.has(key)) continue;
+    for (const m of this.candidates(capp, desired).reverse()) {
+      const entry: ManagedResource = {
+        apiVersion: m.apiVersion,
+        kind: m.kind,
+        ...(m.namespace ? { namespace: m.namespace } : {}),
+        name: m.name,
+      };
+      const strategy = policy.gc({ kind: m.kind, name: m.name });
+      const ref = refOf({ ...m, metadata: { name: m.name, namespace: m.namespace } });
+      if (!finalizing && strategy !== 'onUpdate') {
+        leftovers.push({ ...entry, strategy });
+        continue;
+      }
       try {
+        if (finalizing && strategy === 'never') {
+          const live = this.deps.read.child(m, m.namespace, m.name);
+          if (live) {
+            await this.deps.client.patch(m, orphanPatch(live, capp), 'merge');
+            log.info(
+              { event: 'child-orphaned', child: ref },
+              'child left in place (garbage collection: never)',
+            );
+            notes.add('Orphaned', ref);
+          }
+          continue;
+        }
         const existed = await this.deps.client.delete(m);
         if (existed) {
           this.deps.metrics?.childDeleted(m.kind);
-          const ref = refOf({ ...m, metadata: { name: m.name, namespace: m.namespace } });
           log.info({ event: 'child-deleted', child: ref }, 'child no longer wanted; deleted');
           notes.add('Deleted', ref);
         }
       } catch (err) {
-        log.warn({ event: 'child-delete-failed', child: key, err: errorMessage(err) }, 'child delete failed');
-        leftovers.push(m);
+        log.warn({ event: 'child-delete-failed', child: ref, err: errorMessage(err) }, 'child delete failed');
+        leftovers.push(entry);
       }
     }
     return leftovers;
@@ -274,7 +497,17 @@ export class CappReconciler {
   private async finalize(capp: Capp, log: Logger): Promise<void> {
     if (!capp.metadata.finalizers?.includes(CAPP_FINALIZER)) return;
     const notes = new EventNotes();
-    const leftovers = await this.prune(capp, [], log, notes);
+    let policy: EffectivePolicy;
+    try {
+      policy = resolvePolicy(
+        capp.spec.resourcePolicy,
+        parsePlatformPolicy(this.deps.read.configMap(RESOURCE_POLICY_CONFIGMAP)),
+      );
+    } catch {
+      // A broken platform ConfigMap must not keep a Capp from going: its own rules alone decide.
+      policy = resolvePolicy(capp.spec.resourcePolicy, undefined);
+    }
+    const leftovers = await this.prune(capp, [], policy, log, notes, true);
     notes.flush(capp, this.deps.events);
     if (leftovers.length) {
       throw new ReconcileError(
@@ -333,4 +566,29 @@ export class CappReconciler {
     const ready = status.conditions?.find((c) => c.type === CONDITION_READY);
     log.info({ event: 'status-written', ready: ready?.status, reason: ready?.reason }, 'status updated');
   }
+}
+
+/** The inventory entry of an applied child, with the hash and generation it was applied with. */
+function withAppliedState(m: ManagedResource, observed: ReadonlyMap<string, ObservedChild>): ManagedResource {
+  const live = [...observed.values()].find(
+    (o) =>
+      o.object?.kind === m.kind &&
+      o.object.metadata.name === m.name &&
+      (o.object.metadata.namespace ?? undefined) === (m.namespace ?? undefined),
+  )?.object;
+  const hash = live?.metadata.annotations?.[ANNOTATION_APPLIED_HASH];
+  const generation = Number(live?.metadata.annotations?.[ANNOTATION_APPLIED_GENERATION]);
+  return {
+    ...m,
+    ...(hash ? { hash } : {}),
+    ...(Number.isInteger(generation) && generation > 0 ? { generation } : {}),
+  };
+}
+
+/** Says on the Ready condition what garbage collection keeps until every child applies. */
+function noteWaitingGarbage(status: CappStatus, kept: readonly ManagedResource[]): void {
+  const ready = status.conditions?.find((c) => c.type === CONDITION_READY);
+  if (!ready) return;
+  const refs = kept.map((m) => `${m.kind}/${m.name}`).join(', ');
+  ready.message = `${ready.message}; garbage collection waits until every child applies: keeping ${refs}`;
 }

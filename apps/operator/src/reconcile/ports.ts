@@ -41,6 +41,10 @@ export interface ClientPort {
   create<T extends KubeObject = KubeObject>(obj: KubeObject<unknown, unknown>): Promise<T>;
   /** Deletes in the background; false when it was already gone. */
   delete(ref: ObjectRef): Promise<boolean>;
+  /** Reads one object from the API server (not the cache); undefined when it does not exist. */
+  get(ref: ObjectRef): Promise<KubeObject | undefined>;
+  /** A JSON merge patch (`merge`) or JSON patch (`json`, RFC 6902); returns the live object. */
+  patch(ref: ObjectRef, patch: unknown, type: 'merge' | 'json'): Promise<KubeObject>;
 }
 
 /** Events on the Capp (best effort: recording one never fails a reconcile). */

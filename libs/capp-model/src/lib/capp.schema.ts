@@ -1,4 +1,5 @@
 import { CAPP_API_VERSION, CAPP_KIND, DEFAULT_SCALE_METRIC, DEFAULT_STATE } from './constants';
+import { resourcePolicySchema } from './resource-policy';
 import { CrossFieldRule, ErrorRule, isPlainObject, ObjectNode, s, StringNode } from './schema/nodes';
 
 /**
@@ -180,6 +181,7 @@ export const cappSpecSchema: ObjectNode = s.object({
       rules: logRules,
     }),
     site: s.string({ description: 'Placement hint kept for v0.3 compatibility.' }),
+    resourcePolicy: resourcePolicySchema,
     volumesSpec: s.object({
       properties: {
         nfsVolumes: s.array({
@@ -255,7 +257,15 @@ export const cappStatusSchema: ObjectNode = s.object({
     managedResources: s.array({
       items: s.object({
         required: ['apiVersion', 'kind', 'name'],
-        properties: { apiVersion: s.string(), kind: s.string(), namespace: s.string(), name: s.string() },
+        properties: {
+          apiVersion: s.string(),
+          kind: s.string(),
+          namespace: s.string(),
+          name: s.string(),
+          hash: s.string({ description: 'Hash of the render last applied.' }),
+          generation: s.integer({ format: 'int64', description: 'Capp generation it was last applied at.' }),
+          strategy: s.string({ description: 'Garbage-collection strategy (when not onUpdate).' }),
+        },
       }),
     }),
     // Written by container-app-operator v0.3; kept so a migrated Capp's status survives.

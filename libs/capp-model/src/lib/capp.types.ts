@@ -1,4 +1,5 @@
 /** TypeScript shape of the Capp resource (`rcs.dana.io/v1alpha1`); the schema in `capp.schema.ts` validates it. */
+import type { ResourcePolicy } from './resource-policy';
 
 export type ScaleMetric = 'concurrency' | 'rps' | 'cpu' | 'memory';
 export type CappState = 'enabled' | 'disabled';
@@ -93,6 +94,7 @@ export interface CappSpec {
   logSpec?: LogSpec;
   site?: string;
   volumesSpec?: { nfsVolumes?: NfsVolume[] };
+  resourcePolicy?: ResourcePolicy;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -112,6 +114,12 @@ export interface ManagedResource {
   kind: string;
   namespace?: string;
   name: string;
+  /** Hash of the render last applied (`rcs.dana.io/applied-hash`). */
+  hash?: string;
+  /** The Capp generation it was last applied at. */
+  generation?: number;
+  /** Its garbage-collection strategy, when not the default `onUpdate`. */
+  strategy?: string;
 }
 
 /** The Knative Service's whole `status`, as container-app-operator v0.3.5 embeds it. */

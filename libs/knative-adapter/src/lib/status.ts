@@ -174,7 +174,11 @@ function report(child: DesiredChild, observed: ReadonlyMap<string, ObservedChild
   const { kind } = child;
   const { name } = child.metadata;
   const health: Health = seen?.error
-    ? { status: 'False', reason: REASON_APPLY_FAILED, message: `rejected by the API server: ${seen.error}` }
+    ? {
+        status: 'False',
+        reason: seen.reason ?? REASON_APPLY_FAILED,
+        message: seen.reason ? seen.error : `rejected by the API server: ${seen.error}`,
+      }
     : seen?.object
       ? healthOf(seen.object)
       : { status: 'Unknown', reason: REASON_PENDING, message: 'does not exist yet' };

@@ -12,4 +12,6 @@ export interface ObservedChild {
   object?: KubeObject;
   /** The API server's message when it rejected the apply (validation, admission, conflict…). */
   error?: string;
+  /** The condition reason for `error` (default ApplyFailed, "rejected by the API server"). */
+  reason?: string;
 }
