@@ -29,6 +29,10 @@ export interface OperatorConfig {
   cappRevisions: boolean;
   /** The logging-operator pipeline a Capp's `logSpec` renders for: Flow/Output or SyslogNGFlow/SyslogNGOutput. */
   loggingBackend: LoggingBackend;
+  /** Evaluate HealthScopes (DESIGN §10). */
+  healthScopes: boolean;
+  /** HealthScope probes in flight at once, across every scope. */
+  probeConcurrency: number;
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +78,14 @@ const FLAGS = {
   'logging-backend': {
     env: 'LOGGING_BACKEND',
     help: 'fluentd (Flow/Output) or syslog-ng (SyslogNGFlow/SyslogNGOutput, as v0.3.5): the logging-operator pipeline of the cluster (default fluentd)',
+  },
+  'health-scopes': {
+    env: 'HEALTH_SCOPES',
+    help: 'true|false: evaluate HealthScopes (default true)',
+  },
+  'probe-concurrency': {
+    env: 'PROBE_CONCURRENCY',
+    help: 'HealthScope HTTP probes in flight at once, across every scope (default 16)',
   },
 } as const;
 
@@ -159,5 +171,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
       .filter(Boolean),
     cappRevisions: boolean('capp-revisions', get('capp-revisions'), true),
     loggingBackend,
+    healthScopes: boolean('health-scopes', get('health-scopes'), true),
+    probeConcurrency: integer('probe-concurrency', get('probe-concurrency'), 16, 1, 1024),
   };
 }
