@@ -1,7 +1,5 @@
 import { cappSchema, cappSpecSchema, cappWriteSchema } from './capp.schema';
 import { Capp, CappSpec, CappWrite } from './capp.types';
-import { healthScopeWriteSchema } from './healthscope.schema';
-import { HealthScopeWrite } from './healthscope.types';
 import { classFor } from './schema/class-validator';
 
 /**
@@ -12,8 +10,3 @@ export const CappDto = classFor(cappSchema, 'Capp') as new () => Capp;
 export const CappSpecDto = classFor(cappSpecSchema, 'CappSpec') as new () => CappSpec;
 /** The REST API's write body (`cappWriteSchema`): metadata (name, namespace, labels, annotations) + spec. */
 export const CappWriteDto = classFor(cappWriteSchema, 'CappWrite') as new () => CappWrite;
-/** The REST API's HealthScope write body (`healthScopeWriteSchema`). */
-export const HealthScopeWriteDto = classFor(
-  healthScopeWriteSchema,
-  'HealthScopeWrite',
-) as new () => HealthScopeWrite;

@@ -184,7 +184,8 @@ export const healthScopeWriteSchema: ObjectNode = s.object({
     kind: s.string({ enum: [HEALTHSCOPE_KIND] }),
     metadata: s.object({
       properties: {
-        name: s.string({ pattern: DNS_LABEL_PATTERN, minLength: 1, maxLength: 63 }),
+        // As a Capp's: the API's path parameter `name` is judged by the same rule.
+        name: s.string({ pattern: CAPP_NAME_PATTERN, minLength: 1, maxLength: CAPP_NAME_MAX_LENGTH }),
         namespace: s.string({ pattern: DNS_LABEL_PATTERN, maxLength: 63 }),
         labels: labelMap,
         annotations: annotationMap,

@@ -27,12 +27,13 @@ export interface HealthProbe {
 
 export type UnknownIs = 'unhealthy' | 'ignored';
 
-export interface HealthScopeSpec {
+/** A type, not an interface, so a HealthScope is a {@link KubeObject}. */
+export type HealthScopeSpec = {
   cappRefs?: string[];
   selector?: LabelSelector;
   probe?: HealthProbe;
   unknownIs?: UnknownIs;
-}
+};
 
 /** The health of a scope. */
 export type ScopeHealth = 'Healthy' | 'Unhealthy' | 'Unknown' | 'Empty';
@@ -54,7 +55,7 @@ export interface MemberStatus {
   probe?: { status: string; latencyMs: number };
 }
 
-export interface HealthScopeStatus {
+export type HealthScopeStatus = {
   observedGeneration?: number;
   health?: ScopeHealth;
   total?: number;
@@ -66,7 +67,7 @@ export interface HealthScopeStatus {
   /** When `health` last changed (not a heartbeat). */
   lastChanged?: string;
   conditions?: Condition[];
-}
+};
 
 export type HealthScope = {
   apiVersion: 'rcs.dana.io/v1alpha1';
