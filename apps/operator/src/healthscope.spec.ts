@@ -169,6 +169,17 @@ describe('HealthScope on a real API server', () => {
     });
   });
 
+  it("shows HEALTH, HEALTHY, TOTAL and AGE in kubectl get hs (the API server's Table)", async () => {
+    const table = await fx.rest.request<{
+      columnDefinitions: Array<{ name: string }>;
+      rows: Array<{ cells: unknown[] }>;
+    }>('GET', `/apis/rcs.dana.io/v1alpha1/namespaces/${fx.ns}/healthscopes/shop`, {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+    });
+    expect(table.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Health', 'Healthy', 'Total', 'Age']);
+    expect(table.rows[0].cells.slice(0, 4)).toEqual(['shop', 'Healthy', 2, 2]);
+  });
+
   it('is Unhealthy naming the member that is not Ready, with a BecameUnhealthy Event, then Recovered', async () => {
     await knative('shop-api', 'False');
     const s = await health('shop', 'Unhealthy', (x) => member(x, 'shop-api')?.health === 'Unhealthy');

@@ -94,6 +94,24 @@ describe('membersOf', () => {
       ['worker', false],
     ]);
   });
+
+  it('drops a selected Capp being deleted, but keeps a named one', () => {
+    const going = capp('web', { labels: { app: 'shop' } });
+    going.metadata.deletionTimestamp = T0;
+    const also = {
+      ...capp('api', { labels: { app: 'shop' } }),
+      metadata: { ...going.metadata, name: 'api' },
+    };
+    const members = membersOf(scope({ cappRefs: ['api'], selector: { matchLabels: { app: 'shop' } } }), [
+      going,
+      also,
+    ]);
+    expect(members.map((m) => m.name)).toEqual(['api']);
+    expect(judgeMember(members[0], undefined, undefined)).toMatchObject({
+      health: 'Unhealthy',
+      reason: 'Terminating',
+    });
+  });
 });
 
 describe('judgeMember', () => {

@@ -60,13 +60,19 @@ export function effectiveProbe(probe: HealthProbe | undefined): EffectiveProbe |
   };
 }
 
-/** The scope's members among the Capps of its namespace: cappRefs ∪ selector matches, sorted by name. */
+/**
+ * The scope's members among the Capps of its namespace: cappRefs ∪ selector matches, sorted by name.
+ * A Capp being deleted leaves a selector's members at once (it is going on purpose); one named in
+ * cappRefs stays, Unhealthy, since the scope says it needs it.
+ */
 export function membersOf(scope: HealthScope, capps: readonly Capp[]): Member[] {
   const byName = new Map(capps.map((c) => [c.metadata.name, c]));
   const names = new Set(scope.spec.cappRefs ?? []);
   const selector = scope.spec.selector;
   if (selector) {
-    for (const c of capps) if (matchesLabelSelector(selector, c.metadata.labels)) names.add(c.metadata.name);
+    for (const c of capps)
+      if (!c.metadata.deletionTimestamp && matchesLabelSelector(selector, c.metadata.labels))
+        names.add(c.metadata.name);
   }
   return [...names].sort().map((name) => ({ name, capp: byName.get(name) }));
 }
