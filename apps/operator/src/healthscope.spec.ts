@@ -180,6 +180,15 @@ describe('HealthScope on a real API server', () => {
     expect(table.rows[0].cells.slice(0, 4)).toEqual(['shop', 'Healthy', 2, 2]);
   });
 
+  it('puts its status back when someone else overwrites it', async () => {
+    await fx.apply(
+      { ...scope('shop', {}), spec: undefined, status: { health: 'Unhealthy', total: 0 } },
+      'status',
+      'someone-else',
+    );
+    await health('shop', 'Healthy', (s) => s.total === 2 && s.healthy === 2);
+  });
+
   it('is Unhealthy naming the member that is not Ready, with a BecameUnhealthy Event, then Recovered', async () => {
     await knative('shop-api', 'False');
     const s = await health('shop', 'Unhealthy', (x) => member(x, 'shop-api')?.health === 'Unhealthy');

@@ -202,15 +202,16 @@ export class HealthScopeController {
     const key = objectKey(scope);
     const specChanged =
       !sameJson(scope.spec, old.spec) || !sameJson(scope.metadata.labels ?? {}, old.metadata.labels ?? {});
-    // The echo of our own status write needs nothing; a status someone else wrote is put back.
     const ours = this.written.get(key);
-    const statusForeign =
-      ours !== undefined && !scopeStatusEqual(scope.status, ours) && !sameJson(scope.status, old.status);
-    if (ours && scopeStatusEqual(scope.status, ours)) this.written.delete(key);
-    if (specChanged || statusForeign || scope.metadata.deletionTimestamp) {
-      if (statusForeign) this.written.delete(key);
-      this.enqueue(key);
+    let foreign = false;
+    if (ours && scopeStatusEqual(scope.status, ours)) {
+      this.written.delete(key); // the echo of our own write: the cache has caught up
+    } else if (!sameJson(scope.status, old.status)) {
+      // Someone else wrote the status (or an older write of ours came back): judge it again.
+      this.written.delete(key);
+      foreign = true;
     }
+    if (specChanged || foreign || scope.metadata.deletionTimestamp) this.enqueue(key);
   }
 
   /** A Capp changed: the scopes it is (or was, or may now be) a member of are evaluated again. */
