@@ -265,6 +265,7 @@ export class HealthScopeController {
     const members = membersOf(scope, this.capps.cappsIn(namespace));
     this.memberships.set(key, new Set(members.map((m) => m.name)));
     const probe = effectiveProbe(scope.spec.probe);
+    if (!probe) this.probes.delete(key); // the probe was removed: start afresh if it comes back
     const records = probe ? await this.probeMembers(key, namespace, members, probe) : undefined;
     const verdicts = members.map((m) => judgeMember(m, probe, records?.get(m.name)));
     const previous = this.written.get(key) ?? scope.status;
