@@ -97,7 +97,7 @@ async function prepareCluster(rest: KubeRest): Promise<string> {
     rules: [
       {
         apiGroups: ['rcs.dana.io'],
-        resources: ['capps'],
+        resources: ['capps', 'healthscopes'],
         verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
       },
     ],

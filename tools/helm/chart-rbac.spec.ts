@@ -21,6 +21,8 @@ const OPERATOR_CLUSTER_RULES = [
   { apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs: ['list', 'watch', 'patch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capps/status'], verbs: ['patch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capps/finalizers'], verbs: ['update'] },
+  { apiGroups: ['rcs.dana.io'], resources: ['healthscopes'], verbs: ['list', 'watch'] },
+  { apiGroups: ['rcs.dana.io'], resources: ['healthscopes/status'], verbs: ['patch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capprevisions'], verbs: ['list', 'watch', 'create', 'delete'] },
   {
     apiGroups: ['serving.knative.dev'],
@@ -73,6 +75,12 @@ const API_RULES = [
     apiGroups: ['rcs.dana.io'],
     resources: ['capps'],
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  },
+  // HealthScopes, straight to the cluster (ADR 0007).
+  {
+    apiGroups: ['rcs.dana.io'],
+    resources: ['healthscopes'],
+    verbs: ['get', 'list', 'create', 'update', 'delete'],
   },
   // The cluster's identity, recorded with each applied row (ADR 0004 §4).
   { apiGroups: [''], resources: ['namespaces'], resourceNames: ['kube-system'], verbs: ['get'] },
@@ -242,6 +250,7 @@ describe('the chart on the real control plane', () => {
     const apiSa = fx.serviceAccount(`${fullname}-api`);
     const capps = { group: 'rcs.dana.io', resource: 'capps' };
     const revisions = { group: 'rcs.dana.io', resource: 'capprevisions' };
+    const scopes = { group: 'rcs.dana.io', resource: 'healthscopes' };
     const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: releaseNs };
     // Every child kind the operator applies (default logging backend); cluster-scoped ones (the
     // CNAMERecord) outside any namespace.
@@ -263,6 +272,9 @@ describe('the chart on the real control plane', () => {
       { verb: 'patch', ...capps, namespace: appNs, name: 'web' },
       { verb: 'patch', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
       { verb: 'update', ...capps, subresource: 'finalizers', namespace: appNs, name: 'web' },
+      { verb: 'list', ...scopes },
+      { verb: 'watch', ...scopes },
+      { verb: 'patch', ...scopes, subresource: 'status', namespace: appNs, name: 'shop' },
       { verb: 'list', ...revisions },
       { verb: 'watch', ...revisions },
       { verb: 'create', ...revisions, namespace: appNs },
@@ -302,6 +314,10 @@ describe('the chart on the real control plane', () => {
       { verb: 'delete', ...capps, namespace: appNs, name: 'web' },
       { verb: 'deletecollection', ...capps, namespace: appNs },
       { verb: 'update', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
+      // HealthScopes belong to their users: only their status is the operator's.
+      { verb: 'create', ...scopes, namespace: appNs },
+      { verb: 'patch', ...scopes, namespace: appNs, name: 'shop' },
+      { verb: 'delete', ...scopes, namespace: appNs, name: 'shop' },
       // A CappRevision is created once and never changed.
       { verb: 'update', ...revisions, namespace: appNs, name: 'web-00001' },
       { verb: 'patch', ...revisions, namespace: appNs, name: 'web-00001' },
@@ -364,6 +380,12 @@ describe('the chart on the real control plane', () => {
       { verb: 'list', ...capps },
       { verb: 'watch', ...capps },
       { verb: 'get', resource: 'namespaces', name: 'kube-system' },
+      ...['get', 'list', 'create', 'update', 'delete'].map((verb) => ({
+        verb,
+        ...scopes,
+        namespace: appNs,
+        ...(['get', 'update', 'delete'].includes(verb) ? { name: 'shop' } : {}),
+      })),
     ];
     const apiMayNot: Access[] = [
       // Only the kube-system namespace, and only to read its uid.
@@ -371,6 +393,8 @@ describe('the chart on the real control plane', () => {
       { verb: 'list', resource: 'namespaces' },
       { verb: 'patch', ...capps, subresource: 'status', namespace: appNs, name: 'web' },
       { verb: 'deletecollection', ...capps, namespace: appNs },
+      // A scope's status is the operator's.
+      { verb: 'patch', ...scopes, subresource: 'status', namespace: appNs, name: 'shop' },
       { verb: 'get', resource: 'secrets', namespace: appNs, name: 'es-pw' },
       { verb: 'list', resource: 'configmaps', namespace: releaseNs },
       { verb: 'create', resource: 'events', namespace: appNs },

@@ -321,11 +321,12 @@ describe('helm lint and template', () => {
     for (const o of nonDefault) expect(o.metadata.labels).toMatchObject({ team: 'platform' });
   });
 
-  it('ships the generated Capp and CappRevision CRDs unchanged', () => {
+  it('ships the generated Capp, CappRevision and HealthScope CRDs unchanged', () => {
     const crds = installed.filter((o) => o.kind === 'CustomResourceDefinition');
     expect(crds.map((c) => c.metadata.name).sort()).toEqual([
       'capprevisions.rcs.dana.io',
       'capps.rcs.dana.io',
+      'healthscopes.rcs.dana.io',
     ]);
     for (const { crd } of platformCrds())
       expect(crds.find((c) => c.metadata.name === (crd['metadata'] as { name: string }).name)).toEqual(crd);

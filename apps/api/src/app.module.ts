@@ -17,6 +17,8 @@ import { AllCappsController, CappsController } from './app/capps/capps.controlle
 import { CappsRepository } from './app/capps/capps.repository';
 import { CappsService } from './app/capps/capps.service';
 import { ClusterAdmission } from './app/capps/cluster-admission';
+import { HealthScopesController } from './app/healthscopes/healthscopes.controller';
+import { HealthScopesService } from './app/healthscopes/healthscopes.service';
 import { AuthedRequest, AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator';
 import { API_CONFIG, ApiConfig } from './config/api-config';
@@ -77,7 +79,7 @@ export class AppModule {
           skipIf: () => config.rateLimitPerMinute === 0,
         }),
       ],
-      controllers: [CappsController, AllCappsController, HealthController],
+      controllers: [CappsController, AllCappsController, HealthScopesController, HealthController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: logger },
@@ -130,6 +132,11 @@ export class AppModule {
           useFactory: (repository: CappsRepository, sync: CappSync, admission: ClusterAdmission) =>
             new CappsService(repository, sync, admission, config),
           inject: [CappsRepository, CappSync, ClusterAdmission],
+        },
+        {
+          provide: HealthScopesService,
+          useFactory: (kube: KubeGateway) => new HealthScopesService(kube),
+          inject: [KubeGateway],
         },
         Lifecycle,
         { provide: APP_GUARD, useClass: ThrottlerGuard },

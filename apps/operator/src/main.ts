@@ -47,7 +47,7 @@ export async function main(argv: string[]): Promise<void> {
   const logger = createLogger(config.logLevel);
   const rest = KubeRest.fromKubeconfig(kubeconfig);
   const metrics = new OperatorMetrics(() => rest.counts);
-  const { controller } = createOperator(
+  const operator = createOperator(
     rest,
     {
       namespaces: config.namespaces,
@@ -57,10 +57,13 @@ export async function main(argv: string[]): Promise<void> {
       cappRevisions: config.cappRevisions,
       loggingBackend: config.loggingBackend,
       identity: config.identity,
+      healthScopes: config.healthScopes,
+      probeConcurrency: config.probeConcurrency,
     },
     logger,
     metrics,
   );
+  const { controller } = operator;
 
   const elector = config.leaderElection
     ? new LeaderElector(rest, {
@@ -92,7 +95,8 @@ export async function main(argv: string[]): Promise<void> {
   const probes = await startHttpServer(config.probePort, {
     '/healthz': async () => ({ status: 200, body: 'ok' }),
     '/readyz': async () =>
-      controller.synced || (elector !== undefined && !elector.isLeader)
+      (controller.synced && (operator.healthScopes?.synced ?? true)) ||
+      (elector !== undefined && !elector.isLeader)
         ? { status: 200, body: 'ok' }
         : { status: 503, body: 'informers not synced' },
   });
@@ -120,7 +124,7 @@ export async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ event: 'stopping', signal }, 'draining in-flight reconciles');
-    await controller.stop();
+    await operator.stop();
     await elector?.stop();
     await Promise.all([probes.close(), metricsServer.close(), webhooks?.stop()]);
     logger.info({ event: 'stopped' }, 'capp-operator stopped');
@@ -132,14 +136,14 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGUSR1', () => controller.resync());
 
   if (!elector) {
-    await controller.start();
+    await operator.start();
     return;
   }
   void elector.run({
     onStartedLeading: () => {
       metrics.setLeader(true);
       logger.info({ event: 'leading', identity: config.identity }, 'became leader; starting controller');
-      controller.start().catch((err: unknown) => {
+      operator.start().catch((err: unknown) => {
         logger.fatal(
           { event: 'start-failed', err: err instanceof Error ? err.message : String(err) },
           'controller failed',

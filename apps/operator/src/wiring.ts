@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 
 import { ClusterCache } from './cache/cluster-cache';
 import { CappController, type ControllerMetrics } from './controller';
+import { type HealthMetrics, HealthScopeController } from './health/healthscope-controller';
+import type { HealthSources } from './observability/metrics';
 import { CappReconciler } from './reconcile/capp-reconciler';
 import type { ClientPort, EventsPort, ReconcileMetrics } from './reconcile/ports';
 
@@ -28,13 +30,27 @@ export interface OperatorOptions {
   loggingBackend?: LoggingBackend;
   /** `reportingInstance` of the Events (the pod name); default the host name. */
   identity?: string;
+  /** Evaluate HealthScopes (default true). */
+  healthScopes?: boolean;
+  /** HealthScope probes in flight at once (default 16). */
+  probeConcurrency?: number;
 }
+
+/** What the operator's metrics take (OperatorMetrics is one). */
+export type OperatorMetricsPort = ControllerMetrics &
+  ReconcileMetrics &
+  HealthMetrics & { watchHealth(sources: HealthSources): void };
 
 export interface Operator {
   cache: ClusterCache;
   controller: CappController;
   reconciler: CappReconciler;
   client: KubeClient;
+  /** Undefined when turned off (`healthScopes: false`). */
+  healthScopes?: HealthScopeController;
+  /** Starts the Capp controller, then the HealthScope controller (they share the caches). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
@@ -53,7 +69,7 @@ export function createOperator(
   rest: KubeRest,
   options: OperatorOptions,
   logger: Logger,
-  metrics?: ControllerMetrics & ReconcileMetrics,
+  metrics?: OperatorMetricsPort,
 ): Operator {
   const client = operatorClient(rest);
   const loggingBackend = options.loggingBackend ?? DEFAULT_LOGGING_BACKEND;
@@ -77,7 +93,36 @@ export function createOperator(
     logger,
   });
   const controller = new CappController(cache, reconciler, options, logger, metrics);
-  return { cache, controller, reconciler, client };
+  const healthScopes =
+    options.healthScopes === false
+      ? undefined
+      : new HealthScopeController(
+          rest,
+          cache,
+          recorder,
+          { namespaces: options.namespaces, probeConcurrency: options.probeConcurrency },
+          logger.child({ part: 'healthscope' }),
+          metrics,
+        );
+  metrics?.watchHealth({
+    scopes: () => healthScopes?.snapshots() ?? [],
+    capps: () => cache.allCapps(),
+  });
+  return {
+    cache,
+    controller,
+    reconciler,
+    client,
+    healthScopes,
+    start: async () => {
+      await controller.start();
+      await healthScopes?.start();
+    },
+    stop: async () => {
+      await healthScopes?.stop();
+      await controller.stop();
+    },
+  };
 }
 
 /** The reconciler's writes, each one told to the cache (its echo then needs no reconcile). */

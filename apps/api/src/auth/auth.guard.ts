@@ -9,11 +9,13 @@ const ACCESS = 'capp:access';
 
 export interface AccessRule {
   verb: 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
+  /** The resource of group rcs.dana.io the verb is on (default `capps`). */
+  resource?: 'capps' | 'healthscopes';
   /** The handler checks per namespace itself (e.g. a list across the namespaces the user may see). */
   perNamespace?: boolean;
 }
 
-/** The Kubernetes verb on capps.rcs.dana.io this route needs, in the `:ns` of its path. */
+/** The Kubernetes verb on capps.rcs.dana.io (or `resource`) this route needs, in the `:ns` of its path. */
 export const Access = (verb: AccessRule['verb'], options: Omit<AccessRule, 'verb'> = {}): MethodDecorator =>
   SetMetadata(ACCESS, { verb, ...options });
 
@@ -39,6 +41,7 @@ export class AuthGuard implements CanActivate {
       const params = req.params as Record<string, string | undefined>;
       await this.authenticator.authorize(user, {
         verb: rule.verb,
+        resource: rule.resource,
         namespace: params['ns'] ?? '',
         name: params['name'],
       });

@@ -1,4 +1,12 @@
-import { cappSpecSchema, cappStatusSchema, cappWriteSchema, toOpenApi } from '@capp/capp-model';
+import {
+  cappSpecSchema,
+  cappStatusSchema,
+  cappWriteSchema,
+  healthScopeSpecSchema,
+  healthScopeStatusSchema,
+  healthScopeWriteSchema,
+  toOpenApi,
+} from '@capp/capp-model';
 import type { INestApplication } from '@nestjs/common';
 import { ApiResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
@@ -17,9 +25,9 @@ export function schemaRef(name: string): { $ref: string } {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: `details` names each bad field and the rule it breaks.',
   401: 'Missing or invalid bearer token.',
-  403: 'Cluster RBAC does not allow this verb on capps.rcs.dana.io in the namespace.',
-  404: 'No such Capp (or revision).',
-  409: 'A Capp of that name exists, or it was changed concurrently.',
+  403: 'Cluster RBAC does not allow this verb on capps.rcs.dana.io (healthscopes.rcs.dana.io for HealthScopes) in the namespace.',
+  404: 'No such Capp (revision, or HealthScope).',
+  409: 'A Capp (or HealthScope) of that name exists, or it was changed concurrently.',
   412: 'If-Match is stale: read the Capp again.',
   413: 'Request body too large.',
   422: 'The cluster refuses the Capp at the dry run (admission, policy, or a namespace that does not exist); nothing was stored.',
@@ -78,6 +86,22 @@ export const API_EXAMPLES = {
     enable: { summary: 'Bring it back', value: { state: 'enabled' } },
   },
   rollback: { first: { summary: 'Back to revision 1 (as a new revision)', value: { revision: 1 } } },
+  healthScope: {
+    shop: {
+      summary: 'The shop: three Capps, probed every 10 s',
+      value: {
+        apiVersion: 'rcs.dana.io/v1alpha1',
+        kind: 'HealthScope',
+        metadata: { name: 'shop' },
+        spec: {
+          cappRefs: ['frontend', 'api'],
+          selector: { matchLabels: { app: 'shop' } },
+          probe: { path: '/healthz', periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+          unknownIs: 'unhealthy',
+        },
+      },
+    },
+  },
   patch: {
     metric: { summary: 'Change the scale metric', value: { spec: { scaleMetric: 'cpu' } } },
     label: {
@@ -107,6 +131,9 @@ function componentSchemas(): Record<string, Schema> {
       labels: { type: 'object', additionalProperties: { type: 'string' } },
       annotations: { type: 'object', additionalProperties: { type: 'string' } },
     },
+  };
+  const scopeStatus = toOpenApi(healthScopeStatusSchema, { cel: false }) as Schema & {
+    properties: Record<string, Schema>;
   };
   return {
     CappWrite: { ...toOpenApi(cappWriteSchema, { cel: false }), example: EXAMPLE_CAPP },
@@ -166,6 +193,52 @@ function componentSchemas(): Record<string, Schema> {
       },
     },
     RevisionList: { type: 'object', properties: { items: { type: 'array', items: schemaRef('Revision') } } },
+    HealthScopeWrite: toOpenApi(healthScopeWriteSchema, { cel: false }),
+    HealthScopeStatus: scopeStatus,
+    HealthScope: {
+      type: 'object',
+      properties: {
+        apiVersion: { type: 'string', example: 'rcs.dana.io/v1alpha1' },
+        kind: { type: 'string', example: 'HealthScope' },
+        metadata: meta,
+        spec: toOpenApi(healthScopeSpecSchema, { cel: false }),
+        status: schemaRef('HealthScopeStatus'),
+      },
+    },
+    HealthScopeList: {
+      type: 'object',
+      properties: {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string', example: 'HealthScopeList' },
+        items: { type: 'array', items: schemaRef('HealthScope') },
+      },
+    },
+    HealthReport: {
+      type: 'object',
+      required: ['namespace', 'name', 'health', 'healthy', 'total', 'counts', 'message', 'members'],
+      properties: {
+        namespace: { type: 'string' },
+        name: { type: 'string' },
+        health: { type: 'string', enum: ['Healthy', 'Unhealthy', 'Unknown', 'Empty'] },
+        healthy: { type: 'boolean', description: 'health is Healthy (the answer is then 200).' },
+        total: { type: 'integer' },
+        counts: {
+          type: 'object',
+          properties: {
+            healthy: { type: 'integer' },
+            unhealthy: { type: 'integer' },
+            unknown: { type: 'integer' },
+            disabled: { type: 'integer' },
+          },
+        },
+        lastChanged: { type: 'string', format: 'date-time', description: 'When health last changed.' },
+        message: { type: 'string', example: 'api: ProbeFailed (HTTP 500 from GET /healthz)' },
+        members: {
+          ...scopeStatus.properties['capps'],
+          description: 'Every member, with its health and reason.',
+        },
+      },
+    },
     Error: {
       type: 'object',
       required: ['statusCode', 'error', 'message', 'details'],

@@ -146,11 +146,12 @@ export async function createNamespace(name: string): Promise<void> {
   });
 }
 
-/** A Role allowing `verbs` on capps.rcs.dana.io in the namespace, bound to the user or ServiceAccount. */
+/** A Role allowing `verbs` on capps.rcs.dana.io (or `resources`) in the namespace, bound to the user or ServiceAccount. */
 export async function grant(
   namespace: string,
   user: { kind: 'User' | 'ServiceAccount'; name: string; namespace?: string },
   verbs: string[],
+  resources: string[] = ['capps'],
 ): Promise<void> {
   const kube = clusterClient().rest;
   const name = `capps-${suffix()}`;
@@ -160,7 +161,7 @@ export async function grant(
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name },
-      rules: [{ apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs }],
+      rules: [{ apiGroups: ['rcs.dana.io'], resources, verbs }],
     },
   });
   await kube.request('POST', `${rbac}/rolebindings`, {

@@ -46,6 +46,12 @@ export interface CacheListener {
   configChanged(name: string): void;
 }
 
+/**
+ * Told of every Capp add, change (status too, and our own writes' echoes) and delete: the HealthScope
+ * controller follows its members' status through it. `capp` is undefined on delete.
+ */
+export type CappObserver = (capp: Capp | undefined, old: Capp | undefined) => void;
+
 export interface ClusterCacheOptions {
   /** Watched namespaces; empty = all. */
   namespaces: string[];
@@ -99,6 +105,7 @@ export class ClusterCache implements ReadPort {
   /** `namespace/capp` → its CappRevisions by name (what the informers and our own creates know). */
   private readonly revisionsByCapp = new Map<string, Map<string, CappRevision>>();
   private listener?: CacheListener;
+  private readonly cappObservers: CappObserver[] = [];
 
   constructor(
     rest: KubeRest,
@@ -139,14 +146,17 @@ export class ClusterCache implements ReadPort {
           {
             onAdd: (c) => {
               if (!this.own.isEcho(objectId(c), c)) this.listener?.cappChanged(objectKey(c));
+              for (const observe of this.cappObservers) observe(c, undefined);
             },
             onUpdate: (c, old) => {
               const echo = this.own.isEcho(objectId(c), c);
               if (!echo && meaningful(c) !== meaningful(old)) this.listener?.cappChanged(objectKey(c));
+              for (const observe of this.cappObservers) observe(c, old);
             },
             onDelete: (c) => {
               this.own.forget(objectId(c));
               this.listener?.cappDeleted(objectKey(c));
+              for (const observe of this.cappObservers) observe(undefined, c);
             },
           },
           { namespace, onError: onError('capps') },
@@ -256,6 +266,26 @@ export class ClusterCache implements ReadPort {
   async stop(): Promise<void> {
     this.listener = undefined;
     await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  /** Adds an observer of every Capp event (see {@link CappObserver}). */
+  observeCapps(observer: CappObserver): void {
+    this.cappObservers.push(observer);
+  }
+
+  /** The Capps of one namespace, each the newest of the cache and our own last write. */
+  cappsIn(namespace: string): Capp[] {
+    return this.capps.flatMap((i) =>
+      i
+        .list()
+        .filter((c) => c.metadata.namespace === namespace)
+        .map((c) => this.capp(namespace, c.metadata.name) ?? c),
+    );
+  }
+
+  /** Every cached Capp (for the `capp_ready` gauge). */
+  allCapps(): Capp[] {
+    return this.capps.flatMap((i) => i.list());
   }
 
   /** Every cached Capp's `namespace/name`. */

@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       leaseDurationSeconds: 15,
       cappRevisions: true,
       loggingBackend: 'fluentd',
+      healthScopes: true,
+      probeConcurrency: 16,
     });
     expect(c.identity).toMatch(/^host-\d+$/);
   });
@@ -23,6 +25,12 @@ describe('loadConfig', () => {
       'h',
     );
     expect(c).toMatchObject({ concurrency: 8, resyncSeconds: 60, namespaces: ['a', 'b'] });
+  });
+
+  it('turns HealthScopes off and bounds the probes in flight by flag or environment', () => {
+    expect(loadConfig(['--health-scopes', 'false'], {}, 'h').healthScopes).toBe(false);
+    expect(loadConfig([], { PROBE_CONCURRENCY: '64' }, 'h').probeConcurrency).toBe(64);
+    expect(() => loadConfig(['--probe-concurrency', '0'], {}, 'h')).toThrow(ConfigError);
   });
 
   it('selects the syslog-ng logging backend by flag or environment', () => {

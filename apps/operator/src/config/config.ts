@@ -30,6 +30,10 @@ export interface OperatorConfig {
   cappRevisions: boolean;
   /** The logging-operator pipeline a Capp's `logSpec` renders for: Flow/Output or SyslogNGFlow/SyslogNGOutput. */
   loggingBackend: LoggingBackend;
+  /** Evaluate HealthScopes (DESIGN §10). */
+  healthScopes: boolean;
+  /** HealthScope probes in flight at once, across every scope. */
+  probeConcurrency: number;
 }
 
 export class ConfigError extends Error {}
@@ -79,6 +83,14 @@ const FLAGS = {
   'logging-backend': {
     env: 'LOGGING_BACKEND',
     help: 'fluentd (Flow/Output) or syslog-ng (SyslogNGFlow/SyslogNGOutput, as v0.3.5): the logging-operator pipeline of the cluster (default fluentd)',
+  },
+  'health-scopes': {
+    env: 'HEALTH_SCOPES',
+    help: 'true|false: evaluate HealthScopes (default true)',
+  },
+  'probe-concurrency': {
+    env: 'PROBE_CONCURRENCY',
+    help: 'HealthScope HTTP probes in flight at once, across every scope (default 16)',
   },
 } as const;
 
@@ -165,5 +177,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
     knativeNamespace: get('knative-namespace') || 'knative-serving',
     cappRevisions: boolean('capp-revisions', get('capp-revisions'), true),
     loggingBackend,
+    healthScopes: boolean('health-scopes', get('health-scopes'), true),
+    probeConcurrency: integer('probe-concurrency', get('probe-concurrency'), 16, 1, 1024),
   };
 }

@@ -1,5 +1,7 @@
+import type { Capp, MemberHealth } from '@capp/capp-model';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+import type { ScopeSnapshot } from '../health/healthscope-controller';
 import { RECONCILE_REASONS, type ReconcileReason } from '../reconcile/errors';
 
 export type ReconcileResult = 'success' | 'error';
@@ -8,6 +10,17 @@ const RESULTS: readonly ReconcileResult[] = ['success', 'error'];
 
 /** Seconds; from 1 ms (an unchanged Capp served from the cache) to 30 s (a slow apiserver). */
 export const RECONCILE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Seconds; a loopback answer takes ~1 ms, a probe times out after at most 60 s. */
+export const PROBE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+const MEMBER_HEALTHS: readonly MemberHealth[] = ['Healthy', 'Unhealthy', 'Unknown', 'Disabled'];
+
+/** What the health gauges are read from at scrape time (the HealthScope controller and the Capp cache). */
+export interface HealthSources {
+  scopes(): ScopeSnapshot[];
+  capps(): Capp[];
+}
 
 /** Cumulative request counts, e.g. `() => rest.counts` of a KubeRest. */
 export type KubeRequestCounts = () => { reads: number; writes: number };
@@ -33,6 +46,9 @@ export class OperatorMetrics {
   private readonly childApplies: Counter<'kind'>;
   private readonly childDeletes: Counter<'kind'>;
   private readonly leader: Gauge;
+  private readonly probeDuration: Histogram<'namespace' | 'result'>;
+  private readonly evaluationDuration: Histogram;
+  private health?: HealthSources;
 
   /** `new OperatorMetrics(() => rest.counts)` is short for `new OperatorMetrics({ kubeRequests: … })`. */
   constructor(optionsOrKubeRequests: OperatorMetricsOptions | KubeRequestCounts = {}) {
@@ -93,6 +109,60 @@ export class OperatorMetrics {
     });
     this.leader.set(0);
 
+    this.probeDuration = new Histogram({
+      name: 'capp_probe_duration_seconds',
+      help: "HealthScope probes of Capps' URLs, by namespace and result (success, failure).",
+      labelNames: ['namespace', 'result'],
+      buckets: PROBE_BUCKETS,
+      registers,
+    });
+    this.evaluationDuration = new Histogram({
+      name: 'capp_healthscope_evaluation_duration_seconds',
+      help: 'Duration of one evaluation of a HealthScope (its probes included).',
+      buckets: RECONCILE_BUCKETS,
+      registers,
+    });
+    // The gauges below are read from the caches at scrape time: never stale, nothing to delete.
+    const sources = (): HealthSources | undefined => this.health;
+    new Gauge({
+      name: 'capp_healthscope_health',
+      help: 'Whether a HealthScope is Healthy (1) or not (0: Unhealthy, Unknown or Empty).',
+      labelNames: ['namespace', 'scope'],
+      registers,
+      collect(this: Gauge<'namespace' | 'scope'>): void {
+        this.reset();
+        for (const s of sources()?.scopes() ?? [])
+          this.set({ namespace: s.namespace, scope: s.name }, s.status.health === 'Healthy' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'capp_healthscope_members',
+      help: 'Members of a HealthScope, by health (Healthy, Unhealthy, Unknown, Disabled).',
+      labelNames: ['namespace', 'scope', 'health'],
+      registers,
+      collect(this: Gauge<'namespace' | 'scope' | 'health'>): void {
+        this.reset();
+        for (const s of sources()?.scopes() ?? []) {
+          const counts = new Map(MEMBER_HEALTHS.map((h) => [h, 0]));
+          for (const m of s.status.capps ?? []) counts.set(m.health, (counts.get(m.health) ?? 0) + 1);
+          for (const [health, n] of counts) this.set({ namespace: s.namespace, scope: s.name, health }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'capp_ready',
+      help: 'Whether a Capp is Ready (1) or not (0), from its Ready condition.',
+      labelNames: ['namespace', 'capp'],
+      registers,
+      collect(this: Gauge<'namespace' | 'capp'>): void {
+        this.reset();
+        for (const c of sources()?.capps() ?? []) {
+          const ready = c.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True';
+          this.set({ namespace: c.metadata.namespace ?? '', capp: c.metadata.name }, ready ? 1 : 0);
+        }
+      },
+    });
+
     const provider = options.kubeRequests;
     new Counter({
       name: 'capp_kube_requests_total',
@@ -134,6 +204,19 @@ export class OperatorMetrics {
 
   childDeleted(kind: string): void {
     this.childDeletes.inc({ kind });
+  }
+
+  observeProbe(namespace: string, result: 'success' | 'failure', seconds: number): void {
+    this.probeDuration.observe({ namespace, result }, seconds);
+  }
+
+  observeEvaluation(seconds: number): void {
+    this.evaluationDuration.observe(seconds);
+  }
+
+  /** Where `capp_healthscope_*` and `capp_ready` are read from at scrape time. */
+  watchHealth(sources: HealthSources): void {
+    this.health = sources;
   }
 
   setLeader(leading: boolean): void {

@@ -554,12 +554,16 @@ export class CappReconciler {
 
   private async writeStatus(capp: Capp, status: CappStatus, log: Logger): Promise<void> {
     if (statusEqual(status, capp.status)) return;
+    // `status.scopes` is the HealthScope controller's (its own field manager): carried in the
+    // comparison above, never applied here, so this manager never co-owns (and so never keeps) it.
+    const owned: CappStatus = { ...status };
+    delete owned.scopes;
     await this.deps.client.apply(
       {
         apiVersion: capp.apiVersion,
         kind: capp.kind,
         metadata: { name: capp.metadata.name, namespace: capp.metadata.namespace },
-        status,
+        status: owned,
       },
       { subresource: 'status' },
     );

@@ -7,7 +7,8 @@ import { serviceAccountIdentity, waitFor } from '@capp/testing';
 import pino from 'pino';
 
 import type { CappController } from '../controller';
-import { createOperator, operatorClient } from '../wiring';
+import type { HealthScopeController } from '../health/healthscope-controller';
+import { createOperator, type Operator, operatorClient, type OperatorMetricsPort } from '../wiring';
 
 /** Objects as the integration tests write and read them. */
 export type Obj = KubeObject;
@@ -45,6 +46,7 @@ export class ClusterFixture {
   readonly ns = `capp-it-${suffix()}`;
   readonly operatorNs = `capp-op-${suffix()}`;
   controller?: CappController;
+  operator?: Operator;
   /** Counts of the controller's own client (reads/writes/watches). */
   controllerRest?: KubeRest;
 
@@ -100,12 +102,14 @@ export class ClusterFixture {
       concurrency?: number;
       cappRevisions?: boolean;
       loggingBackend?: LoggingBackend;
+      probeConcurrency?: number;
+      metrics?: OperatorMetricsPort;
     } = {},
   ): Promise<CappController> {
     const rest = operatorRest();
     this.controllerRest = rest;
     const logger = pino({ level: process.env['CAPP_TEST_LOG'] ?? 'silent' });
-    this.controller = createOperator(
+    this.operator = createOperator(
       rest,
       {
         namespaces: [this.ns],
@@ -114,15 +118,26 @@ export class ClusterFixture {
         resyncSeconds: opts.resyncSeconds ?? 0,
         cappRevisions: opts.cappRevisions,
         loggingBackend: opts.loggingBackend,
+        probeConcurrency: opts.probeConcurrency,
       },
       logger,
-    ).controller;
-    await this.controller.start();
+      opts.metrics,
+    );
+    this.controller = this.operator.controller;
+    await this.operator.start();
     return this.controller;
   }
 
+  /** The HealthScope controller of the running operator. */
+  get healthScopes(): HealthScopeController {
+    const h = this.operator?.healthScopes;
+    if (!h) throw new Error('no operator running: call startController() first');
+    return h;
+  }
+
   async stopController(): Promise<void> {
-    await this.controller?.stop();
+    await this.operator?.stop();
+    this.operator = undefined;
     this.controller = undefined;
   }
 

@@ -268,6 +268,12 @@ export const cappStatusSchema: ObjectNode = s.object({
         },
       }),
     }),
+    scopes: s.array({
+      description:
+        'The HealthScopes this Capp is a member of (written by the HealthScope controller under its own field manager).',
+      mapKeys: ['name'],
+      items: s.object({ required: ['name'], properties: { name: s.string() } }),
+    }),
     // Written by container-app-operator v0.3; kept so a migrated Capp's status survives.
     applicationLinks: s.opaque(),
     revisions: s.array({ items: s.opaque() }),
@@ -308,9 +314,12 @@ const LABEL_VALUE = {
 const qualifiedKey = s.string({ pattern: QUALIFIED_NAME, minLength: 1, maxLength: 317 });
 
 /** Labels as Kubernetes validates them: qualified-name keys, values of at most 63 characters. */
-const labelMap = s.map({ keys: qualifiedKey, values: s.string({ pattern: LABEL_VALUE, maxLength: 63 }) });
+export const labelMap = s.map({
+  keys: qualifiedKey,
+  values: s.string({ pattern: LABEL_VALUE, maxLength: 63 }),
+});
 /** Annotations as Kubernetes validates them: qualified-name keys, 256 KiB in all. */
-const annotationMap = s.map({ keys: qualifiedKey, values: s.string(), maxTotalBytes: 256 * 1024 });
+export const annotationMap = s.map({ keys: qualifiedKey, values: s.string(), maxTotalBytes: 256 * 1024 });
 
 /** The whole object as a client sends it (kubectl or the REST API). */
 export const cappSchema: ObjectNode = s.object({

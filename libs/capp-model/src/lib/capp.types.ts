@@ -175,6 +175,8 @@ export interface CappStatus {
   volumesStatus?: VolumesStatus;
   stateStatus?: { state: CappState; lastChange?: string };
   managedResources?: ManagedResource[];
+  /** The HealthScopes this Capp is in (the HealthScope controller's field, never the reconciler's). */
+  scopes?: Array<{ name: string }>;
 }
 
 /**

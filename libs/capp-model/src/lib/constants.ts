@@ -57,3 +57,10 @@ export const DEFAULT_STATE = 'enabled';
 
 /** The API's BullMQ queue that applies stored Capps to the cluster (Redis keys `<prefix>:capp-sync:…`). */
 export const CAPP_SYNC_QUEUE = 'capp-sync';
+
+/** HealthScope: the aggregated health of a group of Capps (DESIGN §10). */
+export const HEALTHSCOPE_KIND = 'HealthScope' as const;
+export const HEALTHSCOPE_PLURAL = 'healthscopes';
+export const HEALTHSCOPE_SINGULAR = 'healthscope';
+export const HEALTHSCOPE_SHORT_NAMES = ['hs'] as const;
+export const HEALTHSCOPE_CRD_NAME = `${HEALTHSCOPE_PLURAL}.${CAPP_GROUP}`;

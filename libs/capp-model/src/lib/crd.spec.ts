@@ -3,7 +3,15 @@ import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { buildCappCrd, buildCappRevisionCrd, CAPP_CRD_FILE, cappCrdYaml, platformCrds } from './crd';
+import {
+  buildCappCrd,
+  buildCappRevisionCrd,
+  buildHealthScopeCrd,
+  CAPP_CRD_FILE,
+  cappCrdYaml,
+  HEALTHSCOPE_CRD_FILE,
+  platformCrds,
+} from './crd';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 const referenceDir = join(repoRoot, '..', 'shared', 'crds', 'reference');
@@ -126,7 +134,11 @@ describe('the Capp CRD', () => {
 describe('the CappRevision CRD', () => {
   it('is committed next to the Capp CRD, as generated (run npm run crd:generate when this fails)', () => {
     const files = platformCrds().map((c) => c.file);
-    expect(files).toEqual([CAPP_CRD_FILE, 'charts/capp-platform/crds/capprevisions.rcs.dana.io.yaml']);
+    expect(files).toEqual([
+      CAPP_CRD_FILE,
+      'charts/capp-platform/crds/capprevisions.rcs.dana.io.yaml',
+      HEALTHSCOPE_CRD_FILE,
+    ]);
     for (const { file, yaml } of platformCrds())
       expect(readFileSync(join(repoRoot, file), 'utf8')).toBe(yaml);
   });
@@ -163,5 +175,28 @@ describe('the CappRevision CRD', () => {
     expect(ours.properties?.['cappTemplate']?.required).toEqual(
       reference.properties?.['cappTemplate']?.required,
     );
+  });
+});
+
+describe('the HealthScope CRD', () => {
+  it('is namespaced, has the short name hs, a status subresource and the columns Health, Healthy, Total, Age', () => {
+    const crd = buildHealthScopeCrd() as {
+      spec: { scope: string; names: { kind: string; plural: string; shortNames: string[] } };
+    };
+    const { version } = versionSchema(crd);
+    expect(crd.spec.scope).toBe('Namespaced');
+    expect(crd.spec.names).toMatchObject({ kind: 'HealthScope', plural: 'healthscopes', shortNames: ['hs'] });
+    expect(version['subresources']).toEqual({ status: {} });
+    expect(version['additionalPrinterColumns']).toEqual([
+      { name: 'Health', type: 'string', jsonPath: '.status.health' },
+      { name: 'Healthy', type: 'integer', jsonPath: '.status.healthy' },
+      { name: 'Total', type: 'integer', jsonPath: '.status.total' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ]);
+  });
+
+  it("keeps a Capp's status.scopes (the Capp CRD declares it, so the API server does not prune it)", () => {
+    const { status } = versionSchema(buildCappCrd());
+    expect(status.properties?.['scopes']).toMatchObject({ type: 'array' });
   });
 });

@@ -88,6 +88,18 @@ export class KubeClient {
     });
   }
 
+  /**
+   * PUT: replaces the object (not its status, where the kind has a status subresource); with
+   * `metadata.resourceVersion`, a ConflictError when it changed meanwhile.
+   */
+  update<T extends KubeObject = KubeObject>(obj: KubeObject<unknown, unknown>): Promise<T> {
+    const type = this.types.of(obj);
+    return this.rest.request<T>('PUT', resourcePath(type, obj.metadata.namespace, obj.metadata.name), {
+      query: { fieldManager: this.fieldManager, fieldValidation: 'Strict' },
+      body: obj,
+    });
+  }
+
   async get<T extends KubeObject = KubeObject>(
     type: ResourceType,
     namespace: string | undefined,

@@ -4,6 +4,8 @@ import {
   CAPP_PLURAL,
   CAPP_REVISION_KIND,
   CAPP_REVISION_PLURAL,
+  HEALTHSCOPE_KIND,
+  HEALTHSCOPE_PLURAL,
   type ResourceType,
 } from '@capp/capp-model';
 
@@ -24,6 +26,12 @@ export const CAPP_REVISION_TYPE: ResourceType = {
   apiVersion: CAPP_API_VERSION,
   kind: CAPP_REVISION_KIND,
   plural: CAPP_REVISION_PLURAL,
+  namespaced: true,
+};
+export const HEALTHSCOPE_TYPE: ResourceType = {
+  apiVersion: CAPP_API_VERSION,
+  kind: HEALTHSCOPE_KIND,
+  plural: HEALTHSCOPE_PLURAL,
   namespaced: true,
 };
 export const NAMESPACE_TYPE = core('Namespace', 'namespaces', false);
@@ -81,6 +89,7 @@ export const VALIDATING_WEBHOOK_CONFIGURATION_TYPE = admissionRegistration(
 export const BUILTIN_TYPES: readonly ResourceType[] = [
   CAPP_TYPE,
   CAPP_REVISION_TYPE,
+  HEALTHSCOPE_TYPE,
   NAMESPACE_TYPE,
   CONFIGMAP_TYPE,
   SECRET_TYPE,

@@ -6,10 +6,12 @@ import {
   CAPP_KIND,
   CAPP_PLURAL,
   CAPP_VERSION,
+  type HealthScope,
   type KubeObject,
 } from '@capp/capp-model';
 import {
   CAPP_TYPE,
+  HEALTHSCOPE_TYPE,
   KubeApiError,
   KubeClient,
   KubeRest,
@@ -36,6 +38,8 @@ export interface AuthenticatedUser {
 
 export interface AccessRequest {
   verb: string;
+  /** A resource of group rcs.dana.io (default `capps`). */
+  resource?: string;
   /** Empty for a cluster-wide check (e.g. list across namespaces). */
   namespace: string;
   name?: string;
@@ -210,7 +214,7 @@ export class KubeGateway {
     };
   }
 
-  /** SubjectAccessReview on `capps.rcs.dana.io`: may this user do this? */
+  /** SubjectAccessReview on `capps.rcs.dana.io` (or `access.resource`): may this user do this? */
   async authorize(
     user: AuthenticatedUser,
     access: AccessRequest,
@@ -226,7 +230,7 @@ export class KubeGateway {
         resourceAttributes: {
           group: CAPP_GROUP,
           version: CAPP_VERSION,
-          resource: CAPP_PLURAL,
+          resource: access.resource ?? CAPP_PLURAL,
           verb: access.verb,
           namespace: access.namespace || undefined,
           name: access.name,
@@ -242,6 +246,56 @@ export class KubeGateway {
       return { allowed: status?.allowed === true, reason: status?.reason };
     } catch (err) {
       throw toClusterError(err, 'subject access review');
+    }
+  }
+
+  /**
+   * HealthScopes, straight from and to the cluster (ADR 0007): a scope is read-mostly, its status is
+   * the operator's, and nothing of it needs a history. Errors are {@link ClusterError}s.
+   */
+  async listHealthScopes(namespace: string): Promise<HealthScope[]> {
+    try {
+      return (await this.client.list<HealthScope>(HEALTHSCOPE_TYPE, { namespace })).items;
+    } catch (err) {
+      throw toClusterError(err, `list healthscopes in ${namespace}`);
+    }
+  }
+
+  async getHealthScope(namespace: string, name: string): Promise<HealthScope | undefined> {
+    try {
+      return await this.client.get<HealthScope>(HEALTHSCOPE_TYPE, namespace, name);
+    } catch (err) {
+      throw toClusterError(err, `get healthscope ${namespace}/${name}`);
+    }
+  }
+
+  /** Creates (POST: a 409 ClusterError when the name is taken). */
+  async createHealthScope(scope: HealthScope): Promise<HealthScope> {
+    try {
+      return await this.client.create<HealthScope>(scope);
+    } catch (err) {
+      throw toClusterError(err, `create healthscope ${scope.metadata.namespace}/${scope.metadata.name}`);
+    }
+  }
+
+  /**
+   * Replaces labels, annotations and spec (PUT: what the body leaves out is removed, whoever set it);
+   * `metadata.resourceVersion` makes it a 409 when the scope changed since it was read.
+   */
+  async replaceHealthScope(scope: HealthScope): Promise<HealthScope> {
+    try {
+      return await this.client.update<HealthScope>(scope);
+    } catch (err) {
+      throw toClusterError(err, `replace healthscope ${scope.metadata.namespace}/${scope.metadata.name}`);
+    }
+  }
+
+  /** False when it was already gone. */
+  async deleteHealthScope(namespace: string, name: string): Promise<boolean> {
+    try {
+      return await this.client.delete(HEALTHSCOPE_TYPE, namespace, name);
+    } catch (err) {
+      throw toClusterError(err, `delete healthscope ${namespace}/${name}`);
     }
   }
 
