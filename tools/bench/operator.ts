@@ -1,5 +1,5 @@
 /**
- * `npm run bench:operator [-- --capps 1000 --concurrency 8 --profile DIR]`: the operator against a
+ * `npm run bench:operator [-- --capps 1000 --concurrency 8 --profile DIR --policy]`: the operator against a
  * baseline and two floors, each phase on a fresh private control plane (docs/benchmarks.md):
  *
  *  1. baseline: the rendered children applied directly (server-side apply, same client code and
@@ -41,6 +41,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     /** Write CPU profiles here: kube-apiserver (pprof) during each phase, the operator (--cpu-prof). */
     profile: { type: 'string' },
+    /** A resource policy on every Capp (GC, apply-once, take-over rules): its cost next to none. */
+    policy: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.capps);
@@ -48,6 +50,22 @@ const C = Number(values.concurrency);
 const zone = 'bench.example.com';
 const dns = { zone: `${zone}.`, cname: `ingress.${zone}.` };
 const CAPP_TYPE_META = { apiVersion: 'rcs.dana.io/v1alpha1', kind: 'Capp' };
+
+/** `--policy`: a rule of every kind on every Capp. */
+const POLICY: NonNullable<Capp['spec']['resourcePolicy']> = {
+  garbageCollect: {
+    rules: [
+      { selector: { kinds: ['Certificate'] }, strategy: 'onCappDelete' },
+      { selector: { kinds: ['NfsPvc'] }, strategy: 'never' },
+    ],
+  },
+  applyOnce: {
+    enabled: true,
+    rules: [{ selector: { kinds: ['Service'] }, paths: ['spec.template.spec.containers[*].resources'] }],
+  },
+  stateKeep: true,
+  takeOver: 'refuse',
+};
 
 function cappFor(namespace: string, i: number): Capp {
   return {
@@ -75,6 +93,7 @@ function cappFor(namespace: string, i: number): Capp {
         ],
       },
       logSpec: { type: 'elastic', host: 'es', index: 'apps', user: 'elastic', passwordSecret: 'es-pass' },
+      ...(values.policy ? { resourcePolicy: POLICY } : {}),
     },
   };
 }
