@@ -231,12 +231,17 @@ describe('capp render', () => {
 });
 
 describe('capp crd', () => {
-  it('prints the CustomResourceDefinitions of Capp and CappRevision', () => {
+  it('prints the CustomResourceDefinitions of Capp, CappRevision and HealthScope', () => {
     const result = run(['crd']);
     expect(result.code).toBe(0);
-    expect(kindsOf(result.stdout)).toEqual(['CustomResourceDefinition', 'CustomResourceDefinition']);
+    expect(kindsOf(result.stdout)).toEqual([
+      'CustomResourceDefinition',
+      'CustomResourceDefinition',
+      'CustomResourceDefinition',
+    ]);
     expect(result.stdout).toContain('name: capps.rcs.dana.io');
     expect(result.stdout).toContain('name: capprevisions.rcs.dana.io');
+    expect(result.stdout).toContain('name: healthscopes.rcs.dana.io');
   });
 });
 

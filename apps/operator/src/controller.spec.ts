@@ -139,8 +139,16 @@ describe('the operator on a real API server', () => {
     ]);
     const c = await converged('plain');
     expect(c.metadata['finalizers']).toContain(CAPP_FINALIZER);
+    // The inventory: each child with the hash of the render applied and the generation it was applied at.
     expect(c.status?.['managedResources']).toEqual([
-      { apiVersion: 'serving.knative.dev/v1', kind: 'Service', namespace: fx.ns, name: 'plain' },
+      {
+        apiVersion: 'serving.knative.dev/v1',
+        kind: 'Service',
+        namespace: fx.ns,
+        name: 'plain',
+        hash: expect.stringMatching(/^[0-9a-f]{32}$/),
+        generation: 1,
+      },
     ]);
     await waitFor('Created event', async () =>
       (await fx.events('plain')).some((e) => e.reason === 'Created'),
