@@ -54,6 +54,10 @@ export const NON_DEFAULT = {
   config: {
     autoscaleDefaults: { rps: 150, cpu: 75 },
     dns: { zone: 'apps.example.com.', cname: 'ingress.apps.example.com.', providerConfigName: 'dns-prod' },
+    resourcePolicy: {
+      takeOver: 'adopt',
+      garbageCollect: { rules: [{ selector: { kinds: ['NfsPvc'] }, strategy: 'never' }] },
+    },
   },
   operator: {
     replicas: 3,

@@ -7,6 +7,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 
 import { platformCrds } from '@capp/capp-model';
 
+import { parsePlatformPolicy } from '../../apps/operator/src/reconcile/policy';
 import {
   adminKubeconfig,
   CHART,
@@ -247,6 +248,13 @@ describe('helm lint and template', () => {
       zone: 'apps.example.com.',
       cname: 'ingress.apps.example.com.',
       providerConfigName: 'dns-prod',
+    });
+    // The platform's resource policy, only when set, read by the operator as Capps' rules are.
+    expect(defaults.some((o) => o.metadata.name === 'capp-resource-policy')).toBe(false);
+    const policy = find(nonDefault, 'ConfigMap', 'capp-resource-policy').data as { policy: string };
+    expect(parsePlatformPolicy({ data: policy })).toEqual({
+      takeOver: 'adopt',
+      garbageCollect: { rules: [{ selector: { kinds: ['NfsPvc'] }, strategy: 'never' }] },
     });
   });
 
