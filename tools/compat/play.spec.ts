@@ -2,6 +2,7 @@ import type { KubeObject } from '@capp/capp-model';
 
 import {
   ANNOTATION_TEMPLATE_HASH,
+  configurationFor,
   LABEL_SERVICE,
   nextRevision,
   observations,
@@ -220,5 +221,30 @@ describe('the other controllers the player plays', () => {
     expect(withTransitions(before, [{ type: 'Ready', status: 'False' }], LATER)[0].lastTransitionTime).toBe(
       LATER,
     );
+  });
+});
+
+describe('configurationFor (Knative: the Service owns a Configuration, which owns the Revisions)', () => {
+  it('is named after the Service, labelled with it, owned by it, with its template', () => {
+    const service = ksvc(template('img:1'), 'uid-svc');
+    const configuration = configurationFor(service);
+    expect(configuration).toMatchObject({
+      apiVersion: 'serving.knative.dev/v1',
+      kind: 'Configuration',
+      metadata: {
+        name: 'app',
+        labels: { 'serving.knative.dev/service': 'app' },
+        ownerReferences: [{ kind: 'Service', name: 'app', uid: 'uid-svc', controller: true }],
+      },
+      spec: { template: service.spec?.['template'] },
+    });
+    const rev = nextRevision(service, [], {
+      ...configuration,
+      metadata: { ...configuration.metadata, uid: 'uid-cfg' },
+    });
+    expect(rev?.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Configuration', name: 'app', uid: 'uid-cfg', controller: true }),
+    ]);
+    expect(rev?.metadata.labels?.['serving.knative.dev/configuration']).toBe('app');
   });
 });

@@ -39,6 +39,41 @@ export const REVISION: ChildKind = {
   namespaced: true,
 };
 
+export const CONFIGURATION: ChildKind = {
+  apiVersion: 'serving.knative.dev/v1',
+  kind: 'Configuration',
+  plural: 'configurations',
+  namespaced: true,
+};
+
+/**
+ * The Configuration Knative's service controller keeps for a Service (same name, owned by it,
+ * labelled with it): the owner of its Revisions, which Serving's admission insists on (a Revision
+ * labelled with a configuration must be owned by it).
+ */
+export function configurationFor(ksvc: KubeObject): KubeObject {
+  return {
+    apiVersion: CONFIGURATION.apiVersion,
+    kind: CONFIGURATION.kind,
+    metadata: {
+      name: ksvc.metadata.name,
+      namespace: ksvc.metadata.namespace,
+      labels: { [LABEL_SERVICE]: ksvc.metadata.name },
+      ownerReferences: [
+        {
+          apiVersion: KNATIVE_SERVICE.apiVersion,
+          kind: KNATIVE_SERVICE.kind,
+          name: ksvc.metadata.name,
+          uid: ksvc.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: { template: structuredClone(rec(ksvc.spec)['template'] ?? {}) },
+  };
+}
+
 /** Kinds whose status depends on the object alone. */
 export const SIMPLE_KINDS: readonly ChildKind[] = [
   DOMAIN_MAPPING,
@@ -236,7 +271,11 @@ export function ownedRevisions(ksvc: KubeObject, revisions: readonly KubeObject[
  * exists (same template hash). Numbered after the highest existing one, like Knative's
  * configuration generation.
  */
-export function nextRevision(ksvc: KubeObject, owned: readonly KubeObject[]): KubeObject | undefined {
+export function nextRevision(
+  ksvc: KubeObject,
+  owned: readonly KubeObject[],
+  owner: KubeObject = ksvc,
+): KubeObject | undefined {
   const hash = templateHash(ksvc);
   if (owned.some((r) => r.metadata.annotations?.[ANNOTATION_TEMPLATE_HASH] === hash)) return undefined;
   const n = Math.max(0, ...owned.map((r) => revisionNumber(r.metadata.name))) + 1;
@@ -260,10 +299,10 @@ export function nextRevision(ksvc: KubeObject, owned: readonly KubeObject[]): Ku
       annotations: { ...templateAnnotations, [ANNOTATION_TEMPLATE_HASH]: hash },
       ownerReferences: [
         {
-          apiVersion: KNATIVE_SERVICE.apiVersion,
-          kind: KNATIVE_SERVICE.kind,
-          name: ksvc.metadata.name,
-          uid: ksvc.metadata.uid ?? '',
+          apiVersion: owner.apiVersion,
+          kind: owner.kind,
+          name: owner.metadata.name,
+          uid: owner.metadata.uid ?? '',
           controller: true,
           blockOwnerDeletion: true,
         },

@@ -19,6 +19,8 @@ import {
 } from '@capp/kube';
 
 import {
+  CONFIGURATION,
+  configurationFor,
   LABEL_SERVICE,
   nextRevision,
   observations,
@@ -50,6 +52,7 @@ type Work = () => Promise<void>;
 
 const SERVICE_TYPE = KNATIVE_SERVICE;
 const REVISION_TYPE = REVISION;
+const CONFIGURATION_TYPE = CONFIGURATION;
 
 export class Player {
   private readonly client: KubeClient;
@@ -69,7 +72,7 @@ export class Player {
   constructor(rest: KubeRest, options: PlayerOptions = {}) {
     this.client = new KubeClient(rest, {
       fieldManager: PLAYER_FIELD_MANAGER,
-      types: [SERVICE_TYPE, REVISION_TYPE, ...SIMPLE_KINDS],
+      types: [SERVICE_TYPE, CONFIGURATION_TYPE, REVISION_TYPE, ...SIMPLE_KINDS],
     });
     this.missingImages = new Set(options.missingImages ?? []);
     this.log = options.log ?? ((): void => undefined);
@@ -168,8 +171,12 @@ export class Player {
       namespace: ns,
       labelSelector: `${LABEL_SERVICE}=${ksvc.metadata.name}`,
     });
-    const owned = ownedRevisions(ksvc, listed.items);
-    const next = nextRevision(ksvc, owned);
+    // As Knative: the Service's Configuration owns its Revisions (Serving's admission checks it).
+    const configuration =
+      (await this.client.get(CONFIGURATION_TYPE, ns, ksvc.metadata.name)) ??
+      (await this.client.create(configurationFor(ksvc)));
+    const owned = ownedRevisions(configuration, listed.items);
+    const next = nextRevision(ksvc, owned, configuration);
     if (next) {
       const needs = revisionNeeds(next);
       const keys = new Map<string, Set<string> | undefined>();
