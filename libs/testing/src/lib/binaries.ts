@@ -65,7 +65,8 @@ function runBuildScript(relativePath: string): Promise<string> {
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.on('error', (err) => reject(new Error(`could not run ${script}: ${err.message}`)));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': a fast script can exit before its stdout has been read.
+    child.on('close', (code, signal) => {
       const lines = stdout.trim().split('\n');
       const last = lines[lines.length - 1]?.trim() ?? '';
       if (code !== 0) {
