@@ -15,7 +15,7 @@
  * machine makes the run meaningless). `--profile DIR`: kube-apiserver pprof CPU profiles of each
  * phase and the operator's `--cpu-prof` profile. Prints numbers; asserts nothing.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,7 +30,7 @@ import {
   renderChildren,
 } from '@capp/knative-adapter';
 import { CAPP_TYPE, EventRecorder, KubeClient, KubeRest, resourcePath } from '@capp/kube';
-import { ControlPlane, freePort, startControlPlane } from '@capp/testing';
+import { ControlPlane, freePort, referenceCrds, startControlPlane, testCrds } from '@capp/testing';
 
 import { FIELD_MANAGER, operatorClient } from '../../apps/operator/src/wiring';
 import { build } from '../build';
@@ -43,6 +43,8 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     /** A resource policy on every Capp (GC, apply-once, take-over rules): its cost next to none. */
     policy: { type: 'boolean', default: false },
+    /** Run dana-team's container-app-operator v0.3.5 on the same Capps (default on). */
+    peer: { type: 'boolean', default: true },
   },
 });
 const N = Number(values.capps);
@@ -224,10 +226,14 @@ const NAMESPACE = 'bench';
  * from an empty etcd and API server heap (objects left by an earlier phase slow the next one down,
  * ~40 % after 21,000 objects).
  */
-async function onFreshCluster<T>(work: (cluster: Cluster) => Promise<T>): Promise<T> {
+async function onFreshCluster<T>(
+  work: (cluster: Cluster) => Promise<T>,
+  crds?: Record<string, unknown>[],
+): Promise<T> {
   const cp = await startControlPlane({
     log: () => undefined,
     apiserverFlags: values.profile ? ['--profiling=true'] : [],
+    ...(crds ? { crds } : {}),
   });
   const rest = KubeRest.fromKubeconfig(cp.kubeconfigPath);
   const client = operatorClient(rest, 'bench');
@@ -336,28 +342,40 @@ function operatorRun(): Promise<OperatorRun> {
   return onFreshCluster(async ({ cp, rest, client, profile }) => {
     const metricsPort = await freePort();
     const probePort = await freePort();
-    const operator = spawn(
-      process.execPath,
-      [
-        ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []),
-        'dist/apps/operator/src/main.js',
-        '--namespaces',
-        NAMESPACE,
-        '--leader-elect',
-        'false',
-        '--concurrency',
-        String(C),
-        '--resync-seconds',
-        '0',
-        '--metrics-port',
-        String(metricsPort),
-        '--probe-port',
-        String(probePort),
-        '--log-level',
-        'warn',
-      ],
-      { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    const startOperator = (): ReturnType<typeof spawn> =>
+      spawn(
+        process.execPath,
+        [
+          ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []),
+          'dist/apps/operator/src/main.js',
+          '--namespaces',
+          NAMESPACE,
+          '--leader-elect',
+          'false',
+          '--concurrency',
+          String(C),
+          '--resync-seconds',
+          '0',
+          '--metrics-port',
+          String(metricsPort),
+          '--probe-port',
+          String(probePort),
+          '--log-level',
+          'warn',
+        ],
+        { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+    let operator = startOperator();
+    const operatorReady = async (): Promise<void> => {
+      for (;;) {
+        const ok = await fetch(`http://127.0.0.1:${probePort}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
     try {
       const scrape = async (): Promise<string> =>
         (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -409,6 +427,18 @@ function operatorRun(): Promise<OperatorRun> {
         metric(resynced, 'capp_workqueue_depth') !== 0
       );
       const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${operator.pid}/status`, 'utf8'))?.[1];
+      // 15 s of nothing happening, then a cold restart over the converged set (its first 15 s).
+      await new Promise((r) => setTimeout(r, 15_000));
+      const idle = await scrape();
+      const operatorCpu = cpuSeconds(operator.pid);
+      operator.kill('SIGTERM');
+      await new Promise((r) => operator.once('exit', r));
+      operator = startOperator();
+      await operatorReady();
+      const restarted = await scrape();
+      await new Promise((r) => setTimeout(r, 15_000));
+      const afterRestart = await scrape();
+      const all = (a: string, b: string): string => `${requests(a, b, 'write')} / ${requests(a, b, 'read')}`;
       const rows: Array<[string, string]> = [
         ['operator reads per Capp', (reads / N).toFixed(2)],
         ['operator writes per Capp, all', (writes / N).toFixed(2)],
@@ -422,6 +452,9 @@ function operatorRun(): Promise<OperatorRun> {
         ['resync of converged set: writes', String(requests(after, resynced, 'write'))],
         ['resync of converged set: reads', String(requests(after, resynced, 'read'))],
         ['operator peak RSS (MB)', hwm ? (Number(hwm) / 1024).toFixed(0) : 'n/a'],
+        ['requests in 15 s idle (writes/reads)', all(resynced, idle)],
+        ['cold restart, 15 s (writes/reads)', all(restarted, afterRestart)],
+        ['operator CPU s (start → idle end)', operatorCpu.toFixed(1)],
       ];
       return { ms, cpu, rows };
     } finally {
@@ -429,6 +462,165 @@ function operatorRun(): Promise<OperatorRun> {
       await new Promise((r) => operator.once('exit', r));
     }
   });
+}
+
+/** The built peer: dana-team's container-app-operator (tools/compat/build.sh also builds its cmd). */
+function peerBinary(): string {
+  const out = spawnSync('bash', ['tools/compat/build.sh'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const dir = out.stdout.trim().split('\n').pop() ?? '';
+  if (out.status !== 0 || !dir.startsWith('/')) throw new Error('tools/compat/build.sh failed');
+  return join(dir, 'manager');
+}
+
+/** controller-runtime's client metrics: requests by method since start. */
+function restRequests(text: string): { reads: number; writes: number } {
+  let reads = 0;
+  let writes = 0;
+  for (const line of text.split('\n')) {
+    const m = /^rest_client_requests_total\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const method = /method="(\w+)"/.exec(m[1] ?? '')?.[1] ?? '';
+    if (method === 'GET' || method === 'LIST' || method === 'WATCH') reads += Number(m[2]);
+    else writes += Number(m[2]);
+  }
+  return { reads, writes };
+}
+
+const cpuSeconds = (pid: number | undefined): number => {
+  if (pid === undefined) return NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const peakRss = (pid: number | undefined): string => {
+  const hwm = pid ? /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] : undefined;
+  return hwm ? (Number(hwm) / 1024).toFixed(0) : 'n/a';
+};
+
+interface PeerRun {
+  ms: number;
+  rows: Array<[string, string]>;
+}
+
+/**
+ * container-app-operator v0.3.5 on the same Capps, the same control plane flags and machine: its own
+ * CRDs (../shared/crds/reference), dns-config with its four keys, no leader election. It writes no
+ * Ready condition: a Capp counts as converged with its finalizer and `status.stateStatus.state`.
+ */
+function peerRun(binary: string): Promise<PeerRun> {
+  return onFreshCluster(
+    async ({ cp, rest, client }) => {
+      await client.apply({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'dns-config', namespace: 'capp-operator-system' },
+        data: { zone: dns.zone, cname: dns.cname, provider: 'dns-default', issuer: 'cert-external-issuer' },
+      } as never);
+      const metricsPort = await freePort();
+      const probePort = await freePort();
+      const start = (): ReturnType<typeof spawn> =>
+        spawn(
+          binary,
+          [
+            `--kubeconfig=${cp.kubeconfigPath}`,
+            '--leader-elect=false',
+            '--ecs-logging=false',
+            `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+            `--health-probe-bind-address=127.0.0.1:${probePort}`,
+          ],
+          { stdio: ['ignore', 'ignore', 'ignore'] },
+        );
+      const scrape = async (): Promise<{ reads: number; writes: number }> =>
+        restRequests(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+      const ready = async (): Promise<void> => {
+        for (;;) {
+          const ok = await fetch(`http://127.0.0.1:${probePort}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (ok) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      let manager = start();
+      try {
+        await ready();
+        const before = await scrape();
+        const cpu0 = cpuSeconds(manager.pid);
+        const t = performance.now();
+        await pool(
+          Array.from({ length: N }, (_, i) => i),
+          C,
+          (i) => {
+            const capp = cappFor(NAMESPACE, i);
+            delete capp.spec.resourcePolicy;
+            return client.apply(capp as never);
+          },
+        );
+        for (;;) {
+          const list = await rest.request<{ items: Capp[] }>('GET', resourcePath(CAPP_TYPE, NAMESPACE));
+          const done = list.items.filter(
+            (c) =>
+              c.metadata.finalizers?.includes('dana.io/capp-cleanup') &&
+              (c.status as { stateStatus?: { state?: string } } | undefined)?.stateStatus?.state,
+          ).length;
+          if (done === N) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        const ms = performance.now() - t;
+        const converged = await scrape();
+        const events = (
+          await rest.request<{ items: unknown[] }>('GET', `/api/v1/namespaces/${NAMESPACE}/events`)
+        ).items.length;
+        await new Promise((r) => setTimeout(r, 15_000));
+        const idle = await scrape();
+        const cpu = cpuSeconds(manager.pid) - cpu0;
+        const rss = peakRss(manager.pid);
+        // A cold restart over the converged set: requests in its first 15 s.
+        manager.kill('SIGTERM');
+        await new Promise((r) => manager.once('exit', r));
+        manager = start();
+        await ready();
+        const restarted = await scrape();
+        await new Promise((r) => setTimeout(r, 15_000));
+        const afterRestart = await scrape();
+        return {
+          ms,
+          rows: [
+            ['peer: create → all converged (s)', (ms / 1000).toFixed(2)],
+            ['peer writes per Capp, all', ((converged.writes - before.writes) / N).toFixed(2)],
+            ['peer reads per Capp (watches included)', ((converged.reads - before.reads) / N).toFixed(2)],
+            ['peer Events per Capp', (events / N).toFixed(2)],
+            [
+              'peer requests in 15 s idle (writes/reads)',
+              `${idle.writes - converged.writes} / ${idle.reads - converged.reads}`,
+            ],
+            [
+              'peer cold restart, 15 s (writes/reads)',
+              `${afterRestart.writes - restarted.writes} / ${afterRestart.reads - restarted.reads}`,
+            ],
+            ['peer peak RSS (MB)', rss],
+            ['peer CPU s (create → idle end)', cpu.toFixed(1)],
+          ],
+        };
+      } finally {
+        manager.kill('SIGTERM');
+        await new Promise((r) => manager.once('exit', r));
+      }
+    },
+    [
+      ...testCrds().crds.filter((c) => !JSON.stringify(c['spec'] ?? {}).includes('"group":"rcs.dana.io"')),
+      ...referenceCrds(
+        'capps.rcs.dana.io',
+        'capprevisions.rcs.dana.io',
+        'syslogngflows.logging.banzaicloud.io',
+        'syslogngoutputs.logging.banzaicloud.io',
+      ),
+    ],
+  );
 }
 
 async function main(): Promise<void> {
@@ -439,6 +631,7 @@ async function main(): Promise<void> {
   const prescribed = await floor('prescribed');
   const irreducible = await floor('irreducible');
   const operator = await operatorRun();
+  const peer = values.peer ? await peerRun(peerBinary()) : undefined;
   const last = await baseline('baseline-again');
   const baselineMs = (first.ms + last.ms) / 2;
   const seconds = (ms: number): string => (ms / 1000).toFixed(2);
@@ -455,6 +648,12 @@ async function main(): Promise<void> {
     ['floor, irreducible requests only (s)', seconds(irreducible.ms)],
     ['  ratio floor / baseline', ratio(irreducible.ms)],
     ...operator.rows,
+    ...(peer
+      ? [
+          ...peer.rows,
+          ['peer / ours, time to converge', (peer.ms / operator.ms).toFixed(1)] as [string, string],
+        ]
+      : []),
     ['CPU s during baseline (first)', first.cpu],
     ['CPU s during prescribed floor', prescribed.cpu],
     ['CPU s during irreducible floor', irreducible.cpu],

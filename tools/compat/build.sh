@@ -12,7 +12,7 @@
 #
 # Nothing of upstream is kept in this repository: the wrapper is generated into
 # the cache. Progress goes to stderr; the last (and only) stdout line is the
-# directory holding `e2e.test` and `ginkgo`:
+# directory holding `e2e.test`, `ginkgo` and the operator (`manager`):
 #   ${CAPP_CACHE_DIR:-$HOME/.cache/capp-platform}/compat/<version>
 set -euo pipefail
 
@@ -23,12 +23,14 @@ SUITE_PACKAGE="${UPSTREAM_MODULE}/test/e2e_tests"
 # Pinned upstream version (single source of truth: version.txt, env override).
 COMPAT_VERSION="${CAPP_COMPAT_VERSION:-$(tr -d '[:space:]' < "${SCRIPT_DIR}/version.txt")}"
 # Bump when the build recipe changes so existing caches get rebuilt.
-RECIPE_REV=2
+RECIPE_REV=3
 
 CACHE_ROOT="${CAPP_CACHE_DIR:-${HOME}/.cache/capp-platform}"
 COMPAT_DIR="${CACHE_ROOT}/compat/${COMPAT_VERSION}"
 SUITE_BIN="${COMPAT_DIR}/e2e.test"
 GINKGO_BIN="${COMPAT_DIR}/ginkgo"
+# The operator itself (its cmd package), for the side-by-side benchmark (npm run bench:operator).
+MANAGER_BIN="${COMPAT_DIR}/manager"
 STAMP="${COMPAT_DIR}/.complete"
 STAMP_KEY="capp-operator=${COMPAT_VERSION} recipe=${RECIPE_REV}"
 
@@ -40,7 +42,7 @@ done_path() { printf '%s\n' "${COMPAT_DIR}" >&3; exit 0; }
 # Fast path: binary present and the stamp matches (no go/network calls).
 is_complete() {
   local line=""
-  [[ -x "${SUITE_BIN}" && -x "${GINKGO_BIN}" ]] || return 1
+  [[ -x "${SUITE_BIN}" && -x "${GINKGO_BIN}" && -x "${MANAGER_BIN}" ]] || return 1
   [[ -f "${STAMP}" ]] && IFS= read -r line < "${STAMP}" || true
   [[ "${line}" == "${STAMP_KEY}" ]]
 }
@@ -106,9 +108,13 @@ log "resolving the module graph (the suite's test-only imports included)"
 
 TMP_BIN="$(mktemp "${COMPAT_DIR}/.e2e.test.XXXXXX")"
 TMP_GINKGO="$(mktemp "${COMPAT_DIR}/.ginkgo.XXXXXX")"
-trap 'rm -f "${TMP_BIN}" "${TMP_GINKGO}"' EXIT
+TMP_MANAGER="$(mktemp "${COMPAT_DIR}/.manager.XXXXXX")"
+trap 'rm -f "${TMP_BIN}" "${TMP_GINKGO}" "${TMP_MANAGER}"' EXIT
 log "compiling the suite (slow on first run)"
 (cd "${WORK}" && go test -c -p 2 -vet=off -trimpath -o "${TMP_BIN}" "${SUITE_PACKAGE}")
+log "compiling the operator (${UPSTREAM_MODULE}/cmd)"
+(cd "${WORK}" && go build -p 2 -trimpath -ldflags="-s -w" -o "${TMP_MANAGER}" "${UPSTREAM_MODULE}/cmd")
+{ "${TMP_MANAGER}" --help 2>&1 || true; } | grep -q -- '-leader-elect' || { log "the compiled operator has no --leader-elect flag"; exit 1; }
 
 # --- Ginkgo CLI: the version upstream requires, in a module of its own so its
 # dependencies never move the suite's.
@@ -131,6 +137,7 @@ specs="$("${TMP_BIN}" -ginkgo.dry-run -ginkgo.no-color 2>&1 | sed -n 's/^Ran \([
 # Publish: atomic rename (same filesystem), stamp last.
 mv -f "${TMP_BIN}" "${SUITE_BIN}"
 mv -f "${TMP_GINKGO}" "${GINKGO_BIN}"
+mv -f "${TMP_MANAGER}" "${MANAGER_BIN}"
 printf '%s\nspecs=%s\nginkgo=%s\ngo=%s\nbuilt=%s\n' "${STAMP_KEY}" "${specs}" "${GINKGO_VERSION}" "$(go env GOVERSION)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   > "${COMPAT_DIR}/.complete.tmp"
 mv -f "${COMPAT_DIR}/.complete.tmp" "${STAMP}"
