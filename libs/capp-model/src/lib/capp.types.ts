@@ -93,6 +93,25 @@ export interface CappSpec {
   logSpec?: LogSpec;
   site?: string;
   volumesSpec?: { nfsVolumes?: NfsVolume[] };
+  /** Patch traits (CappTraits by name), applied in list order to the rendered children (DESIGN §8). */
+  traits?: CappTraitRef[];
+}
+
+/** One trait a Capp uses: the CappTrait's name and its properties (checked against its `parameters`). */
+export interface CappTraitRef {
+  type: string;
+  properties?: Record<string, unknown>;
+}
+
+/** A trait in effect on a Capp, as its status reports it. */
+export interface AppliedTrait {
+  type: string;
+  /** The CappTrait's generation that was applied. */
+  generation?: number;
+  /** A change of this trait restarts pods. */
+  podDisruptive?: boolean;
+  /** Reached the Capp through `autoApply.namespaceSelector`, not `spec.traits`. */
+  autoApplied?: boolean;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -167,6 +186,8 @@ export interface CappStatus {
   volumesStatus?: VolumesStatus;
   stateStatus?: { state: CappState; lastChange?: string };
   managedResources?: ManagedResource[];
+  /** The traits in effect (the Capp's own, then those auto-applied), when there are any. */
+  traits?: AppliedTrait[];
 }
 
 /**

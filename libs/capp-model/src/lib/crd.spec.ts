@@ -3,7 +3,14 @@ import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { buildCappCrd, buildCappRevisionCrd, CAPP_CRD_FILE, cappCrdYaml, platformCrds } from './crd';
+import {
+  buildCappCrd,
+  buildCappRevisionCrd,
+  buildCappTraitCrd,
+  CAPP_CRD_FILE,
+  cappCrdYaml,
+  platformCrds,
+} from './crd';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 const referenceDir = join(repoRoot, '..', 'shared', 'crds', 'reference');
@@ -126,7 +133,11 @@ describe('the Capp CRD', () => {
 describe('the CappRevision CRD', () => {
   it('is committed next to the Capp CRD, as generated (run npm run crd:generate when this fails)', () => {
     const files = platformCrds().map((c) => c.file);
-    expect(files).toEqual([CAPP_CRD_FILE, 'charts/capp-platform/crds/capprevisions.rcs.dana.io.yaml']);
+    expect(files).toEqual([
+      CAPP_CRD_FILE,
+      'charts/capp-platform/crds/capprevisions.rcs.dana.io.yaml',
+      'charts/capp-platform/crds/capptraits.rcs.dana.io.yaml',
+    ]);
     for (const { file, yaml } of platformCrds())
       expect(readFileSync(join(repoRoot, file), 'utf8')).toBe(yaml);
   });
@@ -163,5 +174,40 @@ describe('the CappRevision CRD', () => {
     expect(ours.properties?.['cappTemplate']?.required).toEqual(
       reference.properties?.['cappTemplate']?.required,
     );
+  });
+});
+
+describe('the CappTrait CRD', () => {
+  it('is cluster-scoped, answers to ctrait and shows what a trait applies to and whether it restarts pods', () => {
+    const crd = buildCappTraitCrd() as {
+      spec: { scope: string; names: { kind: string; plural: string; shortNames: string[] } };
+    };
+    const { version, spec } = versionSchema(crd);
+    expect(crd.spec.scope).toBe('Cluster');
+    expect(crd.spec.names).toMatchObject({ kind: 'CappTrait', plural: 'capptraits', shortNames: ['ctrait'] });
+    expect((version['additionalPrinterColumns'] as Array<{ name: string }>).map((c) => c.name)).toEqual([
+      'Applies-To',
+      'Pod-Disruptive',
+      'Age',
+    ]);
+    expect(Object.keys(spec.properties ?? {})).toEqual(
+      expect.arrayContaining([
+        'appliesTo',
+        'podDisruptive',
+        'parameters',
+        'patch',
+        'outputs',
+        'processing',
+        'autoApply',
+      ]),
+    );
+  });
+});
+
+describe('spec.traits of the Capp', () => {
+  it('is additive: a list of {type, properties}, not required', () => {
+    const spec = versionSchema(buildCappCrd()).spec;
+    expect(spec.required).toEqual(['configurationSpec']);
+    expect(spec.properties?.['traits']?.items?.required).toEqual(['type']);
   });
 });
