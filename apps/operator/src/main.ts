@@ -57,6 +57,7 @@ export async function main(argv: string[]): Promise<void> {
       cappRevisions: config.cappRevisions,
       loggingBackend: config.loggingBackend,
       identity: config.identity,
+      traitHttpAllowedHosts: config.traitHttpAllowedHosts,
     },
     logger,
     metrics,

@@ -1,9 +1,10 @@
 import type { KubeObject } from '@capp/capp-model';
 import {
-  CHILD_KINDS,
   childKindsFor,
+  CORE_SERVICE,
   DEFAULT_LOGGING_BACKEND,
   type LoggingBackend,
+  TRAIT_OUTPUT_KINDS,
 } from '@capp/knative-adapter';
 import { EventRecorder, KubeClient, type KubeRest } from '@capp/kube';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import { ClusterCache } from './cache/cluster-cache';
 import { CappController, type ControllerMetrics } from './controller';
 import { CappReconciler } from './reconcile/capp-reconciler';
 import type { ClientPort, EventsPort, ReconcileMetrics } from './reconcile/ports';
+import { TraitHttpClient } from './reconcile/trait-http';
 
 /** The operator's field manager: what it applies is owned by this name in managedFields. */
 export const FIELD_MANAGER = 'capp-operator';
@@ -28,6 +30,8 @@ export interface OperatorOptions {
   loggingBackend?: LoggingBackend;
   /** `reportingInstance` of the Events (the pod name); default the host name. */
   identity?: string;
+  /** Hosts traits' `processing.http` may GET from (default none). */
+  traitHttpAllowedHosts?: string[];
 }
 
 export interface Operator {
@@ -39,10 +43,10 @@ export interface Operator {
 
 /**
  * A client for the operator's kinds (Capps, CappRevisions, every child kind: those of the other
- * logging backend too, which it prunes after a switch) under its field manager.
+ * logging backend too, which it prunes after a switch, and what traits may output) under its field manager.
  */
 export function operatorClient(rest: KubeRest, fieldManager = FIELD_MANAGER): KubeClient {
-  return new KubeClient(rest, { fieldManager, types: CHILD_KINDS });
+  return new KubeClient(rest, { fieldManager, types: TRAIT_OUTPUT_KINDS });
 }
 
 /**
@@ -61,7 +65,7 @@ export function createOperator(
     rest,
     {
       ...options,
-      childKinds: childKindsFor(loggingBackend),
+      childKinds: [...childKindsFor(loggingBackend), CORE_SERVICE],
       cappRevisions: options.cappRevisions ?? true,
     },
     logger,
@@ -74,6 +78,7 @@ export function createOperator(
     events: eventsPort(recorder, logger),
     metrics,
     logger,
+    traitHttp: new TraitHttpClient({ allowedHosts: options.traitHttpAllowedHosts ?? [], logger }),
   });
   const controller = new CappController(cache, reconciler, options, logger, metrics);
   return { cache, controller, reconciler, client };

@@ -29,6 +29,8 @@ export interface OperatorConfig {
   cappRevisions: boolean;
   /** The logging-operator pipeline a Capp's `logSpec` renders for: Flow/Output or SyslogNGFlow/SyslogNGOutput. */
   loggingBackend: LoggingBackend;
+  /** Hosts (`host` or `host:port`) traits' `processing.http` may GET from; empty: none. */
+  traitHttpAllowedHosts: string[];
 }
 
 export class ConfigError extends Error {}
@@ -66,6 +68,10 @@ const FLAGS = {
   'trusted-updaters': {
     env: 'TRUSTED_UPDATERS',
     help: 'comma-separated users that may set rcs.dana.io/last-updated-by themselves (the API ServiceAccount)',
+  },
+  'trait-http-allowed-hosts': {
+    env: 'TRAIT_HTTP_ALLOWED_HOSTS',
+    help: "comma-separated hosts (host or host:port) CappTraits' processing.http may GET from (default none)",
   },
   'capp-revisions': {
     env: 'CAPP_REVISIONS',
@@ -159,5 +165,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
       .filter(Boolean),
     cappRevisions: boolean('capp-revisions', get('capp-revisions'), true),
     loggingBackend,
+    traitHttpAllowedHosts: (get('trait-http-allowed-hosts') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }

@@ -3,6 +3,7 @@ import {
   CAPP_FINALIZER,
   CappRevision,
   CappSpec,
+  CappTrait,
   KubeObject,
   LABEL_CAPP_NAME,
   LABEL_MANAGED_BY,
@@ -42,6 +43,8 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   readonly refuseDelete = new Map<string, Error>();
   /** CappRevisions not kept (turned off, or their CRD not installed). */
   revisionsOff = false;
+  readonly traitsByName = new Map<string, CappTrait>();
+  readonly namespaces = new Map<string, Record<string, string>>([[NS, {}]]);
   private version = 1;
 
   put(obj: KubeObject): KubeObject {
@@ -77,6 +80,18 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   }
 
   // --- ReadPort
+  trait(name: string): CappTrait | undefined {
+    return this.traitsByName.get(name);
+  }
+
+  traits(): CappTrait[] {
+    return [...this.traitsByName.values()];
+  }
+
+  namespaceLabels(name: string): Record<string, string> | undefined {
+    return this.namespaces.get(name);
+  }
+
   capp(namespace: string, name: string): Capp | undefined {
     return this.objects.get(`rcs.dana.io/v1alpha1/Capp/${namespace}/${name}`) as unknown as Capp | undefined;
   }
@@ -637,5 +652,116 @@ describe('CappReconciler', () => {
       cluster.reject.clear();
       expect(await reconcile()).toEqual(['create CappRevision web-00001']);
     });
+  });
+});
+
+describe('CappReconciler with traits', () => {
+  const trait = (name: string, spec: CappTrait['spec']): CappTrait => ({
+    apiVersion: 'rcs.dana.io/v1alpha1',
+    kind: 'CappTrait',
+    metadata: { name, generation: 1 },
+    spec,
+  });
+  const sidecar = trait('sidecar', {
+    podDisruptive: true,
+    parameters: { type: 'object', required: ['image'], properties: { image: { type: 'string' } } },
+    patch: {
+      template:
+        '{"spec": {"template": {"spec": {"containers": [{"name": "proxy", "image": parameter.image}]}}}}',
+    },
+  });
+  const expose = trait('expose', {
+    outputs: [
+      {
+        name: 'expose',
+        template: '{"apiVersion": "v1", "kind": "Service", "spec": {"ports": [{"port": 80}]}}',
+      },
+    ],
+  });
+  type PodSpecOf = { template: { spec: { containers?: Array<{ name: string; image: string }> } } };
+  const ksvcContainers = (cluster: FakeCluster): string[] => {
+    const spec = cluster.objects.get('serving.knative.dev/v1/Service/shop/web')?.spec as
+      PodSpecOf | undefined;
+    return (spec?.template.spec.containers ?? []).map((c) => `${c.name}=${c.image}`);
+  };
+
+  it('applies a trait to the Knative Service, reports it in status with an Event, then spends no write', async () => {
+    const { cluster, reconcile } = setUp({ traits: [{ type: 'sidecar', properties: { image: 'envoy:1' } }] });
+    cluster.traitsByName.set('sidecar', sidecar);
+    await reconcile();
+    expect(ksvcContainers(cluster)).toEqual(['web=ghcr.io/dana-team/capp-gin-app:v0.2.0', 'proxy=envoy:1']);
+    expect(cluster.theCapp().status?.traits).toEqual([
+      { type: 'sidecar', generation: 1, podDisruptive: true },
+    ]);
+    expect(cluster.events).toContain(
+      'Normal TraitsChanged: applied sidecar; pod-disruptive: sidecar (pods restart)',
+    );
+    expect(await reconcile()).toEqual([]);
+  });
+
+  it('writes no child of a Capp whose traits conflict, and says where in Ready=False', async () => {
+    const { cluster, reconcile, edit } = setUp({});
+    await reconcile();
+    cluster.traitsByName.set('sidecar', sidecar);
+    edit({
+      traits: [
+        { type: 'sidecar', properties: { image: 'envoy:1' } },
+        { type: 'sidecar', properties: { image: 'envoy:2' } },
+      ],
+    });
+    const failure = reconcile();
+    await expect(failure).rejects.toThrow(ReconcileError);
+    await expect(failure).rejects.toMatchObject({ reason: 'TraitFailed', retryable: false });
+    expect(cluster.writes).toEqual(['create CappRevision web-00002', 'apply status']);
+    const ready = condition(cluster.theCapp(), 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'TraitConflict' });
+    expect(ready?.message).toBe(
+      'Service shop/web: spec.template.spec.containers[name=proxy].image is set by trait "sidecar" (spec.traits[0]) and differently by trait "sidecar" (spec.traits[1])',
+    );
+    expect(ksvcContainers(cluster)).toEqual(['web=ghcr.io/dana-team/capp-gin-app:v0.2.0']);
+  });
+
+  it('reports a missing trait, and converges once it exists', async () => {
+    const { cluster, reconcile } = setUp({ traits: [{ type: 'sidecar', properties: { image: 'envoy:1' } }] });
+    await expect(reconcile()).rejects.toMatchObject({ reason: 'TraitFailed', retryable: false });
+    expect(condition(cluster.theCapp(), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'TraitNotFound',
+      message: 'no CappTrait "sidecar" exists',
+    });
+    cluster.traitsByName.set('sidecar', sidecar);
+    await reconcile();
+    expect(ksvcContainers(cluster)).toContain('proxy=envoy:1');
+  });
+
+  it("applies a trait's output as a child and deletes it when the trait is removed", async () => {
+    const { cluster, reconcile, edit } = setUp({ traits: [{ type: 'expose' }] });
+    cluster.traitsByName.set('expose', expose);
+    expect(await reconcile()).toContain('apply Service web-expose');
+    expect(cluster.theCapp().status?.managedResources?.map((m) => `${m.apiVersion} ${m.name}`)).toContain(
+      'v1 web-expose',
+    );
+    edit({ traits: [] });
+    expect(await reconcile()).toContain('delete Service web-expose');
+    expect(cluster.theCapp().status?.traits).toBeUndefined();
+  });
+
+  it('auto-applies a trait to Capps of the namespaces it selects', async () => {
+    const { cluster, reconcile } = setUp({});
+    cluster.traitsByName.set(
+      'platform-sidecar',
+      trait('platform-sidecar', {
+        ...sidecar.spec,
+        autoApply: { namespaceSelector: { matchLabels: { mesh: 'on' } }, properties: { image: 'mesh:1' } },
+      }),
+    );
+    await reconcile();
+    expect(ksvcContainers(cluster)).toEqual(['web=ghcr.io/dana-team/capp-gin-app:v0.2.0']);
+    cluster.namespaces.set(NS, { mesh: 'on' });
+    await reconcile();
+    expect(ksvcContainers(cluster)).toContain('proxy=mesh:1');
+    expect(cluster.theCapp().status?.traits).toEqual([
+      { type: 'platform-sidecar', generation: 1, podDisruptive: true, autoApplied: true },
+    ]);
   });
 });

@@ -4,6 +4,8 @@ import {
   CAPP_PLURAL,
   CAPP_REVISION_KIND,
   CAPP_REVISION_PLURAL,
+  CAPP_TRAIT_KIND,
+  CAPP_TRAIT_PLURAL,
   type ResourceType,
 } from '@capp/capp-model';
 
@@ -25,6 +27,12 @@ export const CAPP_REVISION_TYPE: ResourceType = {
   kind: CAPP_REVISION_KIND,
   plural: CAPP_REVISION_PLURAL,
   namespaced: true,
+};
+export const CAPP_TRAIT_TYPE: ResourceType = {
+  apiVersion: CAPP_API_VERSION,
+  kind: CAPP_TRAIT_KIND,
+  plural: CAPP_TRAIT_PLURAL,
+  namespaced: false,
 };
 export const NAMESPACE_TYPE = core('Namespace', 'namespaces', false);
 export const CONFIGMAP_TYPE = core('ConfigMap', 'configmaps');
@@ -66,6 +74,7 @@ export const SELF_SUBJECT_REVIEW_TYPE: ResourceType = {
 export const BUILTIN_TYPES: readonly ResourceType[] = [
   CAPP_TYPE,
   CAPP_REVISION_TYPE,
+  CAPP_TRAIT_TYPE,
   NAMESPACE_TYPE,
   CONFIGMAP_TYPE,
   SECRET_TYPE,
