@@ -100,6 +100,8 @@ export class ClusterFixture {
       concurrency?: number;
       cappRevisions?: boolean;
       loggingBackend?: LoggingBackend;
+      /** Watched namespaces (default: the test's own). */
+      namespaces?: string[];
     } = {},
   ): Promise<CappController> {
     const rest = operatorRest();
@@ -108,7 +110,7 @@ export class ClusterFixture {
     this.controller = createOperator(
       rest,
       {
-        namespaces: [this.ns],
+        namespaces: opts.namespaces ?? [this.ns],
         operatorNamespace: this.operatorNs,
         concurrency: opts.concurrency ?? 4,
         resyncSeconds: opts.resyncSeconds ?? 0,

@@ -1,0 +1,177 @@
+import { CAPP_API_VERSION, type CappTrait, LABEL_PARENT_CAPP } from '@capp/capp-model';
+import { CORE_SERVICE, KNATIVE_SERVICE } from '@capp/knative-adapter';
+import { CAPP_TRAIT_TYPE, CAPP_TYPE } from '@capp/kube';
+
+import { ClusterFixture, Obj, suffix, waitFor } from './testing/cluster-fixture';
+
+/**
+ * Patch traits on a real API server: CappTraits are cluster-scoped, so this test's are named (and its
+ * auto-apply label keyed) with a suffix of its own.
+ */
+const fx = new ClusterFixture();
+const id = suffix();
+const SIDECAR = `it-sidecar-${id}`;
+const EXPOSE = `it-expose-${id}`;
+const MESH = `it-mesh-${id}`;
+const MESH_LABEL = `mesh-${id}`;
+const other = `capp-it-other-${id}`;
+
+function trait(name: string, spec: CappTrait['spec']): Obj {
+  return { apiVersion: CAPP_API_VERSION, kind: 'CappTrait', metadata: { name }, spec } as unknown as Obj;
+}
+
+const sidecar = (image: string): Obj =>
+  trait(SIDECAR, {
+    podDisruptive: true,
+    parameters: {
+      type: 'object',
+      properties: { name: { type: 'string', default: 'proxy' }, image: { type: 'string', default: image } },
+    },
+    patch: {
+      template:
+        '{"spec": {"template": {"spec": {"containers": [{"name": parameter.name, "image": parameter.image}]}}}}',
+    },
+  });
+
+function capp(name: string, traits: unknown[], namespace = fx.ns): Obj {
+  return {
+    apiVersion: CAPP_API_VERSION,
+    kind: 'Capp',
+    metadata: { name, namespace },
+    spec: {
+      configurationSpec: {
+        template: { spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1' }] } },
+      },
+      traits,
+    },
+  };
+}
+
+async function containers(name: string, namespace = fx.ns): Promise<string[]> {
+  const ksvc = await fx.get(KNATIVE_SERVICE, namespace, name);
+  const spec = ksvc?.spec as
+    { template: { spec: { containers: Array<{ name: string; image: string }> } } } | undefined;
+  return (spec?.template.spec.containers ?? []).map((c) => `${c.name}=${c.image}`);
+}
+
+async function waitContainers(name: string, want: string[], namespace = fx.ns): Promise<void> {
+  await waitFor(`${namespace}/${name} containers ${want.join(',')}`, async () => {
+    return JSON.stringify(await containers(name, namespace)) === JSON.stringify(want);
+  });
+}
+
+beforeAll(async () => {
+  await fx.setUp();
+  await fx.rest.request('POST', '/api/v1/namespaces', {
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: other } },
+  });
+  await fx.apply(sidecar('envoy:1'));
+  await fx.apply(
+    trait(EXPOSE, {
+      outputs: [
+        {
+          name: 'expose',
+          template:
+            '{"apiVersion": "v1", "kind": "Service", "spec": {"selector": {"serving.knative.dev/service": context.name}, "ports": [{"port": 5432, "targetPort": 8080}]}}',
+        },
+      ],
+    }),
+  );
+  await fx.startController({ namespaces: [fx.ns, other] });
+});
+
+afterAll(async () => {
+  await fx.rest
+    .request('DELETE', `/apis/rcs.dana.io/v1alpha1/namespaces/${other}/capps`)
+    .catch(() => undefined);
+  for (const name of [SIDECAR, EXPOSE, MESH])
+    await fx.remove(CAPP_TRAIT_TYPE, undefined, name).catch(() => undefined);
+  await fx.tearDown();
+  await fx.rest.request('DELETE', `/api/v1/namespaces/${other}`).catch(() => undefined);
+});
+
+describe('patch traits on a real API server', () => {
+  it('converges a Capp with traits: the patched Knative Service, the output Service, status.traits', async () => {
+    await fx.apply(capp('web', [{ type: SIDECAR }, { type: EXPOSE }]));
+    await waitContainers('web', ['app=ghcr.io/acme/app:1', 'proxy=envoy:1']);
+    const svc = await waitFor('the output Service', () => fx.get(CORE_SERVICE, fx.ns, 'web-expose'));
+    expect(svc.metadata.labels?.[LABEL_PARENT_CAPP]).toBe('web');
+    expect(svc.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Capp', name: 'web' });
+    const status = await waitFor('status.traits', async () => {
+      const c = await fx.get(CAPP_TYPE, fx.ns, 'web');
+      return (c?.status as { traits?: unknown[] } | undefined)?.traits?.length === 2 ? c?.status : undefined;
+    });
+    expect(status).toMatchObject({
+      traits: [{ type: SIDECAR, podDisruptive: true }, { type: EXPOSE }],
+      managedResources: expect.arrayContaining([
+        { apiVersion: 'v1', kind: 'Service', namespace: fx.ns, name: 'web-expose' },
+      ]),
+    });
+  });
+
+  it('re-renders the users of a trait that is edited', async () => {
+    await fx.apply(capp('edited', [{ type: SIDECAR }]));
+    await waitContainers('edited', ['app=ghcr.io/acme/app:1', 'proxy=envoy:1']);
+    await fx.apply(sidecar('envoy:2'));
+    await waitContainers('edited', ['app=ghcr.io/acme/app:1', 'proxy=envoy:2']);
+    await fx.apply(sidecar('envoy:1'));
+  });
+
+  it('removes what a trait added (server-side apply ownership) and its outputs when the Capp drops it', async () => {
+    await fx.apply(capp('dropped', [{ type: SIDECAR }, { type: EXPOSE }]));
+    await waitContainers('dropped', ['app=ghcr.io/acme/app:1', 'proxy=envoy:1']);
+    await waitFor('the output Service', () => fx.get(CORE_SERVICE, fx.ns, 'dropped-expose'));
+    await fx.apply(capp('dropped', []));
+    await waitContainers('dropped', ['app=ghcr.io/acme/app:1']);
+    await waitFor(
+      'the output Service deleted',
+      async () => !(await fx.get(CORE_SERVICE, fx.ns, 'dropped-expose')),
+    );
+  });
+
+  it('auto-applies a trait to Capps in namespaces with the label, and not elsewhere', async () => {
+    await fx.apply(capp('plain', [], fx.ns));
+    await fx.apply(capp('meshed', [], other));
+    await waitContainers('plain', ['app=ghcr.io/acme/app:1']);
+    await waitContainers('meshed', ['app=ghcr.io/acme/app:1'], other);
+    await fx.apply(
+      trait(MESH, {
+        parameters: { type: 'object', properties: { image: { type: 'string' } } },
+        patch: {
+          template:
+            '{"spec": {"template": {"spec": {"containers": [{"name": "mesh", "image": parameter.image}]}}}}',
+        },
+        autoApply: {
+          namespaceSelector: { matchLabels: { [MESH_LABEL]: 'on' } },
+          properties: { image: 'mesh:1' },
+        },
+      }),
+    );
+    await fx.rest.request('PATCH', `/api/v1/namespaces/${other}`, {
+      body: { metadata: { labels: { [MESH_LABEL]: 'on' } } },
+      contentType: 'application/merge-patch+json',
+    });
+    await waitContainers('meshed', ['app=ghcr.io/acme/app:1', 'mesh=mesh:1'], other);
+    expect(await containers('plain')).toEqual(['app=ghcr.io/acme/app:1']);
+  });
+
+  it('reports conflicting traits in Ready=False with the path and both sources, and writes nothing', async () => {
+    await fx.apply(capp('clash', [{ type: SIDECAR, properties: { image: 'a:1' } }]));
+    await waitContainers('clash', ['app=ghcr.io/acme/app:1', 'proxy=a:1']);
+    await fx.apply(
+      capp('clash', [
+        { type: SIDECAR, properties: { image: 'a:1' } },
+        { type: SIDECAR, properties: { image: 'b:1' } },
+      ]),
+    );
+    const ready = await waitFor('Ready=False TraitConflict', async () => {
+      const c = await fx.get(CAPP_TYPE, fx.ns, 'clash');
+      const conditions = (
+        c?.status as { conditions?: Array<{ type: string; reason: string; message: string }> }
+      )?.conditions;
+      return conditions?.find((x) => x.type === 'Ready' && x.reason === 'TraitConflict');
+    });
+    expect(ready.message).toContain('spec.template.spec.containers[name=proxy].image is set by trait');
+    expect(await containers('clash')).toEqual(['app=ghcr.io/acme/app:1', 'proxy=a:1']);
+  });
+});
