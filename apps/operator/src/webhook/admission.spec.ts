@@ -1,4 +1,12 @@
-import { AdmissionRequest, ClusterLookups, mutateAdmission, validateAdmission } from './admission';
+import type { CappTrait } from '@capp/capp-model';
+
+import {
+  AdmissionRequest,
+  ClusterLookups,
+  mutateAdmission,
+  validateAdmission,
+  validateTraitAdmission,
+} from './admission';
 
 const capp = (
   spec: Record<string, unknown> = {},
@@ -20,7 +28,30 @@ const request = (object: unknown, extra: Partial<AdmissionRequest> = {}): Admiss
   ...extra,
 });
 
-const lookups = (secrets: string[] = [], hostnames: Record<string, string> = {}): ClusterLookups => ({
+const sidecar: CappTrait = {
+  apiVersion: 'rcs.dana.io/v1alpha1',
+  kind: 'CappTrait',
+  metadata: { name: 'sidecar' },
+  spec: {
+    parameters: {
+      type: 'object',
+      required: ['image'],
+      properties: { image: { type: 'string' }, port: { type: 'integer', minimum: 1 } },
+    },
+    patch: {
+      template: '{"spec": {"template": {"spec": {"containers": [{"name": "s", "image": parameter.image}]}}}}',
+    },
+  },
+};
+
+const lookups = (
+  secrets: string[] = [],
+  hostnames: Record<string, string> = {},
+  users: Record<string, string[]> = {},
+): ClusterLookups => ({
+  trait: (name) => (name === 'sidecar' ? sidecar : undefined),
+  cappsUsingTrait: (name) =>
+    (users[name] ?? []).map((k) => ({ namespace: k.split('/')[0], name: k.split('/')[1] })),
   secretExists: async (ns, name) => secrets.includes(`${ns}/${name}`),
   cappsWithHostname: (h) =>
     Object.entries(hostnames)
@@ -169,5 +200,69 @@ describe('mutating admission', () => {
       }),
     );
     expect(res.patch).toBeUndefined();
+  });
+});
+
+describe('validating admission of traits', () => {
+  it('refuses an unknown trait and bad properties, naming the field', async () => {
+    const res = await validateAdmission(
+      request(capp({ traits: [{ type: 'nope' }, { type: 'sidecar', properties: { port: 0 } }] })),
+      lookups(),
+    );
+    expect(res.allowed).toBe(false);
+    expect(res.status?.details?.causes).toEqual([
+      { field: 'spec.traits[0].type', reason: 'traitExists', message: 'no CappTrait "nope" exists' },
+      { field: 'spec.traits[1].properties.image', reason: 'parameters.required', message: 'is required' },
+      { field: 'spec.traits[1].properties.port', reason: 'parameters.minimum', message: 'must be >= 1' },
+    ]);
+  });
+
+  it('admits valid traits, and an unrelated update of a Capp whose trait is gone since', async () => {
+    expect(
+      (
+        await validateAdmission(
+          request(capp({ traits: [{ type: 'sidecar', properties: { image: 'x' } }] })),
+          lookups(),
+        )
+      ).allowed,
+    ).toBe(true);
+    const gone = capp({ traits: [{ type: 'deleted' }] });
+    const relabelled = capp({ traits: [{ type: 'deleted' }] }, { labels: { a: 'b' } });
+    expect(
+      (await validateAdmission(request(relabelled, { operation: 'UPDATE', oldObject: gone }), lookups()))
+        .allowed,
+    ).toBe(true);
+  });
+
+  it('refuses to delete a CappTrait in use, listing its users', () => {
+    const res = validateTraitAdmission(
+      { uid: 'u', operation: 'DELETE', name: 'sidecar', oldObject: sidecar },
+      lookups([], {}, { sidecar: ['team/web', 'team/api'] }),
+    );
+    expect(res).toMatchObject({
+      allowed: false,
+      status: {
+        code: 409,
+        message:
+          'CappTrait "sidecar" is in use by 2 Capp(s): team/web, team/api; remove it from their spec.traits first',
+      },
+    });
+    expect(
+      validateTraitAdmission({ uid: 'u', operation: 'DELETE', name: 'sidecar' }, lookups()).allowed,
+    ).toBe(true);
+  });
+
+  it('refuses a CappTrait whose template does not parse or whose schema does not compile', () => {
+    const bad = {
+      ...sidecar,
+      spec: { parameters: { type: 'nonsense' }, patch: { template: '{"a": ' } },
+    };
+    const res = validateTraitAdmission({ uid: 'u', operation: 'CREATE', object: bad }, lookups());
+    expect(res.allowed).toBe(false);
+    expect(res.status?.details?.causes.map((c) => `${c.field} ${c.reason}`)).toEqual([
+      'spec.parameters jsonSchema',
+      'spec.patch.template template',
+    ]);
+    expect(res.status?.message).toMatch(/^the capptrait is invalid: /);
   });
 });
