@@ -22,6 +22,7 @@ const OPERATOR_CLUSTER_RULES = [
   { apiGroups: ['rcs.dana.io'], resources: ['capps/status'], verbs: ['patch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capps/finalizers'], verbs: ['update'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capprevisions'], verbs: ['list', 'watch', 'create', 'delete'] },
+  { apiGroups: ['rcs.dana.io'], resources: ['capptraits'], verbs: ['list', 'watch'] },
   {
     apiGroups: ['serving.knative.dev'],
     resources: ['services', 'domainmappings'],
@@ -53,6 +54,8 @@ const OPERATOR_CLUSTER_RULES = [
     resources: ['cnamerecords'],
     verbs: ['list', 'watch', 'create', 'patch', 'delete'],
   },
+  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
@@ -74,6 +77,7 @@ const API_RULES = [
     resources: ['capps'],
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   },
+  { apiGroups: ['rcs.dana.io'], resources: ['capptraits'], verbs: ['get', 'list'] },
   // The cluster's identity, recorded with each applied row (ADR 0004 §4).
   { apiGroups: [''], resources: ['namespaces'], resourceNames: ['kube-system'], verbs: ['get'] },
 ];
