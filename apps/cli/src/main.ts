@@ -5,19 +5,21 @@ import { CommandResult, crdCommand, OutputFormat, renderCommand, validateCommand
 const USAGE = `usage: capp <command> [options]
 
 commands:
-  render -f CAPP.yaml [--autoscale-defaults CM.yaml] [--dns-config CM.yaml] [-o yaml|json]
-         print the children the operator would apply, as a YAML stream
-  validate -f CAPP.yaml
-         exit 0 when valid; else print "<field path>: <message>" per problem and exit 1
+  render -f CAPP.yaml [--autoscale-defaults CM.yaml] [--dns-config CM.yaml] [--traits DIR] [-o yaml|json]
+         print the children the operator would apply, as a YAML stream (with --traits, the
+         Capp's spec.traits applied from the CappTrait files of DIR)
+  validate -f CAPP.yaml [--traits DIR]
+         exit 0 when valid; else print "<field path>: <message>" per problem and exit 1 (with
+         --traits, also: each trait exists in DIR, its properties fit its schema, it applies)
   crd [-o yaml|json]
-         print the Capp CustomResourceDefinition
+         print the CustomResourceDefinitions (Capp, CappRevision, CappTrait)
 `;
 
 function usageError(message: string): CommandResult {
   return { code: 2, stdout: '', stderr: `error: ${message}\n${USAGE}` };
 }
 
-export function run(argv: string[]): CommandResult {
+export async function run(argv: string[]): Promise<CommandResult> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     return { code: command ? 0 : 2, stdout: command ? USAGE : '', stderr: command ? '' : USAGE };
@@ -31,6 +33,7 @@ export function run(argv: string[]): CommandResult {
         output: { type: 'string', short: 'o', default: 'yaml' },
         'autoscale-defaults': { type: 'string' },
         'dns-config': { type: 'string' },
+        traits: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -50,10 +53,11 @@ export function run(argv: string[]): CommandResult {
         output: output as OutputFormat,
         autoscaleDefaults: values['autoscale-defaults'] as string | undefined,
         dnsConfig: values['dns-config'] as string | undefined,
+        traits: values['traits'] as string | undefined,
       });
     case 'validate':
       if (!file) return usageError('validate needs -f CAPP.yaml');
-      return validateCommand(file);
+      return validateCommand(file, values['traits'] as string | undefined);
     case 'crd':
       return crdCommand(output as OutputFormat);
     default:
@@ -62,8 +66,9 @@ export function run(argv: string[]): CommandResult {
 }
 
 if (require.main === module) {
-  const result = run(process.argv.slice(2));
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  process.exitCode = result.code;
+  void run(process.argv.slice(2)).then((result) => {
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+  });
 }
