@@ -17,6 +17,7 @@ import { AllCappsController, CappsController } from './app/capps/capps.controlle
 import { CappsRepository } from './app/capps/capps.repository';
 import { CappsService } from './app/capps/capps.service';
 import { ClusterAdmission } from './app/capps/cluster-admission';
+import { TraitsController } from './app/traits/traits.controller';
 import { AuthedRequest, AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator';
 import { API_CONFIG, ApiConfig } from './config/api-config';
@@ -77,7 +78,7 @@ export class AppModule {
           skipIf: () => config.rateLimitPerMinute === 0,
         }),
       ],
-      controllers: [CappsController, AllCappsController, HealthController],
+      controllers: [CappsController, AllCappsController, TraitsController, HealthController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: logger },

@@ -11,6 +11,8 @@ export interface AccessRule {
   verb: 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
   /** The handler checks per namespace itself (e.g. a list across the namespaces the user may see). */
   perNamespace?: boolean;
+  /** The resource of rcs.dana.io (default `capps`). */
+  resource?: string;
 }
 
 /** The Kubernetes verb on capps.rcs.dana.io this route needs, in the `:ns` of its path. */
@@ -39,6 +41,7 @@ export class AuthGuard implements CanActivate {
       const params = req.params as Record<string, string | undefined>;
       await this.authenticator.authorize(user, {
         verb: rule.verb,
+        resource: rule.resource,
         namespace: params['ns'] ?? '',
         name: params['name'],
       });

@@ -75,9 +75,14 @@ export class Authenticator {
     access: AccessRequest,
   ): Promise<{ allowed: boolean; reason?: string }> {
     if (!this.enabled) return { allowed: true };
-    const key = [user.username, user.groups.join(','), access.verb, access.namespace, access.name ?? ''].join(
-      '|',
-    );
+    const key = [
+      user.username,
+      user.groups.join(','),
+      access.resource ?? '',
+      access.verb,
+      access.namespace,
+      access.name ?? '',
+    ].join('|');
     let decision = this.decisions.get(key);
     if (!decision) {
       decision = await this.ask(() => this.kube.authorize(user, access));
@@ -109,7 +114,7 @@ export class Authenticator {
     if (allowed) return;
     const where = access.namespace ? `in namespace "${access.namespace}"` : 'across all namespaces';
     throw new ForbiddenError(
-      `user "${user.username}" cannot ${access.verb} capps.rcs.dana.io ${where}${reason ? `: ${reason}` : ''}`,
+      `user "${user.username}" cannot ${access.verb} ${access.resource ?? 'capps'}.rcs.dana.io ${where}${reason ? `: ${reason}` : ''}`,
     );
   }
 

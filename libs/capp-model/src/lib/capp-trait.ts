@@ -37,7 +37,7 @@ export interface TraitHttpProcessing {
   ttlSeconds?: number;
 }
 
-export interface CappTraitSpec {
+export type CappTraitSpec = {
   description?: string;
   /** The child kinds patched, as `<plural>.<group>` (`services.serving.knative.dev`), or `*`. */
   appliesTo?: string[];
@@ -53,7 +53,7 @@ export interface CappTraitSpec {
   processing?: { http: TraitHttpProcessing };
   /** Applied to every Capp in the namespaces selected, with these properties. */
   autoApply?: { namespaceSelector: LabelSelector; properties?: Record<string, unknown> };
-}
+};
 
 export type CappTrait = {
   apiVersion: typeof CAPP_API_VERSION;

@@ -6,9 +6,11 @@ import {
   CAPP_KIND,
   CAPP_PLURAL,
   CAPP_VERSION,
+  type CappTrait,
   type KubeObject,
 } from '@capp/capp-model';
 import {
+  CAPP_TRAIT_TYPE,
   CAPP_TYPE,
   KubeApiError,
   KubeClient,
@@ -27,6 +29,22 @@ export type { StatusCause } from '@capp/kube';
 
 export const API_FIELD_MANAGER = 'capp-api';
 
+/** What the API shows of a CappTrait: its spec and a few identity fields (no managedFields). */
+function traitView(t: CappTrait): CappTrait {
+  const { name, uid, resourceVersion, generation, creationTimestamp, labels } =
+    t.metadata as CappTrait['metadata'] & Record<string, unknown>;
+  return {
+    apiVersion: t.apiVersion,
+    kind: t.kind,
+    metadata: Object.fromEntries(
+      Object.entries({ name, uid, resourceVersion, generation, creationTimestamp, labels }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    ) as CappTrait['metadata'],
+    spec: t.spec,
+  };
+}
+
 export interface AuthenticatedUser {
   username: string;
   uid?: string;
@@ -36,6 +54,8 @@ export interface AuthenticatedUser {
 
 export interface AccessRequest {
   verb: string;
+  /** The resource of rcs.dana.io (default `capps`; `capptraits` for the trait catalogue). */
+  resource?: string;
   /** Empty for a cluster-wide check (e.g. list across namespaces). */
   namespace: string;
   name?: string;
@@ -226,7 +246,7 @@ export class KubeGateway {
         resourceAttributes: {
           group: CAPP_GROUP,
           version: CAPP_VERSION,
-          resource: CAPP_PLURAL,
+          resource: access.resource ?? CAPP_PLURAL,
           verb: access.verb,
           namespace: access.namespace || undefined,
           name: access.name,
@@ -242,6 +262,27 @@ export class KubeGateway {
       return { allowed: status?.allowed === true, reason: status?.reason };
     } catch (err) {
       throw toClusterError(err, 'subject access review');
+    }
+  }
+
+  /** The CappTraits (cluster-scoped), without their bookkeeping; [] when their CRD is not installed. */
+  async listTraits(): Promise<CappTrait[]> {
+    try {
+      const list = await this.client.list<CappTrait>(CAPP_TRAIT_TYPE);
+      return list.items.map(traitView).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    } catch (err) {
+      if (err instanceof KubeApiError && err.statusCode === 404) return [];
+      throw toClusterError(err, 'list capptraits');
+    }
+  }
+
+  /** One CappTrait, or undefined. */
+  async getTrait(name: string): Promise<CappTrait | undefined> {
+    try {
+      const trait = await this.client.get<CappTrait>(CAPP_TRAIT_TYPE, undefined, name);
+      return trait && traitView(trait);
+    } catch (err) {
+      throw toClusterError(err, 'get capptrait');
     }
   }
 
