@@ -1,5 +1,5 @@
 /**
- * `npm run bench:operator [-- --capps 1000 --concurrency 8 --profile DIR]`: the operator against a
+ * `npm run bench:operator [-- --capps 1000 --concurrency 8 --traits 3 --profile DIR]`: the operator against a
  * baseline and two floors, each phase on a fresh private control plane (docs/benchmarks.md):
  *
  *  1. baseline: the rendered children applied directly (server-side apply, same client code and
@@ -10,6 +10,9 @@
  *     has observedGeneration == generation and all its children (seen through a watch); requests per
  *     Capp and during one resync from its own /metrics; its peak RSS (VmHWM);
  *  4. the baseline again, last: the two baselines show the machine's noise.
+ *
+ * With `--traits N` (1–3), the operator runs twice, without and with N catalogue traits (env,
+ * virtual-group, kautoscale) on every Capp, and both are printed side by side.
  *
  * Every phase prints the CPU seconds of each process and of the rest of the machine (`others`: a busy
  * machine makes the run meaningless). `--profile DIR`: kube-apiserver pprof CPU profiles of each
@@ -34,22 +37,27 @@ import { ControlPlane, freePort, startControlPlane } from '@capp/testing';
 
 import { FIELD_MANAGER, operatorClient } from '../../apps/operator/src/wiring';
 import { build } from '../build';
+import { benchTraits } from './traits';
 
 const { values } = parseArgs({
   options: {
     capps: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '8' },
+    /** Put this many catalogue traits on every Capp (0–3) and compare with a run without. */
+    traits: { type: 'string', default: '0' },
     /** Write CPU profiles here: kube-apiserver (pprof) during each phase, the operator (--cpu-prof). */
     profile: { type: 'string' },
   },
 });
 const N = Number(values.capps);
 const C = Number(values.concurrency);
+const T = Number(values.traits);
+const TRAITS = benchTraits(T);
 const zone = 'bench.example.com';
 const dns = { zone: `${zone}.`, cname: `ingress.${zone}.` };
 const CAPP_TYPE_META = { apiVersion: 'rcs.dana.io/v1alpha1', kind: 'Capp' };
 
-function cappFor(namespace: string, i: number): Capp {
+function cappFor(namespace: string, i: number, withTraits = false): Capp {
   return {
     apiVersion: 'rcs.dana.io/v1alpha1',
     kind: 'Capp',
@@ -65,6 +73,7 @@ function cappFor(namespace: string, i: number): Capp {
         ],
       },
       logSpec: { type: 'elastic', host: 'es', index: 'apps', user: 'elastic', passwordSecret: 'es-pass' },
+      ...(withTraits ? { traits: TRAITS.uses } : {}),
     },
   };
 }
@@ -302,9 +311,13 @@ interface OperatorRun extends Measured {
   rows: Array<[string, string]>;
 }
 
-/** The operator as its own process, compiled as it is deployed, and N Capps created at once. */
-function operatorRun(): Promise<OperatorRun> {
+/**
+ * The operator as its own process, compiled as it is deployed, and N Capps created at once (with
+ * `withTraits`, each using the benchmark's traits, which exist before the operator starts).
+ */
+function operatorRun(withTraits = false): Promise<OperatorRun> {
   return onFreshCluster(async ({ cp, rest, client, profile }) => {
+    if (withTraits) for (const trait of TRAITS.traits) await client.apply(trait as never);
     const metricsPort = await freePort();
     const probePort = await freePort();
     const operator = spawn(
@@ -350,7 +363,7 @@ function operatorRun(): Promise<OperatorRun> {
       await pool(
         Array.from({ length: N }, (_, i) => i),
         C,
-        (i) => client.apply(cappFor(NAMESPACE, i) as never),
+        (i) => client.apply(cappFor(NAMESPACE, i, withTraits) as never),
       );
       await watching;
       const ms = performance.now() - t;
@@ -410,6 +423,7 @@ async function main(): Promise<void> {
   const prescribed = await floor('prescribed');
   const irreducible = await floor('irreducible');
   const operator = await operatorRun();
+  const traited = T > 0 ? await operatorRun(true) : undefined;
   const last = await baseline('baseline-again');
   const baselineMs = (first.ms + last.ms) / 2;
   const seconds = (ms: number): string => (ms / 1000).toFixed(2);
@@ -426,6 +440,14 @@ async function main(): Promise<void> {
     ['floor, irreducible requests only (s)', seconds(irreducible.ms)],
     ['  ratio floor / baseline', ratio(irreducible.ms)],
     ...operator.rows,
+    ...(traited
+      ? ([
+          [`operator, ${T} traits per Capp: create → all converged (s)`, seconds(traited.ms)],
+          ['  ratio with traits / without', (traited.ms / operator.ms).toFixed(2)],
+          ...traited.rows.map(([k, v]): [string, string] => [`  with traits: ${k.trim()}`, v]),
+          ['CPU s during operator run with traits', traited.cpu],
+        ] as Array<[string, string]>)
+      : []),
     ['CPU s during baseline (first)', first.cpu],
     ['CPU s during prescribed floor', prescribed.cpu],
     ['CPU s during irreducible floor', irreducible.cpu],

@@ -685,7 +685,7 @@ describe('CappReconciler with traits', () => {
     return (spec?.template.spec.containers ?? []).map((c) => `${c.name}=${c.image}`);
   };
 
-  it('applies a trait to the Knative Service, reports it in status with an Event, then spends no write', async () => {
+  it('applies a trait to the Knative Service, reports it in status, then spends no write', async () => {
     const { cluster, reconcile } = setUp({ traits: [{ type: 'sidecar', properties: { image: 'envoy:1' } }] });
     cluster.traitsByName.set('sidecar', sidecar);
     await reconcile();
@@ -693,10 +693,20 @@ describe('CappReconciler with traits', () => {
     expect(cluster.theCapp().status?.traits).toEqual([
       { type: 'sidecar', generation: 1, podDisruptive: true },
     ]);
-    expect(cluster.events).toContain(
-      'Normal TraitsChanged: applied sidecar; pod-disruptive: sidecar (pods restart)',
-    );
+    // A new Capp: its Created Event says what was made.
+    expect(cluster.events.filter((e) => e.includes('TraitsChanged'))).toEqual([]);
     expect(await reconcile()).toEqual([]);
+  });
+
+  it('records a TraitsChanged Event naming pod-disruptive traits when a trait in effect changes', async () => {
+    const { cluster, reconcile } = setUp({ traits: [{ type: 'sidecar', properties: { image: 'envoy:1' } }] });
+    cluster.traitsByName.set('sidecar', sidecar);
+    await reconcile();
+    cluster.traitsByName.set('sidecar', { ...sidecar, metadata: { name: 'sidecar', generation: 2 } });
+    expect(await reconcile()).toEqual(['apply status']);
+    expect(cluster.events).toEqual([
+      'Normal TraitsChanged: applied sidecar; pod-disruptive: sidecar (pods restart)',
+    ]);
   });
 
   it('writes no child of a Capp whose traits conflict, and says where in Ready=False', async () => {

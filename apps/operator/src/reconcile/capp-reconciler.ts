@@ -198,10 +198,13 @@ export class CappReconciler {
     }
   }
 
-  /** An Event when the traits in effect change; pod-disruptive ones are named (their pods restart). */
+  /**
+   * An Event when the traits in effect change; pod-disruptive ones are named (their pods restart).
+   * Not for a new Capp (its pods are new anyway; its `Created` Event says what was made).
+   */
   private noteTraits(capp: Capp, traits: AppliedTrait[], log: Logger): void {
     const before = capp.status?.traits ?? [];
-    if (sameJson(before, traits)) return;
+    if (sameJson(before, traits) || capp.status?.observedGeneration === undefined) return;
     const changed = traits.filter((t) => !before.some((b) => sameJson(b, t)));
     const removed = before.filter((b) => !traits.some((t) => t.type === b.type));
     const disruptive = [...changed, ...removed].filter((t) => t.podDisruptive).map((t) => t.type);

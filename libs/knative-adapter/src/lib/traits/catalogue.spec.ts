@@ -325,6 +325,28 @@ describe('the trait catalogue of the chart', () => {
     expect(err.reason).toBe('TraitProcessingFailed');
   });
 
+  describe('the example Capp of each trait (examples/traits/)', () => {
+    const examplesDir = join(catalogueDir, '..', '..', '..', 'examples', 'traits');
+    const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.yaml'));
+
+    it('exist for every catalogue trait', () => {
+      expect(examples.map((f) => f.replace(/\.yaml$/, '')).sort()).toEqual([...catalogue.keys()].sort());
+    });
+
+    it.each(examples)('%s validates against the catalogue and renders with it', async (file) => {
+      const capp = parse(readFileSync(join(examplesDir, file), 'utf8')) as Capp;
+      expect(validateCappTraits(capp, lookup)).toEqual([]);
+      const children = renderChildren(capp, { autoscale: AUTOSCALE, dns: DNS });
+      const out = await applyTraits({
+        capp,
+        children,
+        lookup,
+        fetch: async () => ({ serviceAccountName: 'payments-sa' }),
+      });
+      expect(out.applied.map((a) => a.type)).toEqual([file.replace(/\.yaml$/, '')]);
+    });
+  });
+
   describe('validation of a Capp against the catalogue', () => {
     it('names an unknown trait and bad properties by field', () => {
       const capp = makeCapp({

@@ -10,7 +10,12 @@ const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
 addFormats(ajv);
 const validators = new Map<string, ValidateFunction>();
 
+/** The same schema object (a cached CappTrait's) is looked up without serializing it. */
+const byObject = new WeakMap<object, ValidateFunction>();
+
 function validatorOf(schema: Record<string, unknown>): ValidateFunction {
+  const known = byObject.get(schema);
+  if (known) return known;
   const key = JSON.stringify(schema);
   let v = validators.get(key);
   if (!v) {
@@ -18,6 +23,7 @@ function validatorOf(schema: Record<string, unknown>): ValidateFunction {
     if (validators.size >= 1000) validators.clear();
     validators.set(key, v);
   }
+  byObject.set(schema, v);
   return v;
 }
 

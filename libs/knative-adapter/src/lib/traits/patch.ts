@@ -86,7 +86,9 @@ export class Ledger {
   assign(path: readonly PathStep[], before: Json, after: Json, source: string): void {
     const at = formatPath(path);
     if (before === undefined) this.set(at, source);
-    else if (!sameJson(before, after)) {
+    else if (before === after)
+      return; // the same value: whoever set it first stays its source
+    else if (typeof before === 'object' || typeof after === 'object' ? !sameJson(before, after) : true) {
       const first = this.ownerOf(at);
       if (first !== source) this.conflicts.push({ path: at, first, second: source });
       this.set(at, source);
@@ -180,7 +182,7 @@ class StrategicMerge {
 
   private object(before: JsonObject | undefined, patch: JsonObject, path: PathStep[]): Json | typeof DELETE {
     const directive = patch['$patch'];
-    const at = formatPath(path);
+    const at = directive !== undefined || patch['$retainKeys'] !== undefined ? formatPath(path) : '';
     if (directive === 'delete') {
       this.ledger.clear(at);
       return DELETE;

@@ -115,11 +115,14 @@ const kindNames = (t: CappTrait): string[] => t.spec.appliesTo ?? [DEFAULT_TRAIT
 
 const KNOWN_KIND_NAMES = new Set(TRAIT_OUTPUT_KINDS.map(traitKindName));
 
+/** `apiVersion/kind` → `<plural>.<group>`, for the kinds a trait may name. */
+const KIND_NAME_OF = new Map(TRAIT_OUTPUT_KINDS.map((k) => [`${k.apiVersion}/${k.kind}`, traitKindName(k)]));
+
 function applies(trait: CappTrait, child: { apiVersion: string; kind: string }): boolean {
   const names = kindNames(trait);
   if (names.includes('*')) return true;
-  const type = TRAIT_OUTPUT_KINDS.find((k) => k.apiVersion === child.apiVersion && k.kind === child.kind);
-  return type !== undefined && names.includes(traitKindName(type));
+  const name = KIND_NAME_OF.get(`${child.apiVersion}/${child.kind}`);
+  return name !== undefined && names.includes(name);
 }
 
 /**
