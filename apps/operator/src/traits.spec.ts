@@ -1,3 +1,6 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { CAPP_API_VERSION, type CappTrait, LABEL_PARENT_CAPP } from '@capp/capp-model';
 import { CORE_SERVICE, KNATIVE_SERVICE } from '@capp/knative-adapter';
 import { CAPP_TRAIT_TYPE, CAPP_TYPE } from '@capp/kube';
@@ -14,6 +17,11 @@ const SIDECAR = `it-sidecar-${id}`;
 const EXPOSE = `it-expose-${id}`;
 const MESH = `it-mesh-${id}`;
 const MESH_LABEL = `mesh-${id}`;
+const IDENTITY = `it-identity-${id}`;
+const GONE = `it-gone-${id}`;
+/** A local identity service for processing.http: GET /sa?team=<team> → {"name": "<team>-sa"}; 503 for team "down". */
+let identity: Server;
+let identityHost = '';
 const other = `capp-it-other-${id}`;
 
 function trait(name: string, spec: CappTrait['spec']): Obj {
@@ -61,6 +69,13 @@ async function waitContainers(name: string, want: string[], namespace = fx.ns): 
 }
 
 beforeAll(async () => {
+  identity = createServer((req, res) => {
+    const team = new URL(req.url ?? '/', 'http://x').searchParams.get('team');
+    res.writeHead(team === 'down' ? 503 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ name: `${team}-sa` }));
+  });
+  await new Promise<void>((resolve) => identity.listen(0, '127.0.0.1', resolve));
+  identityHost = `127.0.0.1:${(identity.address() as AddressInfo).port}`;
   await fx.setUp();
   await fx.rest.request('POST', '/api/v1/namespaces', {
     body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: other } },
@@ -77,7 +92,17 @@ beforeAll(async () => {
       ],
     }),
   );
-  await fx.startController({ namespaces: [fx.ns, other] });
+  await fx.apply(
+    trait(IDENTITY, {
+      parameters: { type: 'object', properties: { team: { type: 'string' } } },
+      processing: {
+        http: { url: `"http://${identityHost}/sa?team=" & parameter.team`, ttlSeconds: 0, timeoutSeconds: 2 },
+      },
+      patch: { template: '{"spec": {"template": {"spec": {"serviceAccountName": processing.output.name}}}}' },
+    }),
+  );
+  await fx.apply(trait(GONE, { patch: { template: '{"metadata": {"labels": {"gone": "no"}}}' } }));
+  await fx.startController({ namespaces: [fx.ns, other], traitHttpAllowedHosts: [identityHost] });
 });
 
 afterAll(async () => {
@@ -173,5 +198,49 @@ describe('patch traits on a real API server', () => {
     });
     expect(ready.message).toContain('spec.template.spec.containers[name=proxy].image is set by trait');
     expect(await containers('clash')).toEqual(['app=ghcr.io/acme/app:1', 'proxy=a:1']);
+  });
+
+  async function readyOf(
+    name: string,
+  ): Promise<{ status: string; reason: string; message: string } | undefined> {
+    const c = await fx.get(CAPP_TYPE, fx.ns, name);
+    const conditions = (
+      c?.status as { conditions?: Array<{ type: string; status: string; reason: string; message: string }> }
+    )?.conditions;
+    return conditions?.find((x) => x.type === 'Ready');
+  }
+
+  it('fetches processing.http from an allowed host and patches with the answer; a failure is Ready=False', async () => {
+    await fx.apply(capp('identified', [{ type: IDENTITY, properties: { team: 'pay' } }]));
+    await waitFor('serviceAccountName from the identity service', async () => {
+      const ksvc = await fx.get(KNATIVE_SERVICE, fx.ns, 'identified');
+      return (
+        (ksvc?.spec as { template?: { spec?: Record<string, unknown> } })?.template?.spec?.[
+          'serviceAccountName'
+        ] === 'pay-sa'
+      );
+    });
+    await fx.apply(capp('identified', [{ type: IDENTITY, properties: { team: 'down' } }]));
+    const ready = await waitFor('Ready=False TraitProcessingFailed', async () => {
+      const r = await readyOf('identified');
+      return r?.reason === 'TraitProcessingFailed' ? r : undefined;
+    });
+    expect(ready.message).toBe(
+      `trait "${IDENTITY}": processing.http: GET http://${identityHost}/sa answered 503`,
+    );
+  });
+
+  it('reports Ready=False TraitNotFound on the Capps of a trait deleted while in use (no webhook here)', async () => {
+    await fx.apply(capp('orphaned', [{ type: GONE }]));
+    await waitFor(
+      'the trait applied',
+      async () => (await fx.get(KNATIVE_SERVICE, fx.ns, 'orphaned'))?.metadata.labels?.['gone'] === 'no',
+    );
+    await fx.remove(CAPP_TRAIT_TYPE, undefined, GONE);
+    const ready = await waitFor('Ready=False TraitNotFound', async () => {
+      const r = await readyOf('orphaned');
+      return r?.reason === 'TraitNotFound' ? r : undefined;
+    });
+    expect(ready).toMatchObject({ status: 'False', message: `no CappTrait "${GONE}" exists` });
   });
 });

@@ -18,6 +18,7 @@ import { CappReconciler } from './capp-reconciler';
 import { ANNOTATION_APPLIED_HASH } from './drift';
 import { ReconcileError } from './errors';
 import type { ClientPort, EventsPort, ObjectRef, ReadPort } from './ports';
+import { TraitHttpRefused } from './trait-http';
 
 /**
  * Table tests of the reconciler: objects in (a fake cluster the read port serves) → applies, deletes,
@@ -773,5 +774,68 @@ describe('CappReconciler with traits', () => {
     expect(cluster.theCapp().status?.traits).toEqual([
       { type: 'platform-sidecar', generation: 1, podDisruptive: true, autoApplied: true },
     ]);
+  });
+});
+
+describe('CappReconciler with a processing.http trait', () => {
+  const identity: CappTrait = {
+    apiVersion: 'rcs.dana.io/v1alpha1',
+    kind: 'CappTrait',
+    metadata: { name: 'service-account', generation: 1 },
+    spec: {
+      processing: { http: { url: '"http://identity.internal/sa?team=" & parameter.team' } },
+      patch: { template: '{"spec": {"template": {"spec": {"serviceAccountName": processing.output.name}}}}' },
+    },
+  };
+
+  function setUpWith(fetch: () => Promise<unknown>) {
+    const cluster = new FakeCluster();
+    cluster.traitsByName.set('service-account', identity);
+    cluster.put({
+      apiVersion: 'rcs.dana.io/v1alpha1',
+      kind: 'Capp',
+      metadata: { name: 'web', namespace: NS, uid: 'uid-web', generation: 1 },
+      spec: cappSpec({
+        traits: [{ type: 'service-account', properties: { team: 'pay' } }],
+      }) as unknown as Record<string, unknown>,
+    });
+    const reconciler = new CappReconciler({
+      read: cluster,
+      client: cluster,
+      events: cluster,
+      logger: pino({ level: 'silent' }),
+      clock: () => NOW,
+      traitHttp: { fetch },
+    });
+    return { cluster, reconcile: () => reconciler.reconcile(NS, 'web') };
+  }
+
+  it('patches with the answer of the HTTP port', async () => {
+    const { cluster, reconcile } = setUpWith(async () => ({ name: 'pay-sa' }));
+    await reconcile();
+    const ksvc = cluster.objects.get('serving.knative.dev/v1/Service/shop/web');
+    expect(
+      (ksvc?.spec as { template: { spec: Record<string, unknown> } }).template.spec['serviceAccountName'],
+    ).toBe('pay-sa');
+  });
+
+  it('reports a failed fetch in Ready=False, writes no child and is retried', async () => {
+    const { cluster, reconcile } = setUpWith(async () => {
+      throw new Error('GET http://identity.internal/sa answered 503');
+    });
+    await expect(reconcile()).rejects.toMatchObject({ reason: 'TraitFailed', retryable: true });
+    expect(condition(cluster.theCapp(), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'TraitProcessingFailed',
+      message: 'trait "service-account": processing.http: GET http://identity.internal/sa answered 503',
+    });
+    expect(cluster.childrenKinds()).toEqual([]);
+  });
+
+  it('does not retry a request the operator refuses (a host not allowed)', async () => {
+    const { reconcile } = setUpWith(async () => {
+      throw new TraitHttpRefused('host "identity.internal" is not allowed');
+    });
+    await expect(reconcile()).rejects.toMatchObject({ reason: 'TraitFailed', retryable: false });
   });
 });

@@ -102,6 +102,8 @@ export class ClusterFixture {
       loggingBackend?: LoggingBackend;
       /** Watched namespaces (default: the test's own). */
       namespaces?: string[];
+      /** Hosts traits' processing.http may GET from. */
+      traitHttpAllowedHosts?: string[];
     } = {},
   ): Promise<CappController> {
     const rest = operatorRest();
@@ -116,6 +118,7 @@ export class ClusterFixture {
         resyncSeconds: opts.resyncSeconds ?? 0,
         cappRevisions: opts.cappRevisions,
         loggingBackend: opts.loggingBackend,
+        traitHttpAllowedHosts: opts.traitHttpAllowedHosts,
       },
       logger,
     ).controller;
