@@ -106,13 +106,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await fx.rest
-    .request('DELETE', `/apis/rcs.dana.io/v1alpha1/namespaces/${other}/capps`)
-    .catch(() => undefined);
-  for (const name of [SIDECAR, EXPOSE, MESH])
-    await fx.remove(CAPP_TRAIT_TYPE, undefined, name).catch(() => undefined);
-  await fx.tearDown();
+  // The other namespace's Capps first, while the controller still runs (their finalizer).
+  const others = `/apis/rcs.dana.io/v1alpha1/namespaces/${other}/capps`;
+  await fx.rest.request('DELETE', others).catch(() => undefined);
+  await waitFor('the other Capps finalized', async () => {
+    const list = await fx.rest.request<{ items: unknown[] }>('GET', others);
+    return list.items.length === 0;
+  }).catch(() => undefined);
   await fx.rest.request('DELETE', `/api/v1/namespaces/${other}`).catch(() => undefined);
+  for (const name of [SIDECAR, EXPOSE, MESH, IDENTITY, GONE])
+    await fx.remove(CAPP_TRAIT_TYPE, undefined, name).catch(() => undefined);
+  identity?.closeAllConnections();
+  await new Promise((resolve) => identity?.close(resolve));
+  await fx.tearDown();
 });
 
 describe('patch traits on a real API server', () => {
@@ -242,5 +248,32 @@ describe('patch traits on a real API server', () => {
       return r?.reason === 'TraitNotFound' ? r : undefined;
     });
     expect(ready).toMatchObject({ status: 'False', message: `no CappTrait "${GONE}" exists` });
+  });
+
+  it("restores a trait's output edited by hand, and deletes it with its Capp (finalizer)", async () => {
+    await fx.apply(capp('kept', [{ type: EXPOSE }]));
+    await waitFor('the output Service', () => fx.get(CORE_SERVICE, fx.ns, 'kept-expose'));
+    await fx.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'kept-expose', namespace: fx.ns },
+        spec: { ports: [{ port: 5432, targetPort: 9999 }] },
+      },
+      undefined,
+      'someone-else',
+    );
+    await fx.controller?.resync();
+    await waitFor('the output restored', async () => {
+      const svc = await fx.get(CORE_SERVICE, fx.ns, 'kept-expose');
+      const ports = (svc?.spec as { ports?: Array<{ port: number; targetPort: number }> })?.ports ?? [];
+      return ports.length === 1 && ports[0].targetPort === 8080;
+    });
+    await fx.remove(CAPP_TYPE, fx.ns, 'kept');
+    await waitFor(
+      'the output deleted with the Capp',
+      async () => !(await fx.get(CORE_SERVICE, fx.ns, 'kept-expose')),
+    );
+    await waitFor('the Capp gone', async () => !(await fx.get(CAPP_TYPE, fx.ns, 'kept')));
   });
 });
