@@ -12,7 +12,8 @@
  *  4. the baseline again, last: the two baselines show the machine's noise.
  *
  * With `--traits N` (1–3), the operator runs twice, without and with N catalogue traits (env,
- * virtual-group, kautoscale) on every Capp, and both are printed side by side.
+ * virtual-group, kautoscale) on every Capp, and both are printed side by side; with 3, a third run
+ * writes the same content in the Capps themselves (the control for the size of the objects).
  *
  * Every phase prints the CPU seconds of each process and of the rest of the machine (`others`: a busy
  * machine makes the run meaningless). `--profile DIR`: kube-apiserver pprof CPU profiles of each
@@ -57,14 +58,50 @@ const zone = 'bench.example.com';
 const dns = { zone: `${zone}.`, cname: `ingress.${zone}.` };
 const CAPP_TYPE_META = { apiVersion: 'rcs.dana.io/v1alpha1', kind: 'Capp' };
 
-function cappFor(namespace: string, i: number, withTraits = false): Capp {
+/**
+ * How a Capp is written: `plain`; `traits`, using the benchmark's traits; `inline`, the same content
+ * as the three traits add written in the Capp itself (env, a template label, two template
+ * annotations) — the control that tells the cost of the trait engine from that of bigger objects.
+ */
+type Mode = 'plain' | 'traits' | 'inline';
+
+function cappFor(namespace: string, i: number, mode: Mode = 'plain'): Capp {
+  const inline = mode === 'inline';
   return {
     apiVersion: 'rcs.dana.io/v1alpha1',
     kind: 'Capp',
     metadata: { name: `app-${i}`, namespace, labels: { bench: 'true' } },
     spec: {
       configurationSpec: {
-        template: { spec: { containers: [{ name: 'app', image: `ghcr.io/acme/app:${i}` }] } },
+        template: {
+          ...(inline
+            ? {
+                metadata: {
+                  labels: { 'rcs.dana.io/virtual-group': 'bench' },
+                  annotations: {
+                    'autoscaling.knative.dev/window': '60s',
+                    'autoscaling.knative.dev/scale-down-delay': '30s',
+                  },
+                },
+              }
+            : {}),
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                image: `ghcr.io/acme/app:${i}`,
+                ...(inline
+                  ? {
+                      env: [
+                        { name: 'LOG_LEVEL', value: 'info' },
+                        { name: 'REGION', value: 'eu-west' },
+                      ],
+                    }
+                  : {}),
+              },
+            ],
+          },
+        },
       },
       routeSpec: { hostname: `app-${i}-${namespace}`, tlsEnabled: true },
       volumesSpec: {
@@ -73,7 +110,7 @@ function cappFor(namespace: string, i: number, withTraits = false): Capp {
         ],
       },
       logSpec: { type: 'elastic', host: 'es', index: 'apps', user: 'elastic', passwordSecret: 'es-pass' },
-      ...(withTraits ? { traits: TRAITS.uses } : {}),
+      ...(mode === 'traits' ? { traits: TRAITS.uses } : {}),
     },
   };
 }
@@ -313,11 +350,11 @@ interface OperatorRun extends Measured {
 
 /**
  * The operator as its own process, compiled as it is deployed, and N Capps created at once (with
- * `withTraits`, each using the benchmark's traits, which exist before the operator starts).
+ * `traits`, each using the benchmark's traits, which exist before the operator starts).
  */
-function operatorRun(withTraits = false): Promise<OperatorRun> {
+function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
   return onFreshCluster(async ({ cp, rest, client, profile }) => {
-    if (withTraits) for (const trait of TRAITS.traits) await client.apply(trait as never);
+    if (mode === 'traits') for (const trait of TRAITS.traits) await client.apply(trait as never);
     const metricsPort = await freePort();
     const probePort = await freePort();
     const operator = spawn(
@@ -363,7 +400,7 @@ function operatorRun(withTraits = false): Promise<OperatorRun> {
       await pool(
         Array.from({ length: N }, (_, i) => i),
         C,
-        (i) => client.apply(cappFor(NAMESPACE, i, withTraits) as never),
+        (i) => client.apply(cappFor(NAMESPACE, i, mode) as never),
       );
       await watching;
       const ms = performance.now() - t;
@@ -423,7 +460,9 @@ async function main(): Promise<void> {
   const prescribed = await floor('prescribed');
   const irreducible = await floor('irreducible');
   const operator = await operatorRun();
-  const traited = T > 0 ? await operatorRun(true) : undefined;
+  const traited = T > 0 ? await operatorRun('traits') : undefined;
+  // The control: the same content without traits (only meaningful with all three).
+  const inline = T === 3 ? await operatorRun('inline') : undefined;
   const last = await baseline('baseline-again');
   const baselineMs = (first.ms + last.ms) / 2;
   const seconds = (ms: number): string => (ms / 1000).toFixed(2);
@@ -446,6 +485,14 @@ async function main(): Promise<void> {
           ['  ratio with traits / without', (traited.ms / operator.ms).toFixed(2)],
           ...traited.rows.map(([k, v]): [string, string] => [`  with traits: ${k.trim()}`, v]),
           ['CPU s during operator run with traits', traited.cpu],
+        ] as Array<[string, string]>)
+      : []),
+    ...(inline && traited
+      ? ([
+          ['operator, same content inline (no traits) (s)', seconds(inline.ms)],
+          ['  ratio with traits / same content inline', (traited.ms / inline.ms).toFixed(2)],
+          ...inline.rows.map(([k, v]): [string, string] => [`  inline: ${k.trim()}`, v]),
+          ['CPU s during operator run, content inline', inline.cpu],
         ] as Array<[string, string]>)
       : []),
     ['CPU s during baseline (first)', first.cpu],
