@@ -4,7 +4,7 @@
  * - Kubernetes: `KUBECONFIG` when set, else the local control plane of `npm run cluster:up`
  *   (kube-apiserver + etcd + kube-controller-manager with the child CRDs), started or reused.
  * - PostgreSQL / Redis: `DATABASE_URL` / `REDIS_URL` when set, else private servers.
- * - Then: migrations, the Capp and CappRevision CRDs and the platform ConfigMaps, a `capp-dev` ServiceAccount allowed
+ * - Then: migrations, the Capp, CappRevision and CappTrait CRDs and the platform ConfigMaps, a `capp-dev` ServiceAccount allowed
  *   to manage Capps, and the operator and the API in the foreground. Prints the Swagger URL and a
  *   token. Ctrl-C stops the operator and the API; `npm run cluster:down` stops the rest.
  */
@@ -67,7 +67,7 @@ function kubernetes(
 async function prepareCluster(rest: KubeRest): Promise<string> {
   const client = devClient(rest);
   const apply = (obj: Record<string, unknown>): Promise<unknown> => client.apply(obj as KubeObject);
-  // The Capp and CappRevision CRDs (the local control plane already has them; an external cluster may not).
+  // The Capp, CappRevision and CappTrait CRDs (the local control plane already has them; an external cluster may not).
   for (const { crd } of platformCrds()) await apply(crd);
   await apply({
     apiVersion: 'v1',

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:operator [-- --capps 1000 --concurrency 8 --profile DIR --policy]`: the operator against a
+ * `npm run bench:operator [-- --capps 1000 --concurrency 8 --traits 3 --policy --peer false --profile DIR]`: the operator against a
  * baseline and two floors, each phase on a fresh private control plane (docs/benchmarks.md):
  *
  *  1. baseline: the rendered children applied directly (server-side apply, same client code and
@@ -10,6 +10,10 @@
  *     has observedGeneration == generation and all its children (seen through a watch); requests per
  *     Capp and during one resync from its own /metrics; its peak RSS (VmHWM);
  *  4. the baseline again, last: the two baselines show the machine's noise.
+ *
+ * With `--traits N` (1–3), the operator runs twice, without and with N catalogue traits (env,
+ * virtual-group, kautoscale) on every Capp, and both are printed side by side; with 3, a third run
+ * writes the same content in the Capps themselves (the control for the size of the objects).
  *
  * Every phase prints the CPU seconds of each process and of the rest of the machine (`others`: a busy
  * machine makes the run meaningless). `--profile DIR`: kube-apiserver pprof CPU profiles of each
@@ -34,21 +38,26 @@ import { ControlPlane, freePort, referenceCrds, startControlPlane, testCrds } fr
 
 import { FIELD_MANAGER, operatorClient } from '../../apps/operator/src/wiring';
 import { build } from '../build';
+import { benchTraits } from './traits';
 
 const { values } = parseArgs({
   options: {
     capps: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '8' },
+    /** Put this many catalogue traits on every Capp (0–3) and compare with a run without. */
+    traits: { type: 'string', default: '0' },
     /** Write CPU profiles here: kube-apiserver (pprof) during each phase, the operator (--cpu-prof). */
     profile: { type: 'string' },
     /** A resource policy on every Capp (GC, apply-once, take-over rules): its cost next to none. */
     policy: { type: 'boolean', default: false },
     /** Run dana-team's container-app-operator v0.3.5 on the same Capps (default on). */
-    peer: { type: 'boolean', default: true },
+    peer: { type: 'string', default: 'true' },
   },
 });
 const N = Number(values.capps);
 const C = Number(values.concurrency);
+const T = Number(values.traits);
+const TRAITS = benchTraits(T);
 const zone = 'bench.example.com';
 const dns = { zone: `${zone}.`, cname: `ingress.${zone}.` };
 const CAPP_TYPE_META = { apiVersion: 'rcs.dana.io/v1alpha1', kind: 'Capp' };
@@ -69,7 +78,15 @@ const POLICY: NonNullable<Capp['spec']['resourcePolicy']> = {
   takeOver: 'refuse',
 };
 
-function cappFor(namespace: string, i: number): Capp {
+/**
+ * How a Capp is written: `plain`; `traits`, using the benchmark's traits; `inline`, the same content
+ * as the three traits add written in the Capp itself (env, a template label, two template
+ * annotations) — the control that tells the cost of the trait engine from that of bigger objects.
+ */
+type Mode = 'plain' | 'traits' | 'inline';
+
+function cappFor(namespace: string, i: number, mode: Mode = 'plain'): Capp {
+  const inline = mode === 'inline';
   return {
     apiVersion: 'rcs.dana.io/v1alpha1',
     kind: 'Capp',
@@ -77,12 +94,31 @@ function cappFor(namespace: string, i: number): Capp {
     spec: {
       configurationSpec: {
         template: {
+          ...(inline
+            ? {
+                metadata: {
+                  labels: { 'rcs.dana.io/virtual-group': 'bench' },
+                  annotations: {
+                    'autoscaling.knative.dev/window': '60s',
+                    'autoscaling.knative.dev/scale-down-delay': '30s',
+                  },
+                },
+              }
+            : {}),
           spec: {
             containers: [
               {
                 name: 'app',
                 image: `ghcr.io/acme/app:${i}`,
                 volumeMounts: [{ name: `data-${i}`, mountPath: '/data' }],
+                ...(inline
+                  ? {
+                      env: [
+                        { name: 'LOG_LEVEL', value: 'info' },
+                        { name: 'REGION', value: 'eu-west' },
+                      ],
+                    }
+                  : {}),
               },
             ],
           },
@@ -96,6 +132,7 @@ function cappFor(namespace: string, i: number): Capp {
       },
       logSpec: { type: 'elastic', host: 'es', index: 'apps', user: 'elastic', passwordSecret: 'es-pass' },
       ...(values.policy ? { resourcePolicy: POLICY } : {}),
+      ...(mode === 'traits' ? { traits: TRAITS.uses } : {}),
     },
   };
 }
@@ -337,9 +374,13 @@ interface OperatorRun extends Measured {
   rows: Array<[string, string]>;
 }
 
-/** The operator as its own process, compiled as it is deployed, and N Capps created at once. */
-function operatorRun(): Promise<OperatorRun> {
+/**
+ * The operator as its own process, compiled as it is deployed, and N Capps created at once (with
+ * `traits`, each using the benchmark's traits, which exist before the operator starts).
+ */
+function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
   return onFreshCluster(async ({ cp, rest, client, profile }) => {
+    if (mode === 'traits') for (const trait of TRAITS.traits) await client.apply(trait as never);
     const metricsPort = await freePort();
     const probePort = await freePort();
     const startOperator = (): ReturnType<typeof spawn> =>
@@ -397,7 +438,7 @@ function operatorRun(): Promise<OperatorRun> {
       await pool(
         Array.from({ length: N }, (_, i) => i),
         C,
-        (i) => client.apply(cappFor(NAMESPACE, i) as never),
+        (i) => client.apply(cappFor(NAMESPACE, i, mode) as never),
       );
       await watching;
       const ms = performance.now() - t;
@@ -631,7 +672,10 @@ async function main(): Promise<void> {
   const prescribed = await floor('prescribed');
   const irreducible = await floor('irreducible');
   const operator = await operatorRun();
-  const peer = values.peer ? await peerRun(peerBinary()) : undefined;
+  const peer = values.peer !== 'false' ? await peerRun(peerBinary()) : undefined;
+  const traited = T > 0 ? await operatorRun('traits') : undefined;
+  // The control: the same content without traits (only meaningful with all three).
+  const inline = T === 3 ? await operatorRun('inline') : undefined;
   const last = await baseline('baseline-again');
   const baselineMs = (first.ms + last.ms) / 2;
   const seconds = (ms: number): string => (ms / 1000).toFixed(2);
@@ -653,6 +697,22 @@ async function main(): Promise<void> {
           ...peer.rows,
           ['peer / ours, time to converge', (peer.ms / operator.ms).toFixed(1)] as [string, string],
         ]
+      : []),
+    ...(traited
+      ? ([
+          [`operator, ${T} traits per Capp: create → all converged (s)`, seconds(traited.ms)],
+          ['  ratio with traits / without', (traited.ms / operator.ms).toFixed(2)],
+          ...traited.rows.map(([k, v]): [string, string] => [`  with traits: ${k.trim()}`, v]),
+          ['CPU s during operator run with traits', traited.cpu],
+        ] as Array<[string, string]>)
+      : []),
+    ...(inline && traited
+      ? ([
+          ['operator, same content inline (no traits) (s)', seconds(inline.ms)],
+          ['  ratio with traits / same content inline', (traited.ms / inline.ms).toFixed(2)],
+          ...inline.rows.map(([k, v]): [string, string] => [`  inline: ${k.trim()}`, v]),
+          ['CPU s during operator run, content inline', inline.cpu],
+        ] as Array<[string, string]>)
       : []),
     ['CPU s during baseline (first)', first.cpu],
     ['CPU s during prescribed floor', prescribed.cpu],

@@ -322,7 +322,7 @@ describe('the operator process with the chart configuration and its ServiceAccou
   }, 60_000);
 });
 
-it('passes the operator integration suites (controller.spec.ts, healthscope.spec.ts) running as the ServiceAccount', async () => {
+it('passes the operator integration suites (controller.spec.ts, healthscope.spec.ts, traits.spec.ts) running as the ServiceAccount', async () => {
   // The whole suite again, its controller impersonating the chart's ServiceAccount (the test's
   // own actions stay admin): every scenario must work with exactly the chart's RBAC.
   const jestBin = join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
@@ -335,6 +335,7 @@ it('passes the operator integration suites (controller.spec.ts, healthscope.spec
     '--json',
     'apps/operator/src/controller.spec.ts',
     'apps/operator/src/healthscope.spec.ts',
+    'apps/operator/src/traits.spec.ts',
   ];
   const env = { ...process.env, CAPP_TEST_OPERATOR_SA: `${releaseNs}:${fullname}-operator` };
   const out = await run(process.execPath, args, {

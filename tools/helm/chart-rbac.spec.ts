@@ -24,6 +24,7 @@ const OPERATOR_CLUSTER_RULES = [
   { apiGroups: ['rcs.dana.io'], resources: ['healthscopes'], verbs: ['list', 'watch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['healthscopes/status'], verbs: ['patch'] },
   { apiGroups: ['rcs.dana.io'], resources: ['capprevisions'], verbs: ['list', 'watch', 'create', 'delete'] },
+  { apiGroups: ['rcs.dana.io'], resources: ['capptraits'], verbs: ['list', 'watch'] },
   {
     apiGroups: ['serving.knative.dev'],
     resources: ['services', 'domainmappings'],
@@ -55,6 +56,8 @@ const OPERATOR_CLUSTER_RULES = [
     resources: ['cnamerecords'],
     verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
@@ -82,6 +85,7 @@ const API_RULES = [
     resources: ['healthscopes'],
     verbs: ['get', 'list', 'create', 'update', 'delete'],
   },
+  { apiGroups: ['rcs.dana.io'], resources: ['capptraits'], verbs: ['get', 'list'] },
   // The cluster's identity, recorded with each applied row (ADR 0004 §4).
   { apiGroups: [''], resources: ['namespaces'], resourceNames: ['kube-system'], verbs: ['get'] },
 ];

@@ -6,6 +6,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 
 import { platformCrds } from '@capp/capp-model';
+import { validateCappTrait } from '@capp/knative-adapter';
 
 import { parsePlatformPolicy } from '../../apps/operator/src/reconcile/policy';
 import {
@@ -40,6 +41,19 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(() => fx.tearDown());
+
+/** The seed catalogue of traits (charts/capp-platform/traits/). */
+const CATALOGUE = [
+  'env',
+  'expose',
+  'init-container',
+  'kautoscale',
+  'node-affinity',
+  'recreate',
+  'service-account',
+  'sidecar',
+  'virtual-group',
+];
 
 describe('helm lint and template', () => {
   it('lints cleanly (strict) with default and non-default values', async () => {
@@ -94,6 +108,7 @@ describe('helm lint and template', () => {
         `ServiceAccount/${fullname}-api`,
         `ServiceAccount/${fullname}-operator`,
         `ValidatingWebhookConfiguration/${fullname}-validating`,
+        ...CATALOGUE.map((name) => `CappTrait/${name}`),
       ].sort(),
     );
     for (const o of defaults) {
@@ -103,7 +118,9 @@ describe('helm lint and template', () => {
         'app.kubernetes.io/managed-by': 'Helm',
         'helm.sh/chart': 'capp-platform-0.1.0',
       });
-      const clusterScoped = /^(ClusterRole|ClusterRoleBinding|\w+WebhookConfiguration)$/.test(o.kind);
+      const clusterScoped = /^(ClusterRole|ClusterRoleBinding|\w+WebhookConfiguration|CappTrait)$/.test(
+        o.kind,
+      );
       // The one exception: read access to Knative Serving's ConfigMaps, in Serving's namespace.
       const inKnative = o.metadata.name.endsWith('-operator-knative-config');
       expect(o.metadata.namespace).toBe(
@@ -131,6 +148,7 @@ describe('helm lint and template', () => {
       LEASE_NAME: 'capp-operator-leader',
       CAPP_REVISIONS: 'true',
       LOGGING_BACKEND: 'fluentd',
+      TRAIT_HTTP_ALLOWED_HOSTS: '',
       METRICS_PORT: '8080',
       PROBE_PORT: '8081',
     });
@@ -206,7 +224,7 @@ describe('helm lint and template', () => {
       ['MutatingWebhookConfiguration', '/mutate-capp', 'mcapp.rcs.dana.io'],
     ]) {
       const config = find(defaults, kind, `${fullname}-${kind.startsWith('V') ? 'validating' : 'mutating'}`);
-      expect(config.webhooks).toHaveLength(1);
+      expect(config.webhooks).toHaveLength(kind.startsWith('V') ? 2 : 1);
       const [hook] = config.webhooks;
       expect(hook).toMatchObject({
         name,
@@ -232,6 +250,32 @@ describe('helm lint and template', () => {
         },
       ]);
     }
+  });
+
+  it('registers the CappTrait webhook for creates, updates and deletes (deleting a trait in use is refused)', () => {
+    const config = find(defaults, 'ValidatingWebhookConfiguration', `${fullname}-validating`);
+    expect(config.webhooks[1]).toMatchObject({
+      name: 'vcapptrait.rcs.dana.io',
+      failurePolicy: 'Fail',
+      clientConfig: { service: { name: `${fullname}-webhook`, path: '/validate-capptrait', port: 443 } },
+      rules: [
+        {
+          apiGroups: ['rcs.dana.io'],
+          apiVersions: ['v1alpha1'],
+          operations: ['CREATE', 'UPDATE', 'DELETE'],
+          resources: ['capptraits'],
+          scope: 'Cluster',
+        },
+      ],
+    });
+  });
+
+  it('ships the seed catalogue of CappTraits, each valid, unless turned off', async () => {
+    const traits = defaults.filter((o) => o.kind === 'CappTrait');
+    expect(traits.map((t) => t.metadata.name).sort()).toEqual([...CATALOGUE].sort());
+    for (const t of traits) expect([t.metadata.name, validateCappTrait(t)]).toEqual([t.metadata.name, []]);
+    const off = await fx.template(['--set', 'traits.catalogue.enabled=false']);
+    expect(off.filter((o) => o.kind === 'CappTrait')).toEqual([]);
   });
 
   it('renders the ConfigMaps from values; dns-config only with a zone', () => {
@@ -329,12 +373,13 @@ describe('helm lint and template', () => {
     for (const o of nonDefault) expect(o.metadata.labels).toMatchObject({ team: 'platform' });
   });
 
-  it('ships the generated Capp, CappRevision and HealthScope CRDs unchanged', () => {
+  it('ships the generated Capp, CappRevision, HealthScope and CappTrait CRDs unchanged', () => {
     const crds = installed.filter((o) => o.kind === 'CustomResourceDefinition');
     expect(crds.map((c) => c.metadata.name).sort()).toEqual([
       'capprevisions.rcs.dana.io',
       'capps.rcs.dana.io',
       'healthscopes.rcs.dana.io',
+      'capptraits.rcs.dana.io',
     ]);
     for (const { crd } of platformCrds())
       expect(crds.find((c) => c.metadata.name === (crd['metadata'] as { name: string }).name)).toEqual(crd);

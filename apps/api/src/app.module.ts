@@ -19,6 +19,7 @@ import { CappsService } from './app/capps/capps.service';
 import { ClusterAdmission } from './app/capps/cluster-admission';
 import { HealthScopesController } from './app/healthscopes/healthscopes.controller';
 import { HealthScopesService } from './app/healthscopes/healthscopes.service';
+import { TraitsController } from './app/traits/traits.controller';
 import { AuthedRequest, AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator';
 import { API_CONFIG, ApiConfig } from './config/api-config';
@@ -79,7 +80,13 @@ export class AppModule {
           skipIf: () => config.rateLimitPerMinute === 0,
         }),
       ],
-      controllers: [CappsController, AllCappsController, HealthScopesController, HealthController],
+      controllers: [
+        CappsController,
+        AllCappsController,
+        HealthScopesController,
+        TraitsController,
+        HealthController,
+      ],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: logger },

@@ -2,6 +2,8 @@ import {
   Capp,
   CAPP_API_VERSION,
   CAPP_KIND,
+  CAPP_TRAIT_KIND,
+  CappTrait,
   cappWarnings,
   formatIssues,
   formatWarnings,
@@ -13,10 +15,19 @@ import {
   platformCrds,
   validateCapp,
 } from '@capp/capp-model';
-import { ConfigError, parseAutoscaleDefaults, parseDnsConfig, renderChildren } from '@capp/knative-adapter';
+import {
+  applyTraits,
+  ConfigError,
+  parseAutoscaleDefaults,
+  parseDnsConfig,
+  renderChildren,
+  TraitError,
+  validateCappTrait,
+  validateCappTraits,
+} from '@capp/knative-adapter';
 import { stringify } from 'yaml';
 
-import { InputError, loadObject } from './load';
+import { InputError, loadDirectory, loadObject } from './load';
 
 export interface CommandResult {
   code: number;
@@ -76,21 +87,51 @@ function loadCapp(
 }
 
 /** Catches input problems and turns them into the one-line, exit-code-2 answer. */
-function guarded(run: () => CommandResult): CommandResult {
+async function guarded(run: () => Promise<CommandResult> | CommandResult): Promise<CommandResult> {
   try {
-    return run();
+    return await run();
   } catch (err) {
     if (err instanceof InputError || err instanceof ConfigError) return fail(2, `error: ${err.message}\n`);
     throw err;
   }
 }
 
-export function validateCommand(file: string, knativeConfig: readonly string[] = []): CommandResult {
+/** The CappTraits of `--traits DIR` by name, or the failed result (a trait that is itself invalid). */
+function loadTraits(dir: string | undefined): Map<string, CappTrait> | { result: CommandResult } {
+  const traits = new Map<string, CappTrait>();
+  if (!dir) return traits;
+  const problems: string[] = [];
+  for (const { file, obj } of loadDirectory(dir, CAPP_TRAIT_KIND)) {
+    const issues = validateCappTrait(obj);
+    if (issues.length) problems.push(...formatIssues(issues).map((i) => `${file}: ${i}`));
+    else traits.set((obj as unknown as CappTrait).metadata.name, obj as unknown as CappTrait);
+  }
+  return problems.length ? { result: fail(1, problems.join('\n') + '\n') } : traits;
+}
+
+/** What `--traits` is not given for: a Capp's traits are not checked then (say so). */
+function traitsNotChecked(capp: Capp, dir: string | undefined): string {
+  return capp.spec.traits?.length && !dir
+    ? 'warning: spec.traits: not checked nor applied without --traits DIR (the CappTrait files)\n'
+    : '';
+}
+
+export function validateCommand(
+  file: string,
+  traitsDir?: string,
+  knativeConfig: readonly string[] = [],
+): Promise<CommandResult> {
   return guarded(() => {
     const loaded = loadCapp(file, knativeConfig);
     if ('result' in loaded) return loaded.result;
+    const traits = loadTraits(traitsDir);
+    if ('result' in traits) return traits.result;
+    if (traitsDir) {
+      const issues = validateCappTraits(loaded.capp, (n) => traits.get(n));
+      if (issues.length) return fail(1, formatIssues(issues).join('\n') + '\n');
+    }
     const valid = `${file}: valid ${CAPP_API_VERSION} ${CAPP_KIND} "${loaded.capp.metadata.name ?? ''}"\n`;
-    return { ...ok(valid), stderr: loaded.warnings };
+    return { ...ok(valid), stderr: loaded.warnings + traitsNotChecked(loaded.capp, traitsDir) };
   });
 }
 
@@ -98,18 +139,31 @@ export function renderCommand(opts: {
   file: string;
   autoscaleDefaults?: string;
   dnsConfig?: string;
+  traits?: string;
   knativeConfig?: readonly string[];
   output: OutputFormat;
-}): CommandResult {
-  return guarded(() => {
+}): Promise<CommandResult> {
+  return guarded(async () => {
     const loaded = loadCapp(opts.file, opts.knativeConfig);
     if ('result' in loaded) return loaded.result;
+    const traits = loadTraits(opts.traits);
+    if ('result' in traits) return traits.result;
     const autoscale = parseAutoscaleDefaults(
       opts.autoscaleDefaults ? loadObject(opts.autoscaleDefaults, 'ConfigMap') : undefined,
     );
     const dns = opts.dnsConfig ? parseDnsConfig(loadObject(opts.dnsConfig, 'ConfigMap')) : undefined;
-    const children = renderChildren(loaded.capp, { autoscale, dns });
-    return { ...ok(formatObjects(children, opts.output)), stderr: loaded.warnings };
+    let children = renderChildren(loaded.capp, { autoscale, dns });
+    if (opts.traits) {
+      try {
+        children = (await applyTraits({ capp: loaded.capp, children, lookup: (n) => traits.get(n) }))
+          .children;
+      } catch (err) {
+        if (err instanceof TraitError) return fail(1, `error: ${err.reason}: ${err.message}\n`);
+        throw err;
+      }
+    }
+    const stderr = loaded.warnings + traitsNotChecked(loaded.capp, opts.traits);
+    return { ...ok(formatObjects(children, opts.output)), stderr };
   });
 }
 

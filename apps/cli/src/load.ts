@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { isPlainObject } from '@capp/capp-model';
 import { parseAllDocuments } from 'yaml';
@@ -41,6 +42,42 @@ export function loadObject(file: string, expectedKind: string): Record<string, u
     );
   }
   return obj;
+}
+
+/**
+ * Every object of the YAML (or JSON) files of a directory (`*.yaml`, `*.yml`, `*.json`, several
+ * documents per file allowed), each with its file; used for `--traits DIR`.
+ */
+export function loadDirectory(
+  dir: string,
+  expectedKind: string,
+): Array<{ file: string; obj: Record<string, unknown> }> {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new InputError(`${dir}: not a directory`);
+    names = readdirSync(dir)
+      .filter((n) => /\.(ya?ml|json)$/.test(n))
+      .sort();
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`${dir}: cannot read directory${code ? ` (${code})` : ''}`);
+  }
+  const out: Array<{ file: string; obj: Record<string, unknown> }> = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+    if (!Array.isArray(docs)) throw new InputError(`${file}: not YAML`);
+    for (const doc of docs.filter((d) => d.contents !== null)) {
+      if (doc.errors.length)
+        throw new InputError(`${file}: not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+      const obj: unknown = doc.toJS();
+      if (!isPlainObject(obj) || obj['kind'] !== expectedKind)
+        throw new InputError(`${file}: expected kind ${expectedKind} in every document`);
+      out.push({ file, obj });
+    }
+  }
+  return out;
 }
 
 function describe(value: unknown): string {

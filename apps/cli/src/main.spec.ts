@@ -52,11 +52,11 @@ const kindsOf = (stdout: string): string[] =>
   parseAllDocuments(stdout).map((d) => (d.toJS() as { kind: string }).kind);
 
 describe('capp validate', () => {
-  it('exits 0 for a valid Capp', () => {
-    expect(run(['validate', '-f', minimal])).toMatchObject({ code: 0, stderr: '' });
+  it('exits 0 for a valid Capp', async () => {
+    expect(await run(['validate', '-f', minimal])).toMatchObject({ code: 0, stderr: '' });
   });
 
-  it('exits 1 and prints each problem as "<field path>: <message>"', () => {
+  it('exits 1 and prints each problem as "<field path>: <message>"', async () => {
     const bad = file(
       'bad.yaml',
       `apiVersion: rcs.dana.io/v1alpha1
@@ -68,7 +68,7 @@ spec:
   logSpec: {type: elastic, host: es, index: main, user: elastic}
 `,
     );
-    const result = run(['validate', '-f', bad]);
+    const result = await run(['validate', '-f', bad]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
       'spec.scaleMetric: must be one of "concurrency", "rps", "cpu", "memory", got "latency"',
@@ -76,7 +76,7 @@ spec:
     ]);
   });
 
-  it('exits 0 for a Capp v0.3.5 accepts with a warning (TLS without a hostname), printing the warning', () => {
+  it('exits 0 for a Capp v0.3.5 accepts with a warning (TLS without a hostname), printing the warning', async () => {
     const tlsOnly = file(
       'tls-only.yaml',
       `apiVersion: rcs.dana.io/v1alpha1
@@ -87,13 +87,13 @@ spec:
   routeSpec: {tlsEnabled: true}
 `,
     );
-    const result = run(['validate', '-f', tlsOnly]);
+    const result = await run(['validate', '-f', tlsOnly]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('valid rcs.dana.io/v1alpha1 Capp "tls-only"');
     expect(result.stderr).toBe(
       'warning: spec.routeSpec.tlsEnabled: tlsEnabled has no effect without routeSpec.hostname: no Certificate is issued (rule tlsWithoutHostname)\n',
     );
-    const rendered = run(['render', '-f', tlsOnly]);
+    const rendered = await run(['render', '-f', tlsOnly]);
     expect(rendered.code).toBe(0);
     expect(kindsOf(rendered.stdout)).toEqual(['Service']);
     expect(rendered.stderr).toMatch(/^warning: spec\.routeSpec\.tlsEnabled: /);
@@ -110,17 +110,17 @@ spec:
     ],
     ['several documents', file('two.yaml', 'kind: Capp\n---\nkind: Capp\n'), /holds 2 YAML documents/],
     ['an empty file', file('empty.yaml', ''), /no YAML document found/],
-  ])('answers %s with a one-line error and exit 2', (_title, path, message) => {
-    const result = run(['validate', '-f', path]);
+  ])('answers %s with a one-line error and exit 2', async (_title, path, message) => {
+    const result = await run(['validate', '-f', path]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('answers a missing -f or an unknown command with usage and exit 2', () => {
-    expect(run(['validate']).code).toBe(2);
-    expect(run(['deploy']).stderr).toMatch(/unknown command "deploy"/);
-    expect(run(['render', '-f', minimal, '-o', 'xml']).stderr).toMatch(/-o must be yaml or json/);
+  it('answers a missing -f or an unknown command with usage and exit 2', async () => {
+    expect((await run(['validate'])).code).toBe(2);
+    expect((await run(['deploy'])).stderr).toMatch(/unknown command "deploy"/);
+    expect((await run(['render', '-f', minimal, '-o', 'xml'])).stderr).toMatch(/-o must be yaml or json/);
   });
 });
 
@@ -144,8 +144,8 @@ spec:
       `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: knative-serving}\ndata: {${data}}\n`,
     );
 
-  it('refuses what Knative Serving would refuse, naming the Capp field and the rule', () => {
-    const result = run(['validate', '-f', nodeSelector]);
+  it('refuses what Knative Serving would refuse, naming the Capp field and the rule', async () => {
+    const result = await run(['validate', '-f', nodeSelector]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       'spec.configurationSpec.template.spec.nodeSelector: must not set the field(s)',
@@ -155,16 +155,16 @@ spec:
     );
   });
 
-  it("follows the cluster's ConfigMaps given with --knative-config", () => {
+  it("follows the cluster's ConfigMaps given with --knative-config", async () => {
     const on = features('config-features', 'kubernetes.podspec-nodeselector: enabled');
-    const result = run(['validate', '-f', nodeSelector, '--knative-config', on]);
+    const result = await run(['validate', '-f', nodeSelector, '--knative-config', on]);
     expect(result.stderr).not.toContain('nodeSelector');
     expect(result.stderr).toContain('ports[0].name');
   });
 
-  it('refuses a ConfigMap that is not one of Knative’s, or one Serving would refuse, with exit 2', () => {
+  it('refuses a ConfigMap that is not one of Knative’s, or one Serving would refuse, with exit 2', async () => {
     expect(
-      run(['validate', '-f', nodeSelector, '--knative-config', features('config-other', 'a: b')]),
+      await run(['validate', '-f', nodeSelector, '--knative-config', features('config-other', 'a: b')]),
     ).toMatchObject({
       code: 2,
       stderr: expect.stringContaining(
@@ -172,21 +172,21 @@ spec:
       ),
     });
     const bad = features('config-defaults', "revision-timeout-seconds: '900'");
-    expect(run(['validate', '-f', nodeSelector, '--knative-config', bad]).stderr).toContain(
+    expect((await run(['validate', '-f', nodeSelector, '--knative-config', bad])).stderr).toContain(
       'cannot be greater than max-revision-timeout-seconds',
     );
   });
 });
 
 describe('capp render', () => {
-  it('prints the Knative Service of a minimal Capp as a YAML stream', () => {
-    const result = run(['render', '-f', minimal]);
+  it('prints the Knative Service of a minimal Capp as a YAML stream', async () => {
+    const result = await run(['render', '-f', minimal]);
     expect(result.code).toBe(0);
     expect(kindsOf(result.stdout)).toEqual(['Service']);
   });
 
-  it('prints a JSON List with -o json', () => {
-    const result = run(['render', '-f', withHostname, '--dns-config', dnsConfig, '-o', 'json']);
+  it('prints a JSON List with -o json', async () => {
+    const result = await run(['render', '-f', withHostname, '--dns-config', dnsConfig, '-o', 'json']);
     expect(result.code).toBe(0);
     const list = JSON.parse(result.stdout) as {
       kind: string;
@@ -201,28 +201,28 @@ describe('capp render', () => {
     ]);
   });
 
-  it('refuses a hostname without a DNS config, with exit 2', () => {
-    const result = run(['render', '-f', withHostname]);
+  it('refuses a hostname without a DNS config, with exit 2', async () => {
+    const result = await run(['render', '-f', withHostname]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/dns-config/);
   });
 
-  it('refuses a bad autoscale ConfigMap value, naming the key', () => {
+  it('refuses a bad autoscale ConfigMap value, naming the key', async () => {
     const cm = file(
       'as.yaml',
       'kind: ConfigMap\napiVersion: v1\nmetadata: {name: autoscale-defaults}\ndata: {cpu: "lots"}\n',
     );
-    const result = run(['render', '-f', minimal, '--autoscale-defaults', cm]);
+    const result = await run(['render', '-f', minimal, '--autoscale-defaults', cm]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/"cpu"/);
   });
 
-  it('prints nothing but the problems for an invalid Capp, with exit 1', () => {
+  it('prints nothing but the problems for an invalid Capp, with exit 1', async () => {
     const bad = file(
       'bad2.yaml',
       'apiVersion: rcs.dana.io/v1alpha1\nkind: Capp\nmetadata: {name: x}\nspec: {}\n',
     );
-    expect(run(['render', '-f', bad])).toEqual({
+    expect(await run(['render', '-f', bad])).toEqual({
       code: 1,
       stdout: '',
       stderr: 'spec.configurationSpec: is required\n',
@@ -230,11 +230,102 @@ describe('capp render', () => {
   });
 });
 
+describe('capp validate and render --traits DIR', () => {
+  const catalogue = join(repoRoot, 'charts', 'capp-platform', 'traits');
+  const traited = file(
+    'traited.yaml',
+    `apiVersion: rcs.dana.io/v1alpha1
+kind: Capp
+metadata: {name: hello, namespace: demo}
+spec:
+  configurationSpec: {template: {spec: {containers: [{name: hello, image: hello:1}]}}}
+  traits:
+    - {type: sidecar, properties: {name: proxy, image: envoy:1}}
+    - {type: expose, properties: {port: 5432}}
+`,
+  );
+
+  it('applies the trait files of DIR to what the Capp renders', async () => {
+    const result = await run(['render', '-f', traited, '--traits', catalogue]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const docs = parseAllDocuments(result.stdout).map((d) => d.toJS());
+    expect(docs.map((d) => `${d.apiVersion} ${d.kind} ${d.metadata.name}`)).toEqual([
+      'serving.knative.dev/v1 Service hello',
+      'v1 Service hello-expose',
+    ]);
+    expect(docs[0].spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual([
+      'hello',
+      'proxy',
+    ]);
+  });
+
+  it('validates the traits against DIR, naming the field', async () => {
+    expect(await run(['validate', '-f', traited, '--traits', catalogue])).toMatchObject({
+      code: 0,
+      stderr: '',
+    });
+    const bad = file(
+      'bad-traits.yaml',
+      `apiVersion: rcs.dana.io/v1alpha1
+kind: Capp
+metadata: {name: hello, namespace: demo}
+spec:
+  configurationSpec: {template: {spec: {containers: [{name: hello, image: hello:1}]}}}
+  traits: [{type: nope}, {type: expose, properties: {port: 0}}]
+`,
+    );
+    const result = await run(['validate', '-f', bad, '--traits', catalogue]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'spec.traits[0].type: no CappTrait "nope" exists',
+      'spec.traits[1].properties.port: must be >= 1',
+    ]);
+  });
+
+  it('says so when a Capp has traits and no --traits is given', async () => {
+    const result = await run(['validate', '-f', traited]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/warning: spec.traits: not checked nor applied without --traits DIR/);
+  });
+
+  it('reports a conflict of traits with exit 1', async () => {
+    const clash = file(
+      'clash.yaml',
+      `apiVersion: rcs.dana.io/v1alpha1
+kind: Capp
+metadata: {name: hello, namespace: demo}
+spec:
+  configurationSpec: {template: {spec: {containers: [{name: hello, image: hello:1}]}}}
+  traits:
+    - {type: sidecar, properties: {name: proxy, image: envoy:1}}
+    - {type: sidecar, properties: {name: proxy, image: envoy:2}}
+`,
+    );
+    const result = await run(['render', '-f', clash, '--traits', catalogue]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toMatch(
+      /^error: TraitConflict: Service demo\/hello: spec.template.spec.containers\[name=proxy\].image/,
+    );
+  });
+
+  it('refuses an invalid trait file, naming file and field', async () => {
+    const traitsDir = mkdtempSync(join(tmpdir(), 'capp-traits-'));
+    writeFileSync(
+      join(traitsDir, 'broken.yaml'),
+      'apiVersion: rcs.dana.io/v1alpha1\nkind: CappTrait\nmetadata: {name: broken}\nspec: {patch: {template: "{"}}\n',
+    );
+    const result = await run(['validate', '-f', traited, '--traits', traitsDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/broken.yaml: spec.patch.template: /);
+  });
+});
+
 describe('capp crd', () => {
-  it('prints the CustomResourceDefinitions of Capp, CappRevision and HealthScope', () => {
-    const result = run(['crd']);
+  it('prints the CustomResourceDefinitions of Capp, CappRevision, HealthScope and CappTrait', async () => {
+    const result = await run(['crd']);
     expect(result.code).toBe(0);
     expect(kindsOf(result.stdout)).toEqual([
+      'CustomResourceDefinition',
       'CustomResourceDefinition',
       'CustomResourceDefinition',
       'CustomResourceDefinition',
@@ -242,6 +333,7 @@ describe('capp crd', () => {
     expect(result.stdout).toContain('name: capps.rcs.dana.io');
     expect(result.stdout).toContain('name: capprevisions.rcs.dana.io');
     expect(result.stdout).toContain('name: healthscopes.rcs.dana.io');
+    expect(result.stdout).toContain('name: capptraits.rcs.dana.io');
   });
 });
 
@@ -255,10 +347,10 @@ maybe('the shared examples', () => {
       )
     : [];
 
-  it.each(capps)('%s validates and renders', (name) => {
+  it.each(capps)('%s validates and renders', async (name) => {
     const path = join(examples, name);
-    expect(run(['validate', '-f', path])).toMatchObject({ code: 0 });
-    const result = run([
+    expect(await run(['validate', '-f', path])).toMatchObject({ code: 0 });
+    const result = await run([
       'render',
       '-f',
       path,
@@ -270,8 +362,8 @@ maybe('the shared examples', () => {
     expect(result).toMatchObject({ code: 0, stderr: '' });
   });
 
-  it('renders capp-full.yaml into a Service, NfsPvc, Output, Flow, Certificate, DomainMapping and CNAMERecord', () => {
-    const result = run([
+  it('renders capp-full.yaml into a Service, NfsPvc, Output, Flow, Certificate, DomainMapping and CNAMERecord', async () => {
+    const result = await run([
       'render',
       '-f',
       join(examples, 'capp-full.yaml'),
@@ -291,7 +383,7 @@ maybe('the shared examples', () => {
 });
 
 describe('npm run -s capp', () => {
-  it('runs the CLI from the repository root with its exit code', () => {
+  it('runs the CLI from the repository root with its exit code', async () => {
     const result = spawnSync('npm', ['run', '-s', 'capp', '--', 'validate', '-f', minimal], {
       cwd: repoRoot,
       encoding: 'utf8',

@@ -5,22 +5,24 @@ import { CommandResult, crdCommand, OutputFormat, renderCommand, validateCommand
 const USAGE = `usage: capp <command> [options]
 
 commands:
-  render -f CAPP.yaml [--autoscale-defaults CM.yaml] [--dns-config CM.yaml] [--knative-config CM.yaml]... [-o yaml|json]
-         print the children the operator would apply, as a YAML stream
-  validate -f CAPP.yaml [--knative-config CM.yaml]...
-         exit 0 when valid; else print "<field path>: <message>" per problem and exit 1
+  render -f CAPP.yaml [--autoscale-defaults CM.yaml] [--dns-config CM.yaml] [--traits DIR] [--knative-config CM.yaml]... [-o yaml|json]
+         print the children the operator would apply, as a YAML stream (with --traits, the
+         Capp's spec.traits applied from the CappTrait files of DIR)
+  validate -f CAPP.yaml [--traits DIR] [--knative-config CM.yaml]...
+         exit 0 when valid; else print "<field path>: <message>" per problem and exit 1 (with
+         --traits, also: each trait exists in DIR, its properties fit its schema, it applies)
 
   --knative-config: the cluster's knative-serving ConfigMap config-features, config-defaults or
          config-autoscaler (repeatable); Knative's rules follow them. Default: the platform's features.
   crd [-o yaml|json]
-         print the Capp CustomResourceDefinition
+         print the CustomResourceDefinitions (Capp, CappRevision, CappTrait)
 `;
 
 function usageError(message: string): CommandResult {
   return { code: 2, stdout: '', stderr: `error: ${message}\n${USAGE}` };
 }
 
-export function run(argv: string[]): CommandResult {
+export async function run(argv: string[]): Promise<CommandResult> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     return { code: command ? 0 : 2, stdout: command ? USAGE : '', stderr: command ? '' : USAGE };
@@ -35,6 +37,7 @@ export function run(argv: string[]): CommandResult {
         'autoscale-defaults': { type: 'string' },
         'dns-config': { type: 'string' },
         'knative-config': { type: 'string', multiple: true },
+        traits: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -54,11 +57,16 @@ export function run(argv: string[]): CommandResult {
         output: output as OutputFormat,
         autoscaleDefaults: values['autoscale-defaults'] as string | undefined,
         dnsConfig: values['dns-config'] as string | undefined,
+        traits: values['traits'] as string | undefined,
         knativeConfig: (values['knative-config'] as string[] | undefined) ?? [],
       });
     case 'validate':
       if (!file) return usageError('validate needs -f CAPP.yaml');
-      return validateCommand(file, (values['knative-config'] as string[] | undefined) ?? []);
+      return validateCommand(
+        file,
+        values['traits'] as string | undefined,
+        (values['knative-config'] as string[] | undefined) ?? [],
+      );
     case 'crd':
       return crdCommand(output as OutputFormat);
     default:
@@ -67,8 +75,9 @@ export function run(argv: string[]): CommandResult {
 }
 
 if (require.main === module) {
-  const result = run(process.argv.slice(2));
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  process.exitCode = result.code;
+  void run(process.argv.slice(2)).then((result) => {
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+  });
 }

@@ -1,3 +1,5 @@
+import { type CappTrait, matchesLabelSelector } from '@capp/capp-model';
+import { usesTrait } from '@capp/knative-adapter';
 import type { Logger } from 'pino';
 
 import type { CacheListener, ClusterCache } from './cache/cluster-cache';
@@ -104,6 +106,35 @@ export class CappController implements CacheListener {
       'platform config changed; re-rendering every Capp',
     );
     this.enqueueAll();
+  }
+
+  traitChanged(trait: CappTrait, old?: CappTrait): void {
+    const name = trait.metadata.name;
+    const selectors = [trait, old].flatMap((t) =>
+      t?.spec.autoApply ? [t.spec.autoApply.namespaceSelector] : [],
+    );
+    let queued = 0;
+    for (const key of this.cache.cappKeys()) {
+      const [namespace, capp] = key.split('/');
+      const c = this.cache.capp(namespace, capp);
+      const labels = this.cache.namespaceLabels(namespace);
+      const reached =
+        (c !== undefined && (usesTrait(c, name) || c.status?.traits?.some((t) => t.type === name))) ||
+        (labels !== undefined && selectors.some((s) => matchesLabelSelector(s, labels)));
+      if (reached) {
+        this.queue.add(key);
+        queued++;
+      }
+    }
+    this.logger.info(
+      { event: 'trait-changed', trait: name, capps: queued },
+      'CappTrait changed; re-rendering its Capps',
+    );
+  }
+
+  namespaceChanged(name: string): void {
+    if (!this.cache.traits().some((t) => t.spec.autoApply)) return;
+    for (const key of this.cache.cappKeys()) if (key.startsWith(`${name}/`)) this.queue.add(key);
   }
 
   // --- internals

@@ -59,6 +59,7 @@ export async function main(argv: string[]): Promise<void> {
       identity: config.identity,
       healthScopes: config.healthScopes,
       probeConcurrency: config.probeConcurrency,
+      traitHttpAllowedHosts: config.traitHttpAllowedHosts,
     },
     logger,
     metrics,

@@ -1,9 +1,10 @@
 import type { KubeObject } from '@capp/capp-model';
 import {
-  CHILD_KINDS,
   childKindsFor,
+  CORE_SERVICE,
   DEFAULT_LOGGING_BACKEND,
   type LoggingBackend,
+  TRAIT_OUTPUT_KINDS,
 } from '@capp/knative-adapter';
 import { EventRecorder, KubeClient, type KubeRest } from '@capp/kube';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import { type HealthMetrics, HealthScopeController } from './health/healthscope-
 import type { HealthSources } from './observability/metrics';
 import { CappReconciler } from './reconcile/capp-reconciler';
 import type { ClientPort, EventsPort, ReconcileMetrics } from './reconcile/ports';
+import { TraitHttpClient } from './reconcile/trait-http';
 
 /** The operator's field manager: what it applies is owned by this name in managedFields. */
 export const FIELD_MANAGER = 'capp-operator';
@@ -34,6 +36,8 @@ export interface OperatorOptions {
   healthScopes?: boolean;
   /** HealthScope probes in flight at once (default 16). */
   probeConcurrency?: number;
+  /** Hosts traits' `processing.http` may GET from (default none). */
+  traitHttpAllowedHosts?: string[];
 }
 
 /** What the operator's metrics take (OperatorMetrics is one). */
@@ -55,10 +59,10 @@ export interface Operator {
 
 /**
  * A client for the operator's kinds (Capps, CappRevisions, every child kind: those of the other
- * logging backend too, which it prunes after a switch) under its field manager.
+ * logging backend too, which it prunes after a switch, and what traits may output) under its field manager.
  */
 export function operatorClient(rest: KubeRest, fieldManager = FIELD_MANAGER): KubeClient {
-  return new KubeClient(rest, { fieldManager, types: CHILD_KINDS });
+  return new KubeClient(rest, { fieldManager, types: TRAIT_OUTPUT_KINDS });
 }
 
 /**
@@ -77,7 +81,7 @@ export function createOperator(
     rest,
     {
       ...options,
-      childKinds: childKindsFor(loggingBackend),
+      childKinds: [...childKindsFor(loggingBackend), CORE_SERVICE],
       cappRevisions: options.cappRevisions ?? true,
     },
     logger,
@@ -91,6 +95,7 @@ export function createOperator(
     events: eventsPort(recorder, logger),
     metrics,
     logger,
+    traitHttp: new TraitHttpClient({ allowedHosts: options.traitHttpAllowedHosts ?? [], logger }),
   });
   const controller = new CappController(cache, reconciler, options, logger, metrics);
   const healthScopes =

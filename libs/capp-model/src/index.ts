@@ -1,4 +1,5 @@
 export * from './lib/capp.schema';
+export * from './lib/capp-trait';
 export * from './lib/capp.types';
 export * from './lib/constants';
 export * from './lib/crd';

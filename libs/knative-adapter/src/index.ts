@@ -9,6 +9,14 @@ export type { AutoscaleDefaults, ConfigMapLike, DnsConfig } from './lib/config';
 export type { ChildKind, LoggingBackend } from './lib/resources';
 export type { RenderConfig, RenderObservations } from './lib/render';
 export type { StatusInput } from './lib/status';
+export type { PatchConflict, PathStep } from './lib/traits/patch';
+export type {
+  TraitFailureReason,
+  TraitHttpRequest,
+  TraitInput,
+  TraitResult,
+  TraitUse,
+} from './lib/traits/traits';
 export type { DesiredChild, ObservedChild } from './lib/types';
 
 export { makeCertificate } from './lib/children/certificate';
@@ -68,6 +76,28 @@ export {
   tlsSecretName,
 } from './lib/names';
 export { cappDomain, isEnabled, renderChildren } from './lib/render';
+export {
+  formatPath,
+  jsonMergePatch,
+  jsonPatch,
+  Ledger,
+  mergeKeyFor,
+  PatchError,
+  strategicMerge,
+} from './lib/traits/patch';
+export {
+  applyTraits,
+  autoAppliedTraits,
+  CORE_SERVICE,
+  possibleChildKinds,
+  resolveTraitUses,
+  TRAIT_OUTPUT_KINDS,
+  traitContext,
+  TraitError,
+  usesTrait,
+  validateCappTrait,
+  validateCappTraits,
+} from './lib/traits/traits';
 export {
   CERTIFICATE,
   CHILD_KINDS,

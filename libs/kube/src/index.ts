@@ -26,6 +26,7 @@ export type { ResourceType } from '@capp/capp-model';
 export {
   BUILTIN_TYPES,
   CAPP_REVISION_TYPE,
+  CAPP_TRAIT_TYPE,
   CAPP_TYPE,
   CONFIGMAP_TYPE,
   CRD_TYPE,

@@ -10,7 +10,7 @@ const ACCESS = 'capp:access';
 export interface AccessRule {
   verb: 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
   /** The resource of group rcs.dana.io the verb is on (default `capps`). */
-  resource?: 'capps' | 'healthscopes';
+  resource?: 'capps' | 'healthscopes' | 'capptraits';
   /** The handler checks per namespace itself (e.g. a list across the namespaces the user may see). */
   perNamespace?: boolean;
 }

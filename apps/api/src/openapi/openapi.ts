@@ -1,6 +1,7 @@
 import {
   cappSpecSchema,
   cappStatusSchema,
+  cappTraitSpecSchema,
   cappWriteSchema,
   healthScopeSpecSchema,
   healthScopeStatusSchema,
@@ -190,6 +191,24 @@ function componentSchemas(): Record<string, Schema> {
         createdAt: { type: 'string', format: 'date-time' },
         metadata: labelsAndAnnotations,
         spec: schemaRef('CappSpec'),
+      },
+    },
+    CappTrait: {
+      type: 'object',
+      description: 'A patch trait app teams may name in spec.traits (cluster-scoped).',
+      properties: {
+        apiVersion: { type: 'string', example: 'rcs.dana.io/v1alpha1' },
+        kind: { type: 'string', example: 'CappTrait' },
+        metadata: meta,
+        spec: toOpenApi(cappTraitSpecSchema, { cel: false }),
+      },
+    },
+    CappTraitList: {
+      type: 'object',
+      properties: {
+        apiVersion: { type: 'string', example: 'rcs.dana.io/v1alpha1' },
+        kind: { type: 'string', example: 'CappTraitList' },
+        items: { type: 'array', items: schemaRef('CappTrait') },
       },
     },
     RevisionList: { type: 'object', properties: { items: { type: 'array', items: schemaRef('Revision') } } },

@@ -41,6 +41,8 @@ describe('ClusterCache on a real API server', () => {
         cappDeleted: () => undefined,
         childChanged: () => undefined,
         configChanged: () => undefined,
+        traitChanged: () => undefined,
+        namespaceChanged: () => undefined,
       });
       expect(cache.synced).toBe(true);
       expect(cache.child(absent, 'a', 'x')).toBeUndefined();

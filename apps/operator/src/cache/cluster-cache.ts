@@ -2,6 +2,7 @@ import {
   AnyKubeObject,
   Capp,
   CappRevision,
+  CappTrait,
   KubeObject,
   LABEL_CAPP_NAME,
   LABEL_MANAGED_BY,
@@ -19,12 +20,14 @@ import {
 } from '@capp/knative-adapter';
 import {
   CAPP_REVISION_TYPE,
+  CAPP_TRAIT_TYPE,
   CAPP_TYPE,
   CONFIGMAP_TYPE,
   Informer,
   type InformerOptions,
   kindKey,
   type KubeRest,
+  NAMESPACE_TYPE,
   objectId,
   objectKey,
   type ResourceType,
@@ -44,6 +47,10 @@ export interface CacheListener {
   childChanged(parentKey: string): void;
   /** One of the platform ConfigMaps changed: every Capp renders differently. */
   configChanged(name: string): void;
+  /** A CappTrait was added, changed (spec) or deleted: its users render differently. */
+  traitChanged(trait: CappTrait, old?: CappTrait): void;
+  /** A Namespace's labels changed: traits auto-applied there may come or go. */
+  namespaceChanged(name: string): void;
 }
 
 /**
@@ -69,6 +76,12 @@ function meaningful(o: AnyKubeObject): string {
   delete metadata['resourceVersion'];
   delete metadata['managedFields'];
   return JSON.stringify({ metadata, spec: o.spec });
+}
+
+/** What the Namespace cache keeps: name and labels (what `autoApply.namespaceSelector` selects on). */
+function nameAndLabels(ns: AnyKubeObject): AnyKubeObject {
+  const { name, uid, resourceVersion, labels } = ns.metadata;
+  return { apiVersion: ns.apiVersion, kind: ns.kind, metadata: { name, uid, resourceVersion, labels } };
 }
 
 /** What the Secret cache keeps of a Secret: its identity, nothing else. */
@@ -100,6 +113,8 @@ export class ClusterCache implements ReadPort {
   private readonly configMaps: Informer;
   private readonly secrets: Informer[];
   private readonly revisions: Informer<CappRevision>[];
+  private readonly traitInformer: Informer<CappTrait>;
+  private readonly namespaceInformer: Informer;
   private readonly own = new OwnWrites();
   private readonly byParent = new Map<string, Map<string, KubeObject>>();
   /** `namespace/capp` → its CappRevisions by name (what the informers and our own creates know). */
@@ -216,6 +231,33 @@ export class ClusterCache implements ReadPort {
         ),
     );
 
+    // CappTraits (cluster-scoped; optional: without their CRD a Capp using one reports it missing)
+    // and Namespaces (metadata only: their labels select auto-applied traits).
+    this.traitInformer = new Informer<CappTrait>(
+      rest,
+      CAPP_TRAIT_TYPE,
+      {
+        onAdd: (tr) => this.listener?.traitChanged(tr),
+        onUpdate: (tr, old) => {
+          if (JSON.stringify(tr.spec) !== JSON.stringify(old.spec)) this.listener?.traitChanged(tr, old);
+        },
+        onDelete: (tr) => this.listener?.traitChanged(tr),
+      },
+      { onError: onError(CAPP_TRAIT_TYPE.plural), ...optional(CAPP_TRAIT_TYPE) },
+    );
+    this.namespaceInformer = new Informer(
+      rest,
+      NAMESPACE_TYPE,
+      {
+        onAdd: (ns) => this.listener?.namespaceChanged(ns.metadata.name),
+        onUpdate: (ns, old) => {
+          if (JSON.stringify(ns.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {}))
+            this.listener?.namespaceChanged(ns.metadata.name);
+        },
+      },
+      { metadataOnly: true, transform: nameAndLabels, onError: onError(NAMESPACE_TYPE.plural) },
+    );
+
     // CappRevisions: only to know a Capp's revisions; their events need no reconcile.
     this.revisions = options.cappRevisions
       ? scopes.map(
@@ -244,6 +286,8 @@ export class ClusterCache implements ReadPort {
 
   private get informers(): Informer<AnyKubeObject>[] {
     return [
+      this.traitInformer as unknown as Informer<AnyKubeObject>,
+      this.namespaceInformer,
       ...this.capps,
       ...[...this.children.values()].flat(),
       this.configMaps,
@@ -333,6 +377,19 @@ export class ClusterCache implements ReadPort {
 
   secretExists(namespace: string, name: string): boolean {
     return this.findIn(this.secrets, namespace, name) !== undefined;
+  }
+
+  trait(name: string): CappTrait | undefined {
+    return this.traitInformer.get(undefined, name);
+  }
+
+  traits(): CappTrait[] {
+    return this.traitInformer.list();
+  }
+
+  namespaceLabels(name: string): Record<string, string> | undefined {
+    const ns = this.namespaceInformer.get(undefined, name);
+    return ns ? (ns.metadata.labels ?? {}) : undefined;
   }
 
   revisionsOf(namespace: string, capp: string): CappRevision[] | undefined {

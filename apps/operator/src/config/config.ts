@@ -34,6 +34,8 @@ export interface OperatorConfig {
   healthScopes: boolean;
   /** HealthScope probes in flight at once, across every scope. */
   probeConcurrency: number;
+  /** Hosts (`host` or `host:port`) traits' `processing.http` may GET from; empty: none. */
+  traitHttpAllowedHosts: string[];
 }
 
 export class ConfigError extends Error {}
@@ -75,6 +77,10 @@ const FLAGS = {
   'knative-namespace': {
     env: 'KNATIVE_NAMESPACE',
     help: "namespace of Knative Serving's config-features, config-defaults and config-autoscaler, which the webhook's Knative rules follow (default knative-serving)",
+  },
+  'trait-http-allowed-hosts': {
+    env: 'TRAIT_HTTP_ALLOWED_HOSTS',
+    help: "comma-separated hosts (host or host:port) CappTraits' processing.http may GET from (default none)",
   },
   'capp-revisions': {
     env: 'CAPP_REVISIONS',
@@ -179,5 +185,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
     loggingBackend,
     healthScopes: boolean('health-scopes', get('health-scopes'), true),
     probeConcurrency: integer('probe-concurrency', get('probe-concurrency'), 16, 1, 1024),
+    traitHttpAllowedHosts: (get('trait-http-allowed-hosts') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }

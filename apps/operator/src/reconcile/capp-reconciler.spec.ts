@@ -3,6 +3,7 @@ import {
   CAPP_FINALIZER,
   CappRevision,
   CappSpec,
+  CappTrait,
   KubeObject,
   LABEL_CAPP_NAME,
   LABEL_MANAGED_BY,
@@ -17,6 +18,7 @@ import { CappReconciler } from './capp-reconciler';
 import { ANNOTATION_APPLIED_HASH } from './drift';
 import { ReconcileError } from './errors';
 import type { ClientPort, EventsPort, ObjectRef, ReadPort } from './ports';
+import { TraitHttpRefused } from './trait-http';
 
 /**
  * Table tests of the reconciler: objects in (a fake cluster the read port serves) → applies, deletes,
@@ -44,6 +46,8 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   readonly refuseDelete = new Map<string, Error>();
   /** CappRevisions not kept (turned off, or their CRD not installed). */
   revisionsOff = false;
+  readonly traitsByName = new Map<string, CappTrait>();
+  readonly namespaces = new Map<string, Record<string, string>>([[NS, {}]]);
   private version = 1;
 
   put(obj: KubeObject): KubeObject {
@@ -79,6 +83,18 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   }
 
   // --- ReadPort
+  trait(name: string): CappTrait | undefined {
+    return this.traitsByName.get(name);
+  }
+
+  traits(): CappTrait[] {
+    return [...this.traitsByName.values()];
+  }
+
+  namespaceLabels(name: string): Record<string, string> | undefined {
+    return this.namespaces.get(name);
+  }
+
   capp(namespace: string, name: string): Capp | undefined {
     return this.objects.get(`rcs.dana.io/v1alpha1/Capp/${namespace}/${name}`) as unknown as Capp | undefined;
   }
@@ -973,5 +989,189 @@ describe('CappReconciler', () => {
       );
       expect(await reconcile()).toEqual([]);
     });
+  });
+});
+
+describe('CappReconciler with traits', () => {
+  const trait = (name: string, spec: CappTrait['spec']): CappTrait => ({
+    apiVersion: 'rcs.dana.io/v1alpha1',
+    kind: 'CappTrait',
+    metadata: { name, generation: 1 },
+    spec,
+  });
+  const sidecar = trait('sidecar', {
+    podDisruptive: true,
+    parameters: { type: 'object', required: ['image'], properties: { image: { type: 'string' } } },
+    patch: {
+      template:
+        '{"spec": {"template": {"spec": {"containers": [{"name": "proxy", "image": parameter.image}]}}}}',
+    },
+  });
+  const expose = trait('expose', {
+    outputs: [
+      {
+        name: 'expose',
+        template: '{"apiVersion": "v1", "kind": "Service", "spec": {"ports": [{"port": 80}]}}',
+      },
+    ],
+  });
+  type PodSpecOf = { template: { spec: { containers?: Array<{ name: string; image: string }> } } };
+  const ksvcContainers = (cluster: FakeCluster): string[] => {
+    const spec = cluster.objects.get('serving.knative.dev/v1/Service/shop/web')?.spec as
+      PodSpecOf | undefined;
+    return (spec?.template.spec.containers ?? []).map((c) => `${c.name}=${c.image}`);
+  };
+
+  it('applies a trait to the Knative Service, reports it in status, then spends no write', async () => {
+    const { cluster, reconcile } = setUp({ traits: [{ type: 'sidecar', properties: { image: 'envoy:1' } }] });
+    cluster.traitsByName.set('sidecar', sidecar);
+    await reconcile();
+    expect(ksvcContainers(cluster)).toEqual(['web=ghcr.io/dana-team/capp-gin-app:v0.2.0', 'proxy=envoy:1']);
+    expect(cluster.theCapp().status?.traits).toEqual([
+      { type: 'sidecar', generation: 1, podDisruptive: true },
+    ]);
+    // A new Capp: its Created Event says what was made.
+    expect(cluster.events.filter((e) => e.includes('TraitsChanged'))).toEqual([]);
+    expect(await reconcile()).toEqual([]);
+  });
+
+  it('records a TraitsChanged Event naming pod-disruptive traits when a trait in effect changes', async () => {
+    const { cluster, reconcile } = setUp({ traits: [{ type: 'sidecar', properties: { image: 'envoy:1' } }] });
+    cluster.traitsByName.set('sidecar', sidecar);
+    await reconcile();
+    cluster.traitsByName.set('sidecar', { ...sidecar, metadata: { name: 'sidecar', generation: 2 } });
+    expect(await reconcile()).toEqual(['apply status']);
+    expect(cluster.events).toEqual([
+      'Normal TraitsChanged: applied sidecar; pod-disruptive: sidecar (pods restart)',
+    ]);
+  });
+
+  it('writes no child of a Capp whose traits conflict, and says where in Ready=False', async () => {
+    const { cluster, reconcile, edit } = setUp({});
+    await reconcile();
+    cluster.traitsByName.set('sidecar', sidecar);
+    edit({
+      traits: [
+        { type: 'sidecar', properties: { image: 'envoy:1' } },
+        { type: 'sidecar', properties: { image: 'envoy:2' } },
+      ],
+    });
+    const failure = reconcile();
+    await expect(failure).rejects.toThrow(ReconcileError);
+    await expect(failure).rejects.toMatchObject({ reason: 'TraitFailed', retryable: false });
+    expect(cluster.writes).toEqual(['create CappRevision web-00002', 'apply status']);
+    const ready = condition(cluster.theCapp(), 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'TraitConflict' });
+    expect(ready?.message).toBe(
+      'Service shop/web: spec.template.spec.containers[name=proxy].image is set by trait "sidecar" (spec.traits[0]) and differently by trait "sidecar" (spec.traits[1])',
+    );
+    expect(ksvcContainers(cluster)).toEqual(['web=ghcr.io/dana-team/capp-gin-app:v0.2.0']);
+  });
+
+  it('reports a missing trait, and converges once it exists', async () => {
+    const { cluster, reconcile } = setUp({ traits: [{ type: 'sidecar', properties: { image: 'envoy:1' } }] });
+    await expect(reconcile()).rejects.toMatchObject({ reason: 'TraitFailed', retryable: false });
+    expect(condition(cluster.theCapp(), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'TraitNotFound',
+      message: 'no CappTrait "sidecar" exists',
+    });
+    cluster.traitsByName.set('sidecar', sidecar);
+    await reconcile();
+    expect(ksvcContainers(cluster)).toContain('proxy=envoy:1');
+  });
+
+  it("applies a trait's output as a child and deletes it when the trait is removed", async () => {
+    const { cluster, reconcile, edit } = setUp({ traits: [{ type: 'expose' }] });
+    cluster.traitsByName.set('expose', expose);
+    expect(await reconcile()).toContain('apply Service web-expose');
+    expect(cluster.theCapp().status?.managedResources?.map((m) => `${m.apiVersion} ${m.name}`)).toContain(
+      'v1 web-expose',
+    );
+    edit({ traits: [] });
+    expect(await reconcile()).toContain('delete Service web-expose');
+    expect(cluster.theCapp().status?.traits).toBeUndefined();
+  });
+
+  it('auto-applies a trait to Capps of the namespaces it selects', async () => {
+    const { cluster, reconcile } = setUp({});
+    cluster.traitsByName.set(
+      'platform-sidecar',
+      trait('platform-sidecar', {
+        ...sidecar.spec,
+        autoApply: { namespaceSelector: { matchLabels: { mesh: 'on' } }, properties: { image: 'mesh:1' } },
+      }),
+    );
+    await reconcile();
+    expect(ksvcContainers(cluster)).toEqual(['web=ghcr.io/dana-team/capp-gin-app:v0.2.0']);
+    cluster.namespaces.set(NS, { mesh: 'on' });
+    await reconcile();
+    expect(ksvcContainers(cluster)).toContain('proxy=mesh:1');
+    expect(cluster.theCapp().status?.traits).toEqual([
+      { type: 'platform-sidecar', generation: 1, podDisruptive: true, autoApplied: true },
+    ]);
+  });
+});
+
+describe('CappReconciler with a processing.http trait', () => {
+  const identity: CappTrait = {
+    apiVersion: 'rcs.dana.io/v1alpha1',
+    kind: 'CappTrait',
+    metadata: { name: 'service-account', generation: 1 },
+    spec: {
+      processing: { http: { url: '"http://identity.internal/sa?team=" & parameter.team' } },
+      patch: { template: '{"spec": {"template": {"spec": {"serviceAccountName": processing.output.name}}}}' },
+    },
+  };
+
+  function setUpWith(fetch: () => Promise<unknown>) {
+    const cluster = new FakeCluster();
+    cluster.traitsByName.set('service-account', identity);
+    cluster.put({
+      apiVersion: 'rcs.dana.io/v1alpha1',
+      kind: 'Capp',
+      metadata: { name: 'web', namespace: NS, uid: 'uid-web', generation: 1 },
+      spec: cappSpec({
+        traits: [{ type: 'service-account', properties: { team: 'pay' } }],
+      }) as unknown as Record<string, unknown>,
+    });
+    const reconciler = new CappReconciler({
+      read: cluster,
+      client: cluster,
+      events: cluster,
+      logger: pino({ level: 'silent' }),
+      clock: () => NOW,
+      traitHttp: { fetch },
+    });
+    return { cluster, reconcile: () => reconciler.reconcile(NS, 'web') };
+  }
+
+  it('patches with the answer of the HTTP port', async () => {
+    const { cluster, reconcile } = setUpWith(async () => ({ name: 'pay-sa' }));
+    await reconcile();
+    const ksvc = cluster.objects.get('serving.knative.dev/v1/Service/shop/web');
+    expect(
+      (ksvc?.spec as { template: { spec: Record<string, unknown> } }).template.spec['serviceAccountName'],
+    ).toBe('pay-sa');
+  });
+
+  it('reports a failed fetch in Ready=False, writes no child and is retried', async () => {
+    const { cluster, reconcile } = setUpWith(async () => {
+      throw new Error('GET http://identity.internal/sa answered 503');
+    });
+    await expect(reconcile()).rejects.toMatchObject({ reason: 'TraitFailed', retryable: true });
+    expect(condition(cluster.theCapp(), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'TraitProcessingFailed',
+      message: 'trait "service-account": processing.http: GET http://identity.internal/sa answered 503',
+    });
+    expect(cluster.childrenKinds()).toEqual([]);
+  });
+
+  it('does not retry a request the operator refuses (a host not allowed)', async () => {
+    const { reconcile } = setUpWith(async () => {
+      throw new TraitHttpRefused('host "identity.internal" is not allowed');
+    });
+    await expect(reconcile()).rejects.toMatchObject({ reason: 'TraitFailed', retryable: false });
   });
 });

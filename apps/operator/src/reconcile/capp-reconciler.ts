@@ -1,4 +1,5 @@
 import {
+  AppliedTrait,
   Capp,
   CAPP_FINALIZER,
   CappStatus,
@@ -6,9 +7,12 @@ import {
   KubeObject,
   ManagedResource,
   RESOURCE_POLICY_CONFIGMAP,
+  sameJson,
   withSpecDefaults,
 } from '@capp/capp-model';
 import {
+  applyTraits,
+  autoAppliedTraits,
   AUTOSCALE_DEFAULTS_CONFIGMAP,
   CAPP_CONDITIONS,
   cappDomain,
@@ -29,6 +33,8 @@ import {
   SYSLOG_NG_OUTPUT,
   tlsSecretName,
   toManagedResource,
+  TraitError,
+  type TraitHttpRequest,
 } from '@capp/knative-adapter';
 import { isPermanent, KubeApiError } from '@capp/kube';
 import type { Logger } from 'pino';
@@ -48,6 +54,7 @@ import {
 import { type EffectivePolicy, parsePlatformPolicy, resolvePolicy, withLiveValues } from './policy';
 import type { ClientPort, EventsPort, ReadPort, ReconcileMetrics } from './ports';
 import { planRevisions } from './revisions';
+import { TraitHttpRefused } from './trait-http';
 
 export interface ReconcilerDeps {
   /** What a Capp's logSpec becomes (default fluentd: Flow and Output). */
@@ -62,6 +69,8 @@ export interface ReconcilerDeps {
   clock?: () => Date;
   /** The server-side apply field manager (whose fields are ours when taking a child over). */
   fieldManager?: string;
+  /** Answers traits' `processing.http` (allow-list, timeout, cache); without it such traits fail. */
+  traitHttp?: { fetch(request: TraitHttpRequest): Promise<unknown> };
 }
 
 /** A problem that retrying the same input will not fix: reported in status, not retried. */
@@ -134,13 +143,21 @@ export class CappReconciler {
 
     let desired: DesiredChild[];
     let policy: EffectivePolicy;
+    let traits: AppliedTrait[];
     try {
-      desired = this.render(capp);
+      ({ desired, traits } = await this.render(capp));
       policy = resolvePolicy(
         capp.spec.resourcePolicy,
         parsePlatformPolicy(this.deps.read.configMap(RESOURCE_POLICY_CONFIGMAP)),
       );
     } catch (err) {
+      if (err instanceof TraitError) {
+        log.warn({ event: 'traits-failed', reason: err.reason, err: err.message }, 'cannot apply traits');
+        this.deps.events.record(capp, 'Warning', err.reason, err.message);
+        await this.writeStatus(capp, this.failedRenderStatus(capp, err.reason, err.message), log);
+        if (revisionFailure) throw revisionFailure;
+        throw new ReconcileError('TraitFailed', err.message, err.retryable);
+      }
       if (err instanceof ConfigError || err instanceof RenderError) {
         const reason = err instanceof ConfigError ? REASON_INVALID_CONFIG : REASON_INVALID_SPEC;
         log.warn({ event: 'render-failed', reason, err: err.message }, 'cannot render children');
@@ -178,6 +195,9 @@ export class CappReconciler {
       ...leftovers,
     ];
     if (waiting && leftovers.length > 0) noteWaitingGarbage(status, leftovers);
+    if (traits.length) status.traits = traits;
+    else delete status.traits;
+    this.noteTraits(capp, traits, log);
     await this.writeStatus(capp, status, log);
     if (transient.length)
       throw new ReconcileError('Transient', `children not applied yet: ${transient.join('; ')}`, true);
@@ -217,10 +237,59 @@ export class CappReconciler {
     }
   }
 
-  private render(capp: Capp): DesiredChild[] {
+  /**
+   * An Event when the traits in effect change; pod-disruptive ones are named (their pods restart).
+   * Not for a new Capp (its pods are new anyway; its `Created` Event says what was made).
+   */
+  private noteTraits(capp: Capp, traits: AppliedTrait[], log: Logger): void {
+    const before = capp.status?.traits ?? [];
+    if (sameJson(before, traits) || capp.status?.observedGeneration === undefined) return;
+    const changed = traits.filter((t) => !before.some((b) => sameJson(b, t)));
+    const removed = before.filter((b) => !traits.some((t) => t.type === b.type));
+    const disruptive = [...changed, ...removed].filter((t) => t.podDisruptive).map((t) => t.type);
+    const names = (list: AppliedTrait[]): string => list.map((t) => t.type).join(', ');
+    const parts = [
+      changed.length ? `applied ${names(changed)}` : '',
+      removed.length ? `removed ${names(removed)}` : '',
+      disruptive.length ? `pod-disruptive: ${disruptive.join(', ')} (pods restart)` : '',
+    ].filter(Boolean);
+    log.info({ event: 'traits-changed', traits: traits.map((t) => t.type), disruptive }, 'traits changed');
+    this.deps.events.record(capp, 'Normal', 'TraitsChanged', parts.join('; '));
+  }
+
+  private async render(capp: Capp): Promise<{ desired: DesiredChild[]; traits: AppliedTrait[] }> {
+    const withDefaults: Capp = { ...capp, spec: withSpecDefaults(capp.spec) };
+    const children = this.renderOwn(withDefaults);
+    const autoApplied = autoAppliedTraits(
+      this.deps.read.traits(),
+      this.deps.read.namespaceLabels(capp.metadata.namespace ?? ''),
+    );
+    if (!capp.spec.traits?.length && !autoApplied.length) return { desired: children, traits: [] };
+    const http = this.deps.traitHttp;
+    const result = await applyTraits({
+      capp: withDefaults,
+      children,
+      lookup: (name) => this.deps.read.trait(name),
+      autoApplied,
+      fetch: http
+        ? async (request) => {
+            try {
+              return await http.fetch(request);
+            } catch (err) {
+              if (err instanceof TraitHttpRefused)
+                throw new TraitError('TraitProcessingFailed', `trait "${request.trait}": ${err.message}`);
+              throw err;
+            }
+          }
+        : undefined,
+    });
+    return { desired: result.children, traits: result.applied };
+  }
+
+  private renderOwn(withDefaults: Capp): DesiredChild[] {
+    const capp = withDefaults;
     const autoscale = parseAutoscaleDefaults(this.deps.read.configMap(AUTOSCALE_DEFAULTS_CONFIGMAP));
     const dns = parseDnsConfig(this.deps.read.configMap(DNS_CONFIGMAP));
-    const withDefaults: Capp = { ...capp, spec: withSpecDefaults(capp.spec) };
     // The DomainMapping names the certificate's Secret only once cert-manager has issued it.
     const fqdn = withDefaults.spec.routeSpec?.tlsEnabled ? cappDomain(withDefaults, dns) : undefined;
     const tlsSecretReady =

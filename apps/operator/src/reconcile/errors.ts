@@ -10,6 +10,8 @@ import { ConflictError, isPermanent, KubeApiError, KubeUnreachableError } from '
  * - `Unreachable`: the API server could not be reached; retried;
  * - `Transient`: a server-side failure (5xx, 429, a missing namespace or CRD); retried;
  * - `ChildrenTerminating`: a deleted Capp's children are still going away; retried;
+ * - `TraitFailed`: the Capp's traits could not be applied (a conflict, a missing trait, bad
+ *   properties: reported in status, not retried; a failed `processing.http`: retried);
  * - `Internal`: anything else (a bug); retried.
  */
 export type ReconcileReason =
@@ -20,6 +22,7 @@ export type ReconcileReason =
   | 'Unreachable'
   | 'Transient'
   | 'ChildrenTerminating'
+  | 'TraitFailed'
   | 'Internal';
 
 export const RECONCILE_REASONS: readonly ReconcileReason[] = [
@@ -30,6 +33,7 @@ export const RECONCILE_REASONS: readonly ReconcileReason[] = [
   'Unreachable',
   'Transient',
   'ChildrenTerminating',
+  'TraitFailed',
   'Internal',
 ];
 

@@ -1,4 +1,4 @@
-import type { Capp, CappRevision, KubeObject } from '@capp/capp-model';
+import type { Capp, CappRevision, CappTrait, KubeObject } from '@capp/capp-model';
 import type { ConfigMapLike } from '@capp/knative-adapter';
 import type { EventType } from '@capp/kube';
 
@@ -20,6 +20,12 @@ export interface ReadPort {
    * keeps none (turned off, or their CRD is not installed).
    */
   revisionsOf(namespace: string, capp: string): CappRevision[] | undefined;
+  /** A CappTrait by name (cluster-scoped). */
+  trait(name: string): CappTrait | undefined;
+  /** Every CappTrait (to find those auto-applied to a namespace). */
+  traits(): CappTrait[];
+  /** A Namespace's labels; undefined when it is not known (yet). */
+  namespaceLabels(name: string): Record<string, string> | undefined;
 }
 
 /** One object the reconciler may delete. */

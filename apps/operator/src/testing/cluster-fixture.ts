@@ -104,6 +104,10 @@ export class ClusterFixture {
       loggingBackend?: LoggingBackend;
       probeConcurrency?: number;
       metrics?: OperatorMetricsPort;
+      /** Watched namespaces (default: the test's own). */
+      namespaces?: string[];
+      /** Hosts traits' processing.http may GET from. */
+      traitHttpAllowedHosts?: string[];
     } = {},
   ): Promise<CappController> {
     const rest = operatorRest();
@@ -112,13 +116,14 @@ export class ClusterFixture {
     this.operator = createOperator(
       rest,
       {
-        namespaces: [this.ns],
+        namespaces: opts.namespaces ?? [this.ns],
         operatorNamespace: this.operatorNs,
         concurrency: opts.concurrency ?? 4,
         resyncSeconds: opts.resyncSeconds ?? 0,
         cappRevisions: opts.cappRevisions,
         loggingBackend: opts.loggingBackend,
         probeConcurrency: opts.probeConcurrency,
+        traitHttpAllowedHosts: opts.traitHttpAllowedHosts,
       },
       logger,
       opts.metrics,

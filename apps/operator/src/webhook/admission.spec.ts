@@ -1,6 +1,17 @@
-import { type KnativeSettings, knativeSettings, PLATFORM_KNATIVE_SETTINGS } from '@capp/capp-model';
+import {
+  type CappTrait,
+  type KnativeSettings,
+  knativeSettings,
+  PLATFORM_KNATIVE_SETTINGS,
+} from '@capp/capp-model';
 
-import { AdmissionRequest, ClusterLookups, mutateAdmission, validateAdmission } from './admission';
+import {
+  AdmissionRequest,
+  ClusterLookups,
+  mutateAdmission,
+  validateAdmission,
+  validateTraitAdmission,
+} from './admission';
 
 const capp = (
   spec: Record<string, unknown> = {},
@@ -22,11 +33,31 @@ const request = (object: unknown, extra: Partial<AdmissionRequest> = {}): Admiss
   ...extra,
 });
 
+const sidecar: CappTrait = {
+  apiVersion: 'rcs.dana.io/v1alpha1',
+  kind: 'CappTrait',
+  metadata: { name: 'sidecar' },
+  spec: {
+    parameters: {
+      type: 'object',
+      required: ['image'],
+      properties: { image: { type: 'string' }, port: { type: 'integer', minimum: 1 } },
+    },
+    patch: {
+      template: '{"spec": {"template": {"spec": {"containers": [{"name": "s", "image": parameter.image}]}}}}',
+    },
+  },
+};
+
 const lookups = (
   secrets: string[] = [],
   hostnames: Record<string, string> = {},
+  users: Record<string, string[]> = {},
   knative: KnativeSettings = PLATFORM_KNATIVE_SETTINGS,
 ): ClusterLookups => ({
+  trait: (name) => (name === 'sidecar' ? sidecar : undefined),
+  cappsUsingTrait: (name) =>
+    (users[name] ?? []).map((k) => ({ namespace: k.split('/')[0], name: k.split('/')[1] })),
   secretExists: async (ns, name) => secrets.includes(`${ns}/${name}`),
   knativeSettings: () => knative,
   cappsWithHostname: (h) =>
@@ -71,7 +102,7 @@ describe("validating admission: Knative Serving's rules with the cluster's setti
   it("follows the cluster's config-features (nodeSelector off by default, admitted once enabled)", async () => {
     expect((await validateAdmission(request(withNodeSelector), lookups())).allowed).toBe(false);
     const on = knativeSettings({ features: { 'kubernetes.podspec-nodeselector': 'enabled' } });
-    expect((await validateAdmission(request(withNodeSelector), lookups([], {}, on))).allowed).toBe(true);
+    expect((await validateAdmission(request(withNodeSelector), lookups([], {}, {}, on))).allowed).toBe(true);
   });
 
   it('ratchets on update: what the stored Capp already broke is a warning, what the update adds is refused', async () => {
@@ -229,5 +260,69 @@ describe('mutating admission', () => {
       }),
     );
     expect(res.patch).toBeUndefined();
+  });
+});
+
+describe('validating admission of traits', () => {
+  it('refuses an unknown trait and bad properties, naming the field', async () => {
+    const res = await validateAdmission(
+      request(capp({ traits: [{ type: 'nope' }, { type: 'sidecar', properties: { port: 0 } }] })),
+      lookups(),
+    );
+    expect(res.allowed).toBe(false);
+    expect(res.status?.details?.causes).toEqual([
+      { field: 'spec.traits[0].type', reason: 'traitExists', message: 'no CappTrait "nope" exists' },
+      { field: 'spec.traits[1].properties.image', reason: 'parameters.required', message: 'is required' },
+      { field: 'spec.traits[1].properties.port', reason: 'parameters.minimum', message: 'must be >= 1' },
+    ]);
+  });
+
+  it('admits valid traits, and an unrelated update of a Capp whose trait is gone since', async () => {
+    expect(
+      (
+        await validateAdmission(
+          request(capp({ traits: [{ type: 'sidecar', properties: { image: 'x' } }] })),
+          lookups(),
+        )
+      ).allowed,
+    ).toBe(true);
+    const gone = capp({ traits: [{ type: 'deleted' }] });
+    const relabelled = capp({ traits: [{ type: 'deleted' }] }, { labels: { a: 'b' } });
+    expect(
+      (await validateAdmission(request(relabelled, { operation: 'UPDATE', oldObject: gone }), lookups()))
+        .allowed,
+    ).toBe(true);
+  });
+
+  it('refuses to delete a CappTrait in use, listing its users', () => {
+    const res = validateTraitAdmission(
+      { uid: 'u', operation: 'DELETE', name: 'sidecar', oldObject: sidecar },
+      lookups([], {}, { sidecar: ['team/web', 'team/api'] }),
+    );
+    expect(res).toMatchObject({
+      allowed: false,
+      status: {
+        code: 409,
+        message:
+          'CappTrait "sidecar" is in use by 2 Capp(s): team/web, team/api; remove it from their spec.traits first',
+      },
+    });
+    expect(
+      validateTraitAdmission({ uid: 'u', operation: 'DELETE', name: 'sidecar' }, lookups()).allowed,
+    ).toBe(true);
+  });
+
+  it('refuses a CappTrait whose template does not parse or whose schema does not compile', () => {
+    const bad = {
+      ...sidecar,
+      spec: { parameters: { type: 'nonsense' }, patch: { template: '{"a": ' } },
+    };
+    const res = validateTraitAdmission({ uid: 'u', operation: 'CREATE', object: bad }, lookups());
+    expect(res.allowed).toBe(false);
+    expect(res.status?.details?.causes.map((c) => `${c.field} ${c.reason}`)).toEqual([
+      'spec.parameters jsonSchema',
+      'spec.patch.template template',
+    ]);
+    expect(res.status?.message).toMatch(/^the capptrait is invalid: /);
   });
 });

@@ -1,6 +1,7 @@
 import {
   ANNOTATION_LAST_UPDATED_BY,
   Capp,
+  CappTrait,
   cappWarnings,
   DEFAULT_SCALE_METRIC,
   DEFAULT_STATE,
@@ -8,9 +9,11 @@ import {
   isPlainObject,
   knativeIssues,
   type KnativeSettings,
+  sameJson,
   validateCapp,
   ValidationIssue,
 } from '@capp/capp-model';
+import { validateCappTrait, validateCappTraits } from '@capp/knative-adapter';
 
 /**
  * Admission for Capps (pure: the cluster lookups are injected). kubectl users get the same checks as
@@ -54,6 +57,10 @@ export interface ClusterLookups {
   knativeSettings(): KnativeSettings;
   /** Capps (other than the one under review) whose spec.routeSpec.hostname is this one. */
   cappsWithHostname(hostname: string): Array<{ namespace: string; name: string }>;
+  /** A CappTrait by name. */
+  trait(name: string): CappTrait | undefined;
+  /** Capps (not being deleted) whose spec.traits names this CappTrait. */
+  cappsUsingTrait(name: string): Array<{ namespace: string; name: string }>;
 }
 
 function asCapp(obj: unknown): Capp | undefined {
@@ -152,7 +159,46 @@ export async function validateAdmission(
         message: `"${hostname}" is already used by capp ${others[0].namespace}/${others[0].name}`,
       });
   }
+  // Traits: checked when they change (an unrelated update is not refused for a trait changed since).
+  if (capp.spec.traits?.length && !sameJson(capp.spec.traits, old?.spec?.traits))
+    issues.push(...validateCappTraits(capp, (n) => lookups.trait(n)));
   return withWarnings(issues.length ? deny(req.uid, issues) : allow(req.uid));
+}
+
+/**
+ * Admission for CappTraits: a create or update must be a usable trait (its JSON Schema compiles, its
+ * templates parse, its kinds exist); a delete is refused while Capps use it, naming them.
+ */
+export function validateTraitAdmission(req: AdmissionRequest, lookups: ClusterLookups): AdmissionResponse {
+  if (req.subResource) return allow(req.uid);
+  if (req.operation === 'DELETE') {
+    const name =
+      req.name ?? (isPlainObject(req.oldObject) ? String((req.oldObject as CappTrait).metadata?.name) : '');
+    const users = lookups.cappsUsingTrait(name);
+    if (!users.length) return allow(req.uid);
+    const list = users.map((u) => `${u.namespace}/${u.name}`);
+    const shown = list.length > 20 ? [...list.slice(0, 20), `and ${list.length - 20} more`] : list;
+    return {
+      uid: req.uid,
+      allowed: false,
+      status: {
+        code: 409,
+        reason: 'Conflict',
+        message: `CappTrait "${name}" is in use by ${list.length} Capp(s): ${shown.join(', ')}; remove it from their spec.traits first`,
+      },
+    };
+  }
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow(req.uid);
+  const issues = validateCappTrait(req.object);
+  if (!issues.length) return allow(req.uid);
+  const res = deny(req.uid, issues);
+  return {
+    ...res,
+    status: res.status && {
+      ...res.status,
+      message: res.status.message.replace('the capp is', 'the capptrait is'),
+    },
+  };
 }
 
 interface JsonPatchOp {

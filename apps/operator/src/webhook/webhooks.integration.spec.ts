@@ -11,7 +11,7 @@ import { ADMIN_USER, freePort, testEnvironment } from '@capp/testing';
 import pino from 'pino';
 
 import { adminRest, suffix } from '../testing/cluster-fixture';
-import { CappWebhooks, MUTATE_PATH, VALIDATE_PATH } from './webhooks';
+import { CappWebhooks, MUTATE_PATH, VALIDATE_PATH, VALIDATE_TRAIT_PATH } from './webhooks';
 
 /** A throwaway CA and a serving certificate for 127.0.0.1, as cert-manager or the chart would make. */
 function certificates(dir: string): string {
@@ -139,13 +139,31 @@ describe('admission webhooks in the real apiserver', () => {
           apiVersion: 'admissionregistration.k8s.io/v1',
           kind: 'ValidatingWebhookConfiguration',
           metadata: { name },
-          webhooks: [webhook(VALIDATE_PATH, 'validate.capps.rcs.dana.io')],
+          webhooks: [
+            webhook(VALIDATE_PATH, 'validate.capps.rcs.dana.io'),
+            {
+              ...webhook(VALIDATE_TRAIT_PATH, 'validate.capptraits.rcs.dana.io'),
+              rules: [
+                {
+                  apiGroups: ['rcs.dana.io'],
+                  apiVersions: ['v1alpha1'],
+                  operations: ['CREATE', 'UPDATE', 'DELETE'],
+                  resources: ['capptraits'],
+                  scope: 'Cluster',
+                },
+              ],
+              // Cluster-scoped: only this test's CappTraits (by label), not those of tests running beside it.
+              namespaceSelector: {},
+              objectSelector: { matchLabels: { 'capp-webhook-test': id } },
+            },
+          ],
         },
       },
     );
   }, 60_000);
 
   afterAll(async () => {
+    await KubeRest.fromTarget(target).raw('DELETE', capps);
     for (const kind of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'])
       await KubeRest.fromTarget(target).raw(
         'DELETE',
@@ -227,5 +245,66 @@ describe('admission webhooks in the real apiserver', () => {
     });
     expect(patched.status).toBe(200);
     expect((await KubeRest.fromTarget(target).raw('DELETE', `${capps}/logs`)).status).toBe(200);
+  });
+
+  const traitName = `webhook-sidecar-${id}`;
+  const traits = '/apis/rcs.dana.io/v1alpha1/capptraits';
+
+  it('refuses a Capp naming an unknown trait or bad properties, naming the field', async () => {
+    await KubeRest.fromTarget(target).request('POST', traits, {
+      body: {
+        apiVersion: 'rcs.dana.io/v1alpha1',
+        kind: 'CappTrait',
+        metadata: { name: traitName, labels: { 'capp-webhook-test': id } },
+        spec: {
+          parameters: { type: 'object', required: ['image'], properties: { image: { type: 'string' } } },
+          patch: {
+            template:
+              '{"spec": {"template": {"spec": {"containers": [{"name": "s", "image": parameter.image}]}}}}',
+          },
+        },
+      },
+    });
+    const unknown = await KubeRest.fromTarget(target).raw<Status>('POST', capps, {
+      body: capp('traited', { traits: [{ type: `nope-${id}` }] }),
+    });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.message).toContain(
+      `spec.traits[0].type: no CappTrait "nope-${id}" exists (rule traitExists)`,
+    );
+    // The webhook's CappTrait cache sees the new trait through its watch.
+    let bad = await KubeRest.fromTarget(target).raw<Status>('POST', capps, {
+      body: capp('traited', { traits: [{ type: traitName, properties: { image: 1 } }] }),
+    });
+    for (let i = 0; bad.body.message?.includes('traitExists') && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      bad = await KubeRest.fromTarget(target).raw<Status>('POST', capps, {
+        body: capp('traited', { traits: [{ type: traitName, properties: { image: 1 } }] }),
+      });
+    }
+    expect(bad.status).toBe(422);
+    expect(bad.body.message).toContain(
+      'spec.traits[0].properties.image: must be string (rule parameters.type)',
+    );
+    const good = await KubeRest.fromTarget(target).raw<Status>('POST', capps, {
+      body: capp('traited', { traits: [{ type: traitName, properties: { image: 'envoy:1' } }] }),
+    });
+    expect(good.status).toBe(201);
+  });
+
+  it('refuses to delete a CappTrait a Capp uses, listing the users, and deletes it once unused', async () => {
+    let res = await KubeRest.fromTarget(target).raw<Status>('DELETE', `${traits}/${traitName}`);
+    for (let i = 0; res.status !== 409 && res.status !== 403 && i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      res = await KubeRest.fromTarget(target).raw<Status>('DELETE', `${traits}/${traitName}`);
+    }
+    expect(res.body.message).toContain(`CappTrait "${traitName}" is in use by 1 Capp(s): ${ns}/traited`);
+    await KubeRest.fromTarget(target).raw('DELETE', `${capps}/traited`);
+    let gone = await KubeRest.fromTarget(target).raw<Status>('DELETE', `${traits}/${traitName}`);
+    for (let i = 0; gone.status !== 200 && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      gone = await KubeRest.fromTarget(target).raw<Status>('DELETE', `${traits}/${traitName}`);
+    }
+    expect(gone.status).toBe(200);
   });
 });

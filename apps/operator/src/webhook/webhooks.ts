@@ -1,14 +1,23 @@
-import type { Capp } from '@capp/capp-model';
-import type { KnativeSettings } from '@capp/capp-model';
-import { CAPP_TYPE, Informer, isNotFound, type KubeRest, resourcePath, SECRET_TYPE } from '@capp/kube';
+import type { Capp, CappTrait, KnativeSettings } from '@capp/capp-model';
+import { usesTrait } from '@capp/knative-adapter';
+import {
+  CAPP_TRAIT_TYPE,
+  CAPP_TYPE,
+  Informer,
+  isNotFound,
+  type KubeRest,
+  resourcePath,
+  SECRET_TYPE,
+} from '@capp/kube';
 import type { Logger } from 'pino';
 
-import { ClusterLookups, mutateAdmission, validateAdmission } from './admission';
+import { ClusterLookups, mutateAdmission, validateAdmission, validateTraitAdmission } from './admission';
 import { KnativeSettingsSource } from './knative-settings';
 import { startWebhookServer, WebhookServer } from './server';
 
 export const VALIDATE_PATH = '/validate-capp';
 export const MUTATE_PATH = '/mutate-capp';
+export const VALIDATE_TRAIT_PATH = '/validate-capptrait';
 
 export interface WebhookOptions {
   port: number;
@@ -26,6 +35,7 @@ export interface WebhookOptions {
 export class CappWebhooks implements ClusterLookups {
   private readonly capps: Informer<Capp>;
   private readonly knative: KnativeSettingsSource;
+  private readonly traits: Informer<CappTrait>;
   private server?: WebhookServer;
 
   constructor(
@@ -46,6 +56,19 @@ export class CappWebhooks implements ClusterLookups {
       },
     );
     this.knative = new KnativeSettingsSource(rest, options.knativeNamespace ?? 'knative-serving', logger);
+    this.traits = new Informer(
+      rest,
+      CAPP_TRAIT_TYPE,
+      {},
+      {
+        optional: true,
+        onError: (err) =>
+          logger.warn(
+            { event: 'webhook-informer-error', err: String(err) },
+            'webhook capptrait watch failed; relisting',
+          ),
+      },
+    );
   }
 
   get port(): number | undefined {
@@ -54,7 +77,8 @@ export class CappWebhooks implements ClusterLookups {
 
   async start(): Promise<void> {
     this.capps.start();
-    await Promise.all([this.capps.waitForSync(), this.knative.start()]);
+    this.traits.start();
+    await Promise.all([this.capps.waitForSync(), this.traits.waitForSync(), this.knative.start()]);
     const trusted = new Set(this.options.trustedUpdaters);
     this.server = await startWebhookServer(
       this.options.port,
@@ -62,6 +86,7 @@ export class CappWebhooks implements ClusterLookups {
       {
         [VALIDATE_PATH]: (req) => validateAdmission(req, this),
         [MUTATE_PATH]: (req) => mutateAdmission(req, trusted),
+        [VALIDATE_TRAIT_PATH]: (req) => validateTraitAdmission(req, this),
       },
       this.logger,
     );
@@ -69,7 +94,18 @@ export class CappWebhooks implements ClusterLookups {
 
   async stop(): Promise<void> {
     await this.server?.close();
-    await Promise.all([this.capps.stop(), this.knative.stop()]);
+    await Promise.all([this.capps.stop(), this.traits.stop(), this.knative.stop()]);
+  }
+
+  trait(name: string): CappTrait | undefined {
+    return this.traits.get(undefined, name);
+  }
+
+  cappsUsingTrait(name: string): Array<{ namespace: string; name: string }> {
+    return this.capps
+      .list()
+      .filter((c) => !c.metadata.deletionTimestamp && usesTrait(c, name))
+      .map((c) => ({ namespace: c.metadata.namespace ?? '', name: c.metadata.name }));
   }
 
   async secretExists(namespace: string, name: string): Promise<boolean> {

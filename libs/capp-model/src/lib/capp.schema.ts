@@ -30,6 +30,12 @@ const SECRET_NAME_PATTERN = {
   message: 'must be the name of a Secret (a DNS-1123 subdomain)',
 };
 
+/** A CappTrait's name: a DNS-1123 subdomain, as any cluster-scoped object's. */
+const TRAIT_NAME_PATTERN = {
+  regex: SECRET_NAME_PATTERN.regex,
+  message: 'must be the name of a CappTrait (a DNS-1123 subdomain)',
+};
+
 const HOSTNAME_PATTERN = {
   regex: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?\\.?$',
   message: 'must be a lowercase DNS name such as "app.example.com" (letters, digits, "-" and ".")',
@@ -207,6 +213,23 @@ export const cappSpecSchema: ObjectNode = s.object({
         }),
       },
     }),
+    traits: s.array({
+      description:
+        'Patch traits (CappTraits by name) applied in list order to what the Capp becomes, after the platform renders it.',
+      maxItems: 32,
+      items: s.object({
+        required: ['type'],
+        properties: {
+          type: s.string({
+            description: 'The name of a CappTrait.',
+            pattern: TRAIT_NAME_PATTERN,
+            minLength: 1,
+            maxLength: 253,
+          }),
+          properties: s.opaque({ description: "The trait's parameters, checked against its JSON Schema." }),
+        },
+      }),
+    }),
   },
   rules: [
     {
@@ -273,6 +296,18 @@ export const cappStatusSchema: ObjectNode = s.object({
         'The HealthScopes this Capp is a member of (written by the HealthScope controller under its own field manager).',
       mapKeys: ['name'],
       items: s.object({ required: ['name'], properties: { name: s.string() } }),
+    }),
+    traits: s.array({
+      description: "The traits in effect: the Capp's own, then those auto-applied to its namespace.",
+      items: s.object({
+        required: ['type'],
+        properties: {
+          type: s.string(),
+          generation: s.integer({ format: 'int64' }),
+          podDisruptive: s.boolean(),
+          autoApplied: s.boolean(),
+        },
+      }),
     }),
     // Written by container-app-operator v0.3; kept so a migrated Capp's status survives.
     applicationLinks: s.opaque(),

@@ -95,6 +95,25 @@ export interface CappSpec {
   site?: string;
   volumesSpec?: { nfsVolumes?: NfsVolume[] };
   resourcePolicy?: ResourcePolicy;
+  /** Patch traits (CappTraits by name), applied in list order to the rendered children (DESIGN §8). */
+  traits?: CappTraitRef[];
+}
+
+/** One trait a Capp uses: the CappTrait's name and its properties (checked against its `parameters`). */
+export interface CappTraitRef {
+  type: string;
+  properties?: Record<string, unknown>;
+}
+
+/** A trait in effect on a Capp, as its status reports it. */
+export interface AppliedTrait {
+  type: string;
+  /** The CappTrait's generation that was applied. */
+  generation?: number;
+  /** A change of this trait restarts pods. */
+  podDisruptive?: boolean;
+  /** Reached the Capp through `autoApply.namespaceSelector`, not `spec.traits`. */
+  autoApplied?: boolean;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -177,6 +196,8 @@ export interface CappStatus {
   managedResources?: ManagedResource[];
   /** The HealthScopes this Capp is in (the HealthScope controller's field, never the reconciler's). */
   scopes?: Array<{ name: string }>;
+  /** The traits in effect (the Capp's own, then those auto-applied), when there are any. */
+  traits?: AppliedTrait[];
 }
 
 /**

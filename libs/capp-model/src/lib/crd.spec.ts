@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import {
   buildCappCrd,
   buildCappRevisionCrd,
+  buildCappTraitCrd,
   buildHealthScopeCrd,
   CAPP_CRD_FILE,
   cappCrdYaml,
@@ -138,6 +139,7 @@ describe('the CappRevision CRD', () => {
       CAPP_CRD_FILE,
       'charts/capp-platform/crds/capprevisions.rcs.dana.io.yaml',
       HEALTHSCOPE_CRD_FILE,
+      'charts/capp-platform/crds/capptraits.rcs.dana.io.yaml',
     ]);
     for (const { file, yaml } of platformCrds())
       expect(readFileSync(join(repoRoot, file), 'utf8')).toBe(yaml);
@@ -198,5 +200,40 @@ describe('the HealthScope CRD', () => {
   it("keeps a Capp's status.scopes (the Capp CRD declares it, so the API server does not prune it)", () => {
     const { status } = versionSchema(buildCappCrd());
     expect(status.properties?.['scopes']).toMatchObject({ type: 'array' });
+  });
+});
+
+describe('the CappTrait CRD', () => {
+  it('is cluster-scoped, answers to ctrait and shows what a trait applies to and whether it restarts pods', () => {
+    const crd = buildCappTraitCrd() as {
+      spec: { scope: string; names: { kind: string; plural: string; shortNames: string[] } };
+    };
+    const { version, spec } = versionSchema(crd);
+    expect(crd.spec.scope).toBe('Cluster');
+    expect(crd.spec.names).toMatchObject({ kind: 'CappTrait', plural: 'capptraits', shortNames: ['ctrait'] });
+    expect((version['additionalPrinterColumns'] as Array<{ name: string }>).map((c) => c.name)).toEqual([
+      'Applies-To',
+      'Pod-Disruptive',
+      'Age',
+    ]);
+    expect(Object.keys(spec.properties ?? {})).toEqual(
+      expect.arrayContaining([
+        'appliesTo',
+        'podDisruptive',
+        'parameters',
+        'patch',
+        'outputs',
+        'processing',
+        'autoApply',
+      ]),
+    );
+  });
+});
+
+describe('spec.traits of the Capp', () => {
+  it('is additive: a list of {type, properties}, not required', () => {
+    const spec = versionSchema(buildCappCrd()).spec;
+    expect(spec.required).toEqual(['configurationSpec']);
+    expect(spec.properties?.['traits']?.items?.required).toEqual(['type']);
   });
 });

@@ -1,15 +1,6 @@
 /** TypeScript shape of the HealthScope resource (`rcs.dana.io/v1alpha1`); `healthscope.schema.ts` validates it. */
 import type { Condition, ObjectMeta } from './capp.types';
-
-/** A Kubernetes label selector (`matchLabels` and `matchExpressions` are ANDed). */
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: Array<{
-    key: string;
-    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-    values?: string[];
-  }>;
-}
+import type { LabelSelector } from './label-selector';
 
 /** An HTTP probe against each member's own URL (`status.url`): only the path and port are the user's. */
 export interface HealthProbe {

@@ -1,4 +1,15 @@
-import type { LabelSelector } from './healthscope.types';
+/** One requirement of a label selector. */
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+/** A Kubernetes label selector (`matchLabels` and `matchExpressions` are ANDed). */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
 
 /**
  * Whether `labels` match a Kubernetes label selector, as the API server decides: `matchLabels` and

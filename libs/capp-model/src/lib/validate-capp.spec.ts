@@ -519,3 +519,21 @@ describe('cappWarnings', () => {
     ]);
   });
 });
+
+describe('spec.traits', () => {
+  it('accepts a list of {type, properties}, and class-validator agrees', () => {
+    const obj = capp({
+      traits: [{ type: 'sidecar', properties: { image: 'envoy:1', env: { A: 'b' } } }, { type: 'recreate' }],
+    });
+    expect(validateCapp(obj)).toEqual([]);
+    expect(viaClassValidator(obj)).toEqual([]);
+  });
+
+  it('names a trait without a type, or with a type that cannot be a CappTrait', () => {
+    const issues = validateCapp(capp({ traits: [{ properties: {} }, { type: 'Not_A_Name' }] }));
+    expect(issues.map((i) => `${i.path} ${i.rule}`)).toEqual([
+      'spec.traits[0].type required',
+      'spec.traits[1].type pattern',
+    ]);
+  });
+});

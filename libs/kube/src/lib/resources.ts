@@ -4,6 +4,8 @@ import {
   CAPP_PLURAL,
   CAPP_REVISION_KIND,
   CAPP_REVISION_PLURAL,
+  CAPP_TRAIT_KIND,
+  CAPP_TRAIT_PLURAL,
   HEALTHSCOPE_KIND,
   HEALTHSCOPE_PLURAL,
   type ResourceType,
@@ -33,6 +35,12 @@ export const HEALTHSCOPE_TYPE: ResourceType = {
   kind: HEALTHSCOPE_KIND,
   plural: HEALTHSCOPE_PLURAL,
   namespaced: true,
+};
+export const CAPP_TRAIT_TYPE: ResourceType = {
+  apiVersion: CAPP_API_VERSION,
+  kind: CAPP_TRAIT_KIND,
+  plural: CAPP_TRAIT_PLURAL,
+  namespaced: false,
 };
 export const NAMESPACE_TYPE = core('Namespace', 'namespaces', false);
 export const CONFIGMAP_TYPE = core('ConfigMap', 'configmaps');
@@ -90,6 +98,7 @@ export const BUILTIN_TYPES: readonly ResourceType[] = [
   CAPP_TYPE,
   CAPP_REVISION_TYPE,
   HEALTHSCOPE_TYPE,
+  CAPP_TRAIT_TYPE,
   NAMESPACE_TYPE,
   CONFIGMAP_TYPE,
   SECRET_TYPE,

@@ -33,7 +33,7 @@ export function readCrdDir(dir: string): Obj[] {
 }
 
 /**
- * The CRDs a test cluster gets: the platform's own (Capp, CappRevision: always generated from
+ * The CRDs a test cluster gets: the platform's own (Capp, CappRevision, CappTrait: always generated from
  * `@capp/capp-model`, so never stale) plus the child kinds — the upstream CRDs in `../shared/crds/`
  * (or `CAPP_TEST_CRDS_DIR`) when present, else the permissive fallbacks of fallback-crds.ts.
  */

@@ -6,10 +6,12 @@ import {
   CAPP_KIND,
   CAPP_PLURAL,
   CAPP_VERSION,
+  type CappTrait,
   type HealthScope,
   type KubeObject,
 } from '@capp/capp-model';
 import {
+  CAPP_TRAIT_TYPE,
   CAPP_TYPE,
   HEALTHSCOPE_TYPE,
   KubeApiError,
@@ -29,6 +31,22 @@ export type { StatusCause } from '@capp/kube';
 
 export const API_FIELD_MANAGER = 'capp-api';
 
+/** What the API shows of a CappTrait: its spec and a few identity fields (no managedFields). */
+function traitView(t: CappTrait): CappTrait {
+  const { name, uid, resourceVersion, generation, creationTimestamp, labels } =
+    t.metadata as CappTrait['metadata'] & Record<string, unknown>;
+  return {
+    apiVersion: t.apiVersion,
+    kind: t.kind,
+    metadata: Object.fromEntries(
+      Object.entries({ name, uid, resourceVersion, generation, creationTimestamp, labels }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    ) as CappTrait['metadata'],
+    spec: t.spec,
+  };
+}
+
 export interface AuthenticatedUser {
   username: string;
   uid?: string;
@@ -38,7 +56,7 @@ export interface AuthenticatedUser {
 
 export interface AccessRequest {
   verb: string;
-  /** A resource of group rcs.dana.io (default `capps`). */
+  /** The resource of rcs.dana.io (default `capps`; `capptraits` for the trait catalogue). */
   resource?: string;
   /** Empty for a cluster-wide check (e.g. list across namespaces). */
   namespace: string;
@@ -296,6 +314,27 @@ export class KubeGateway {
       return await this.client.delete(HEALTHSCOPE_TYPE, namespace, name);
     } catch (err) {
       throw toClusterError(err, `delete healthscope ${namespace}/${name}`);
+    }
+  }
+
+  /** The CappTraits (cluster-scoped), without their bookkeeping; [] when their CRD is not installed. */
+  async listTraits(): Promise<CappTrait[]> {
+    try {
+      const list = await this.client.list<CappTrait>(CAPP_TRAIT_TYPE);
+      return list.items.map(traitView).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    } catch (err) {
+      if (err instanceof KubeApiError && err.statusCode === 404) return [];
+      throw toClusterError(err, 'list capptraits');
+    }
+  }
+
+  /** One CappTrait, or undefined. */
+  async getTrait(name: string): Promise<CappTrait | undefined> {
+    try {
+      const trait = await this.client.get<CappTrait>(CAPP_TRAIT_TYPE, undefined, name);
+      return trait && traitView(trait);
+    } catch (err) {
+      throw toClusterError(err, 'get capptrait');
     }
   }
 
