@@ -378,8 +378,8 @@ describe('helm lint and template', () => {
     expect(crds.map((c) => c.metadata.name).sort()).toEqual([
       'capprevisions.rcs.dana.io',
       'capps.rcs.dana.io',
-      'healthscopes.rcs.dana.io',
       'capptraits.rcs.dana.io',
+      'healthscopes.rcs.dana.io',
     ]);
     for (const { crd } of platformCrds())
       expect(crds.find((c) => c.metadata.name === (crd['metadata'] as { name: string }).name)).toEqual(crd);

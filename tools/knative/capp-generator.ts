@@ -34,7 +34,7 @@ const IMAGES = pick(
     'app:',
     'registry.example.com/a/b/c@sha256:' + 'ab'.repeat(32),
   ],
-  ['Nginx:1', '', 'app:bad tag', 'a@sha256:12'],
+  ['Nginx:1', '', 'app:bad tag', 'a@sha256:12', 'a:1', 'x'],
   0.05,
 );
 const PORT_NAMES = pick(['', 'h2c', 'http1'], ['http', 'web']);

@@ -98,7 +98,11 @@ it('orphans a never NfsPvc when its Capp is deleted; a new Capp of the same name
   await fx.apply(capp('keeper', { volumesSpec: nfs }, mount));
   const adopted = await waitFor('NfsPvc adopted', async () => {
     const o = await fx.get(NFSPVC, fx.ns, 'keep-data');
-    return o?.metadata.labels?.['rcs.dana.io/parent-capp'] === 'keeper' ? o : undefined;
+    // Adopted (our labels back), then the orphan note dropped: two writes.
+    return o?.metadata.labels?.['rcs.dana.io/parent-capp'] === 'keeper' &&
+      !o.metadata.annotations?.['rcs.dana.io/orphaned-from']
+      ? o
+      : undefined;
   });
   expect(adopted.metadata.uid).toBe(first.metadata.uid);
   expect(adopted.metadata.annotations?.['rcs.dana.io/orphaned-from']).toBeUndefined();

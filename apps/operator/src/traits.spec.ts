@@ -41,6 +41,7 @@ const sidecar = (image: string): Obj =>
     },
   });
 
+/** The app container declares its port: with a sidecar, Knative needs to know which one serves. */
 function capp(name: string, traits: unknown[], namespace = fx.ns): Obj {
   return {
     apiVersion: CAPP_API_VERSION,
@@ -48,7 +49,11 @@ function capp(name: string, traits: unknown[], namespace = fx.ns): Obj {
     metadata: { name, namespace },
     spec: {
       configurationSpec: {
-        template: { spec: { containers: [{ name: 'app', image: 'ghcr.io/acme/app:1' }] } },
+        template: {
+          spec: {
+            containers: [{ name: 'app', image: 'ghcr.io/acme/app:1', ports: [{ containerPort: 8080 }] }],
+          },
+        },
       },
       traits,
     },
@@ -135,7 +140,7 @@ describe('patch traits on a real API server', () => {
     expect(status).toMatchObject({
       traits: [{ type: SIDECAR, podDisruptive: true }, { type: EXPOSE }],
       managedResources: expect.arrayContaining([
-        { apiVersion: 'v1', kind: 'Service', namespace: fx.ns, name: 'web-expose' },
+        expect.objectContaining({ apiVersion: 'v1', kind: 'Service', namespace: fx.ns, name: 'web-expose' }),
       ]),
     });
   });
@@ -187,12 +192,12 @@ describe('patch traits on a real API server', () => {
   });
 
   it('reports conflicting traits in Ready=False with the path and both sources, and writes nothing', async () => {
-    await fx.apply(capp('clash', [{ type: SIDECAR, properties: { image: 'a:1' } }]));
-    await waitContainers('clash', ['app=ghcr.io/acme/app:1', 'proxy=a:1']);
+    await fx.apply(capp('clash', [{ type: SIDECAR, properties: { image: 'proxy-a:1' } }]));
+    await waitContainers('clash', ['app=ghcr.io/acme/app:1', 'proxy=proxy-a:1']);
     await fx.apply(
       capp('clash', [
-        { type: SIDECAR, properties: { image: 'a:1' } },
-        { type: SIDECAR, properties: { image: 'b:1' } },
+        { type: SIDECAR, properties: { image: 'proxy-a:1' } },
+        { type: SIDECAR, properties: { image: 'proxy-b:1' } },
       ]),
     );
     const ready = await waitFor('Ready=False TraitConflict', async () => {
@@ -203,7 +208,7 @@ describe('patch traits on a real API server', () => {
       return conditions?.find((x) => x.type === 'Ready' && x.reason === 'TraitConflict');
     });
     expect(ready.message).toContain('spec.template.spec.containers[name=proxy].image is set by trait');
-    expect(await containers('clash')).toEqual(['app=ghcr.io/acme/app:1', 'proxy=a:1']);
+    expect(await containers('clash')).toEqual(['app=ghcr.io/acme/app:1', 'proxy=proxy-a:1']);
   });
 
   async function readyOf(

@@ -7,7 +7,7 @@
  * cluster passes the admission it would meet in a real one.
  */
 
-import type { KubeObject } from '@capp/capp-model';
+import { type KubeObject, PLATFORM_KNATIVE_FEATURES } from '@capp/capp-model';
 import { KubeClient, KubeRest, type KubeTarget } from '@capp/kube';
 
 import { knativeAdmissionBinary } from './binaries';
@@ -17,13 +17,8 @@ import type { ProcessGroup } from './process';
 
 export const KNATIVE_NAMESPACE = 'knative-serving';
 
-/** `config-features` of the platform's Serving (helmfile/charts/knative-serving). */
-export const KNATIVE_FEATURES: Readonly<Record<string, string>> = {
-  'kubernetes.podspec-persistent-volume-claim': 'enabled',
-  'kubernetes.podspec-persistent-volume-write': 'enabled',
-  'kubernetes.podspec-volumes-emptydir': 'enabled',
-  'kubernetes.podspec-securitycontext': 'enabled',
-};
+/** `config-features` of the platform's Serving (helmfile/charts/knative-serving), as capp-model knows it. */
+export const KNATIVE_FEATURES: Readonly<Record<string, string>> = PLATFORM_KNATIVE_FEATURES;
 
 /** The names Serving's webhook registers under (what a denial message names). */
 export const KNATIVE_DEFAULTING_WEBHOOK = 'webhook.serving.knative.dev';

@@ -345,9 +345,23 @@ export const KNATIVE_CORPUS: readonly CorpusCapp[] = [
     refused: refused(`${POD}.hostNetwork`, 'knative.featureDisabled'),
   },
   {
-    title: 'an init container (feature off)',
-    capp: corpusCapp({}, {}, { podSpec: { initContainers: [{ name: 'init', image: IMAGE }] } }),
-    refused: refused(`${POD}.initContainers`, 'knative.featureDisabled'),
+    title: "an init container named like the app's",
+    capp: corpusCapp({}, {}, { podSpec: { initContainers: [{ name: 'app', image: IMAGE }] } }),
+    refused: refused(`${POD}.initContainers[0].name`, 'knative.containerName'),
+  },
+  {
+    title: 'an init container with a readiness probe',
+    capp: corpusCapp(
+      {},
+      {},
+      { podSpec: { initContainers: [{ name: 'init', image: IMAGE, readinessProbe: { tcpSocket: {} } }] } },
+    ),
+    refused: refused(`${POD}.initContainers[0].readinessProbe`, 'knative.initContainer'),
+  },
+  {
+    title: 'runtimeClassName (feature off)',
+    capp: corpusCapp({}, {}, { podSpec: { runtimeClassName: 'gvisor' } }),
+    refused: refused(`${POD}.runtimeClassName`, 'knative.featureDisabled'),
   },
   {
     title: 'a privileged container',

@@ -101,6 +101,8 @@ describe('the Go semantics the rules rely on', () => {
     ['Nginx', false],
     ['nginx:', true],
     ['nginx:bad tag', false],
+    ['a:1', false],
+    ['ab:1', true],
     ['nginx@sha256:abc', false],
     ['a b', false],
   ])('judges the image reference %s as %s', (image, ok) => {

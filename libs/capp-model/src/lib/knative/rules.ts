@@ -118,7 +118,8 @@ export function isImageReference(image: string): boolean {
   }
   if (parts.length === 0) return false;
   const repo = parts.join('/');
-  if (repo.length > 255) return false;
+  // go-containerregistry: a repository of 2 to 255 characters ("a" is refused, "ab" is not).
+  if (repo.length < 2 || repo.length > 255) return false;
   return parts.every((c) => /^[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*$/.test(c));
 }
 

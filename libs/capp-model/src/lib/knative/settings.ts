@@ -50,13 +50,17 @@ const FEATURE_DEFAULTS: Readonly<Record<FeatureKey, FeatureFlag>> = Object.fromE
 
 /**
  * The features a Capp platform's Serving turns on (helmfile/charts/knative-serving): NFS volumes are
- * PVC volumes mounted read-write, emptyDir scratch space, and pod securityContext.
+ * PVC volumes mounted read-write, emptyDir scratch space, pod securityContext, and what the trait
+ * catalogue writes (affinity, init containers).
  */
 export const PLATFORM_KNATIVE_FEATURES: Readonly<Record<string, string>> = {
   [FEATURE.pvc]: 'enabled',
   [FEATURE.pvcWrite]: 'enabled',
   [FEATURE.emptyDir]: 'enabled',
   [FEATURE.securityContext]: 'enabled',
+  // What the chart's trait catalogue adds (node-affinity, init-container).
+  [FEATURE.affinity]: 'enabled',
+  [FEATURE.initContainers]: 'enabled',
 };
 
 export interface KnativeSettings {
