@@ -64,7 +64,7 @@ kind: Capp
 metadata: {name: bad}
 spec:
   scaleMetric: latency
-  configurationSpec: {template: {spec: {containers: [{image: x}]}}}
+  configurationSpec: {template: {spec: {containers: [{image: nginx}]}}}
   logSpec: {type: elastic, host: es, index: main, user: elastic}
 `,
     );
@@ -83,7 +83,7 @@ spec:
 kind: Capp
 metadata: {name: tls-only}
 spec:
-  configurationSpec: {template: {spec: {containers: [{image: x}]}}}
+  configurationSpec: {template: {spec: {containers: [{image: nginx}]}}}
   routeSpec: {tlsEnabled: true}
 `,
     );

@@ -48,7 +48,7 @@ describe('validateCapp', () => {
     ['a minimal Capp', capp()],
     [
       'a container without a name, as Knative allows',
-      capp({ configurationSpec: { template: { spec: { containers: [{ image: 'x' }] } } } }),
+      capp({ configurationSpec: { template: { spec: { containers: [{ image: 'nginx' }] } } } }),
     ],
     [
       'any PodSpec field beside containers',
@@ -57,7 +57,7 @@ describe('validateCapp', () => {
           template: {
             metadata: { annotations: { a: 'b' } },
             spec: {
-              containers: [{ image: 'x', ports: [{ containerPort: 8080 }] }],
+              containers: [{ image: 'nginx', ports: [{ containerPort: 8080 }] }],
               serviceAccountName: 'sa',
               containerConcurrency: 5,
               timeoutSeconds: 30,
@@ -261,7 +261,9 @@ describe('validateCapp', () => {
     [
       'a negative containerConcurrency',
       capp({
-        configurationSpec: { template: { spec: { containers: [{ image: 'x' }], containerConcurrency: -1 } } },
+        configurationSpec: {
+          template: { spec: { containers: [{ image: 'nginx' }], containerConcurrency: -1 } },
+        },
       }),
       'spec.configurationSpec.template.spec.containerConcurrency',
       'minimum',
@@ -480,7 +482,10 @@ describe('validateCapp', () => {
     const obj = capp({
       configurationSpec: {
         template: {
-          spec: { containers: [{ image: 'x', ports: [{ containerPort: 80 }] }], nodeSelector: { a: 'b' } },
+          spec: {
+            containers: [{ image: 'nginx', ports: [{ containerPort: 80 }] }],
+            nodeSelector: { a: 'b' },
+          },
         },
       },
     });
