@@ -1,6 +1,6 @@
 import { Agent, type AgentOptions, type RequestOptions } from 'node:https';
 
-import { KubeConfig } from '@kubernetes/client-node';
+import { type CredentialSource, loadCredentials, staticSource } from './kubeconfig';
 
 /** A server and static credentials, e.g. the test harness's admin token. */
 export interface KubeTarget {
@@ -34,14 +34,14 @@ export interface Connection {
   agent?: Agent;
 }
 
-/** How long credentials are reused before asking client-node again (tokens and files may rotate). */
+/** How long credentials are reused before reading them again (tokens and files may rotate). */
 const REFRESH_MS = 1000;
 /** How long a replaced pool may finish what it is doing before its sockets are closed. */
 const RETIRE_AFTER_MS = 60_000;
 
 /**
- * Credentials from a kubeconfig (files, inline data, exec plugins, in-cluster service account) as
- * client-node's KubeConfig reads them, re-read at most once a second so a rotated token, CA or client
+ * Credentials from a kubeconfig (files, inline data, in-cluster service account; exec plugins through
+ * client-node, see kubeconfig.ts), re-read at most once a second so a rotated token, CA or client
  * certificate is picked up by a running process. Requests share one keep-alive pool per set of TLS
  * material: client-node builds a new `https.Agent` (a TCP and TLS handshake) per call; a rotated CA or
  * client certificate gets a new pool, and the old one is closed a minute later (its watches then
@@ -54,40 +54,30 @@ export class KubeCredentials {
   private readonly retired = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly source: CredentialSource,
     private readonly options: CredentialOptions = {},
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.server = new URL(cluster.server);
+    this.server = new URL(source.server);
   }
 
-  /** The kubeconfig at `path`; else in-cluster; else client-node's default loading rules. */
+  /** The kubeconfig at `path`; else `$KUBECONFIG`, `~/.kube/config`, in-cluster (client-go's rules). */
   static fromKubeconfig(path?: string, options: CredentialOptions = {}): KubeCredentials {
-    const kc = new KubeConfig();
-    if (path) kc.loadFromFile(path);
-    else kc.loadFromDefault();
-    return new KubeCredentials(kc, options);
+    return new KubeCredentials(loadCredentials(path), options);
   }
 
   static fromTarget(target: KubeTarget, options: CredentialOptions = {}): KubeCredentials {
-    const b64 = (v?: string | Buffer): string | undefined =>
-      v === undefined ? undefined : Buffer.from(v).toString('base64');
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: 'target',
-          server: target.server,
-          caData: b64(target.ca),
-          skipTLSVerify: target.ca === undefined,
-        },
-      ],
-      users: [{ name: 'user', token: target.token, certData: b64(target.cert), keyData: b64(target.key) }],
-      contexts: [{ name: 'target', cluster: 'target', user: 'user' }],
-      currentContext: 'target',
-    });
-    return new KubeCredentials(kc, options);
+    const buf = (v?: string | Buffer): Buffer | undefined => (v === undefined ? undefined : Buffer.from(v));
+    return new KubeCredentials(
+      staticSource({
+        server: target.server,
+        ca: buf(target.ca),
+        insecure: target.ca === undefined,
+        token: target.token,
+        cert: buf(target.cert),
+        key: buf(target.key),
+      }),
+      options,
+    );
   }
 
   /** Headers and pool for the next request. */
@@ -114,7 +104,7 @@ export class KubeCredentials {
 
   private async resolve(): Promise<Connection> {
     const opts: RequestOptions = { headers: {} };
-    await this.kc.applyToHTTPSOptions(opts);
+    await this.source.apply(opts);
     if (opts.agent instanceof Agent) opts.agent.destroy(); // client-node's throw-away agent, never used
     const headers: Record<string, string | string[]> = Object.fromEntries(
       Object.entries(opts.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]),
