@@ -407,27 +407,10 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
         { env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ['ignore', 'ignore', 'inherit'] },
       );
     let operator = startOperator();
-    const operatorReady = async (): Promise<void> => {
-      for (;;) {
-        const ok = await fetch(`http://127.0.0.1:${probePort}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
     try {
       const scrape = async (): Promise<string> =>
         (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      for (;;) {
-        const ready = await fetch(`http://127.0.0.1:${probePort}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ready) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilReady(probePort);
       const before = await scrape();
       const profiling = profile('apiserver-operator', Math.round(N / 50));
       const cpuBefore = cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid });
@@ -467,7 +450,7 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
         reconciles(resynced) < reconciles(after) + N ||
         metric(resynced, 'capp_workqueue_depth') !== 0
       );
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${operator.pid}/status`, 'utf8'))?.[1];
+      const rss = peakRss(operator.pid);
       // 15 s of nothing happening, then a cold restart over the converged set (its first 15 s).
       await new Promise((r) => setTimeout(r, 15_000));
       const idle = await scrape();
@@ -475,7 +458,7 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
       operator.kill('SIGTERM');
       await new Promise((r) => operator.once('exit', r));
       operator = startOperator();
-      await operatorReady();
+      await untilReady(probePort);
       const restarted = await scrape();
       await new Promise((r) => setTimeout(r, 15_000));
       const afterRestart = await scrape();
@@ -492,7 +475,7 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
         ['reconciles per Capp', ((reconciles(after) - reconciles(before)) / N).toFixed(2)],
         ['resync of converged set: writes', String(requests(after, resynced, 'write'))],
         ['resync of converged set: reads', String(requests(after, resynced, 'read'))],
-        ['operator peak RSS (MB)', hwm ? (Number(hwm) / 1024).toFixed(0) : 'n/a'],
+        ['operator peak RSS (MB)', rss],
         ['requests in 15 s idle (writes/reads)', all(resynced, idle)],
         ['cold restart, 15 s (writes/reads)', all(restarted, afterRestart)],
         ['operator CPU s (start → idle end)', operatorCpu.toFixed(1)],
@@ -503,6 +486,18 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
       await new Promise((r) => operator.once('exit', r));
     }
   });
+}
+
+/** Until a process's /readyz on `port` answers 200 (a controller-runtime manager's, or ours). */
+async function untilReady(port: number): Promise<void> {
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** The built peer: dana-team's container-app-operator (tools/compat/build.sh also builds its cmd). */
@@ -576,16 +571,7 @@ function peerRun(binary: string): Promise<PeerRun> {
         );
       const scrape = async (): Promise<{ reads: number; writes: number }> =>
         restRequests(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
-      const ready = async (): Promise<void> => {
-        for (;;) {
-          const ok = await fetch(`http://127.0.0.1:${probePort}/readyz`).then(
-            (r) => r.ok,
-            () => false,
-          );
-          if (ok) return;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      };
+      const ready = (): Promise<void> => untilReady(probePort);
       let manager = start();
       try {
         await ready();

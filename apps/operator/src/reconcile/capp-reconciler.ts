@@ -7,6 +7,7 @@ import {
   KubeObject,
   ManagedResource,
   RESOURCE_POLICY_CONFIGMAP,
+  type ResourcePolicy,
   sameJson,
   withSpecDefaults,
 } from '@capp/capp-model';
@@ -21,6 +22,7 @@ import {
   ConfigError,
   DesiredChild,
   DNS_CONFIGMAP,
+  flowName,
   LOGGING_FLOW,
   type LoggingBackend,
   ObservedChild,
@@ -119,6 +121,9 @@ class EventNotes {
  * costs no writes.
  */
 export class CappReconciler {
+  /** The platform policy last parsed, and the ConfigMap text it came from. */
+  private platformPolicy?: { text: string | undefined; policy: ResourcePolicy | undefined };
+
   constructor(private readonly deps: ReconcilerDeps) {}
 
   private now(): string {
@@ -146,10 +151,7 @@ export class CappReconciler {
     let traits: AppliedTrait[];
     try {
       ({ desired, traits } = await this.render(capp));
-      policy = resolvePolicy(
-        capp.spec.resourcePolicy,
-        parsePlatformPolicy(this.deps.read.configMap(RESOURCE_POLICY_CONFIGMAP)),
-      );
+      policy = this.policyFor(capp);
     } catch (err) {
       if (err instanceof TraitError) {
         log.warn({ event: 'traits-failed', reason: err.reason, err: err.message }, 'cannot apply traits');
@@ -318,9 +320,10 @@ export class CappReconciler {
     const target = { kind: child.kind, name: child.metadata.name };
     let live = this.deps.read.child(child, child.metadata.namespace, child.metadata.name);
     let takeOver: 'adopt' | 'readopt' | undefined;
+    let existing: KubeObject | undefined;
     if (!live) {
       // Not in the caches (they hold only what this operator labels as its own): does it exist at all?
-      const existing = await this.getChild(child);
+      existing = await this.getChild(child);
       if (existing && isOurs(existing, capp)) live = existing;
       else if (existing && orphanedFrom(existing, capp)) takeOver = 'readopt';
       else if (existing && policy.takeOver === 'adopt') takeOver = 'adopt';
@@ -358,7 +361,6 @@ export class CappReconciler {
     };
 
     try {
-      const existing = takeOver ? await this.getChild(child) : undefined;
       let applied = await this.deps.client.apply(annotated);
       this.deps.metrics?.childApplied(child.kind);
       if (takeOver)
@@ -383,6 +385,18 @@ export class CappReconciler {
         ...(isPermanent(err) ? { rejected: `${ref}: ${message}` } : { transient: `${ref}: ${message}` }),
       };
     }
+  }
+
+  /**
+   * The Capp's resource policy over the platform's. The platform's ConfigMap is parsed (YAML and the
+   * schema) once per content, not once per reconcile; a broken one throws a ConfigError each time.
+   */
+  private policyFor(capp: Capp): EffectivePolicy {
+    const cm = this.deps.read.configMap(RESOURCE_POLICY_CONFIGMAP);
+    const text = cm?.data?.['policy'];
+    if (this.platformPolicy?.text !== text || !this.platformPolicy)
+      this.platformPolicy = { text, policy: parsePlatformPolicy(cm) };
+    return resolvePolicy(capp.spec.resourcePolicy, this.platformPolicy.policy);
   }
 
   private getChild(child: DesiredChild): Promise<KubeObject | undefined> {
@@ -457,9 +471,7 @@ export class CappReconciler {
   private async completeMigration(capp: Capp, log: Logger, notes: EventNotes): Promise<void> {
     const namespace = capp.metadata.namespace ?? '';
     const name = capp.metadata.name;
-    const ourFlow =
-      this.deps.read.child(LOGGING_FLOW, namespace, `${name}`) ??
-      this.deps.read.childrenOf(namespace, name).find((o) => o.kind === LOGGING_FLOW.kind);
+    const ourFlow = this.deps.read.child(LOGGING_FLOW, namespace, flowName(name));
     if (capp.spec.logSpec && ourFlow) {
       for (const kind of [SYSLOG_NG_FLOW, SYSLOG_NG_OUTPUT]) {
         const ref = { apiVersion: kind.apiVersion, kind: kind.kind, namespace, name };
@@ -500,12 +512,7 @@ export class CappReconciler {
 
   /** What a deferred garbage collection keeps in the inventory, each with its strategy. */
   private unwanted(capp: Capp, desired: DesiredChild[]): ManagedResource[] {
-    return this.candidates(capp, desired).map((m) => ({
-      apiVersion: m.apiVersion,
-      kind: m.kind,
-      ...(m.namespace ? { namespace: m.namespace } : {}),
-      name: m.name,
-    }));
+    return this.candidates(capp, desired).map(entryOf);
   }
 
   /**
@@ -524,12 +531,7 @@ export class CappReconciler {
   ): Promise<ManagedResource[]> {
     const leftovers: ManagedResource[] = [];
     for (const m of this.candidates(capp, desired).reverse()) {
-      const entry: ManagedResource = {
-        apiVersion: m.apiVersion,
-        kind: m.kind,
-        ...(m.namespace ? { namespace: m.namespace } : {}),
-        name: m.name,
-      };
+      const entry = entryOf(m);
       const strategy = policy.gc({ kind: m.kind, name: m.name });
       const ref = refOf({ ...m, metadata: { name: m.name, namespace: m.namespace } });
       if (!finalizing && strategy !== 'onUpdate') {
@@ -568,10 +570,7 @@ export class CappReconciler {
     const notes = new EventNotes();
     let policy: EffectivePolicy;
     try {
-      policy = resolvePolicy(
-        capp.spec.resourcePolicy,
-        parsePlatformPolicy(this.deps.read.configMap(RESOURCE_POLICY_CONFIGMAP)),
-      );
+      policy = this.policyFor(capp);
     } catch {
       // A broken platform ConfigMap must not keep a Capp from going: its own rules alone decide.
       policy = resolvePolicy(capp.spec.resourcePolicy, undefined);
@@ -639,6 +638,16 @@ export class CappReconciler {
     const ready = status.conditions?.find((c) => c.type === CONDITION_READY);
     log.info({ event: 'status-written', ready: ready?.status, reason: ready?.reason }, 'status updated');
   }
+}
+
+/** An inventory entry's identity alone (what it was applied with and its strategy are set anew). */
+function entryOf(m: ManagedResource): ManagedResource {
+  return {
+    apiVersion: m.apiVersion,
+    kind: m.kind,
+    ...(m.namespace ? { namespace: m.namespace } : {}),
+    name: m.name,
+  };
 }
 
 /** The inventory entry of an applied child, with the hash and generation it was applied with. */
