@@ -72,6 +72,27 @@ function crdOf(c: CrdShape): Record<string, unknown> {
   };
 }
 
+/** A resource's top-level schema: the type meta, metadata, and its spec and status. */
+function resourceSchema(
+  description: string,
+  spec: unknown,
+  status: unknown,
+  { specRequired = true }: { specRequired?: boolean } = {},
+): Record<string, unknown> {
+  return {
+    description,
+    type: 'object',
+    ...(specRequired ? { required: ['spec'] } : {}),
+    properties: {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { type: 'object' },
+      spec,
+      status,
+    },
+  };
+}
+
 /** The CustomResourceDefinition of Capp, generated from the schema (committed under charts/). */
 export function buildCappCrd(): Record<string, unknown> {
   return crdOf({
@@ -88,16 +109,11 @@ export function buildCappCrd(): Record<string, unknown> {
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
     schema: {
-      description: 'Capp (ContainerApp): an app described once; the platform creates what it needs.',
-      type: 'object',
-      required: ['spec'],
-      properties: {
-        apiVersion: { type: 'string' },
-        kind: { type: 'string' },
-        metadata: { type: 'object' },
-        spec: toOpenApi(cappSpecSchema),
-        status: toOpenApi(cappStatusSchema),
-      },
+      ...resourceSchema(
+        'Capp (ContainerApp): an app described once; the platform creates what it needs.',
+        toOpenApi(cappSpecSchema),
+        toOpenApi(cappStatusSchema),
+      ),
       'x-kubernetes-validations': [{ rule: cappNameRule.cel, message: cappNameRule.message }],
     },
   });
@@ -118,37 +134,31 @@ export function buildCappRevisionCrd(): Record<string, unknown> {
       { name: 'Revision', type: 'integer', jsonPath: '.spec.revisionNumber' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
-    schema: {
-      description:
-        'CappRevision: a Capp as it was (spec, labels, annotations), kept by the operator for ' +
+    schema: resourceSchema(
+      'CappRevision: a Capp as it was (spec, labels, annotations), kept by the operator for ' +
         'kubectl users; at most 10 per Capp, labelled rcs.dana.io/cappName=<capp>.',
-      type: 'object',
-      properties: {
-        apiVersion: { type: 'string' },
-        kind: { type: 'string' },
-        metadata: { type: 'object' },
-        spec: {
-          type: 'object',
-          required: ['cappTemplate', 'revisionNumber'],
-          properties: {
-            revisionNumber: {
-              description: 'The revision number: 1 for the Capp as created, then one more per change.',
-              type: 'integer',
-            },
-            cappTemplate: {
-              description: 'The Capp at this revision.',
-              type: 'object',
-              properties: {
-                cappSpec: toOpenApi(cappSpecSchema),
-                labels: { ...stringMap, description: "The Capp's labels." },
-                annotations: { ...stringMap, description: "The Capp's annotations." },
-              },
+      {
+        type: 'object',
+        required: ['cappTemplate', 'revisionNumber'],
+        properties: {
+          revisionNumber: {
+            description: 'The revision number: 1 for the Capp as created, then one more per change.',
+            type: 'integer',
+          },
+          cappTemplate: {
+            description: 'The Capp at this revision.',
+            type: 'object',
+            properties: {
+              cappSpec: toOpenApi(cappSpecSchema),
+              labels: { ...stringMap, description: "The Capp's labels." },
+              annotations: { ...stringMap, description: "The Capp's annotations." },
             },
           },
         },
-        status: { type: 'object' },
       },
-    },
+      { type: 'object' },
+      { specRequired: false },
+    ),
   });
 }
 
@@ -169,20 +179,12 @@ export function buildHealthScopeCrd(): Record<string, unknown> {
       { name: 'Total', type: 'integer', jsonPath: '.status.total' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
-    schema: {
-      description:
-        'HealthScope: the aggregated health of a group of Capps (by name and/or label selector), ' +
+    schema: resourceSchema(
+      'HealthScope: the aggregated health of a group of Capps (by name and/or label selector), ' +
         "evaluated by the operator, optionally with an HTTP probe against each Capp's own URL.",
-      type: 'object',
-      required: ['spec'],
-      properties: {
-        apiVersion: { type: 'string' },
-        kind: { type: 'string' },
-        metadata: { type: 'object' },
-        spec: toOpenApi(healthScopeSpecSchema),
-        status: toOpenApi(healthScopeStatusSchema),
-      },
-    },
+      toOpenApi(healthScopeSpecSchema),
+      toOpenApi(healthScopeStatusSchema),
+    ),
   });
 }
 
@@ -200,20 +202,12 @@ export function buildCappTraitCrd(): Record<string, unknown> {
       { name: 'Pod-Disruptive', type: 'boolean', jsonPath: '.spec.podDisruptive' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
-    schema: {
-      description:
-        'CappTrait: a patch trait platform teams define and Capps use by name in spec.traits (or get ' +
+    schema: resourceSchema(
+      'CappTrait: a patch trait platform teams define and Capps use by name in spec.traits (or get ' +
         'through autoApply): a JSON Schema of parameters, a JSONata template of the patch, extra outputs.',
-      type: 'object',
-      required: ['spec'],
-      properties: {
-        apiVersion: { type: 'string' },
-        kind: { type: 'string' },
-        metadata: { type: 'object' },
-        spec: toOpenApi(cappTraitSpecSchema),
-        status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-      },
-    },
+      toOpenApi(cappTraitSpecSchema),
+      { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+    ),
   });
 }
 
