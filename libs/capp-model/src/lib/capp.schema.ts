@@ -245,7 +245,8 @@ export const cappSpecSchema: ObjectNode = s.object({
   ],
 });
 
-const condition = s.object({
+/** A Kubernetes condition (metav1.Condition), as every status of this group carries them. */
+export const conditionSchema = s.object({
   required: ['type', 'status'],
   properties: {
     type: s.string(),
@@ -260,7 +261,7 @@ const condition = s.object({
 export const cappStatusSchema: ObjectNode = s.object({
   properties: {
     observedGeneration: s.integer({ format: 'int64' }),
-    conditions: s.array({ items: condition, mapKeys: ['type'] }),
+    conditions: s.array({ items: conditionSchema, mapKeys: ['type'] }),
     url: s.string(),
     knativeObjectStatus: s.opaque({ description: "The Knative Service's status, whole (as v0.3.5)." }),
     routeStatus: s.opaque({

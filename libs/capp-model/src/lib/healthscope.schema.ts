@@ -2,6 +2,7 @@ import {
   annotationMap,
   CAPP_NAME_MAX_LENGTH,
   CAPP_NAME_PATTERN,
+  conditionSchema,
   DNS_LABEL_PATTERN,
   labelMap,
 } from './capp.schema';
@@ -131,18 +132,6 @@ export const healthScopeSpecSchema: ObjectNode = s.object({
   ],
 });
 
-const condition = s.object({
-  required: ['type', 'status'],
-  properties: {
-    type: s.string(),
-    status: s.string({ enum: ['True', 'False', 'Unknown'] }),
-    reason: s.string(),
-    message: s.string(),
-    lastTransitionTime: s.string({ format: 'date-time' }),
-    observedGeneration: s.integer({ format: 'int64' }),
-  },
-});
-
 const count = (description: string): ReturnType<typeof s.integer> => s.integer({ minimum: 0, description });
 
 export const healthScopeStatusSchema: ObjectNode = s.object({
@@ -172,7 +161,7 @@ export const healthScopeStatusSchema: ObjectNode = s.object({
       }),
     }),
     lastChanged: s.string({ format: 'date-time', description: 'When health last changed.' }),
-    conditions: s.array({ items: condition, mapKeys: ['type'] }),
+    conditions: s.array({ items: conditionSchema, mapKeys: ['type'] }),
   },
 });
 
