@@ -48,6 +48,8 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
   revisionsOff = false;
   readonly traitsByName = new Map<string, CappTrait>();
   readonly namespaces = new Map<string, Record<string, string>>([[NS, {}]]);
+  /** Object id → what the caches still show (a watch event not delivered yet). */
+  readonly staleCache = new Map<string, KubeObject>();
   private version = 1;
 
   put(obj: KubeObject): KubeObject {
@@ -104,7 +106,8 @@ class FakeCluster implements ReadPort, ClientPort, EventsPort {
     namespace: string | undefined,
     name: string,
   ): KubeObject | undefined {
-    const obj = this.objects.get(objectId({ ...kind, metadata: { namespace, name } }));
+    const id = objectId({ ...kind, metadata: { namespace, name } });
+    const obj = this.staleCache.get(id) ?? this.objects.get(id);
     if (obj?.kind === 'CappRevision') return obj;
     return obj?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'capp-operator' ? obj : undefined;
   }
@@ -785,6 +788,35 @@ describe('CappReconciler', () => {
       expect(adopted?.metadata.labels?.['rcs.dana.io/parent-capp']).toBe('web');
       expect(adopted?.metadata.annotations?.['rcs.dana.io/orphaned-from']).toBeUndefined();
       expect(cluster.events.join('\n')).toMatch(/Adopted: taken over.*NfsPvc\/shop\/data/);
+    });
+
+    it('adopts an orphan again when the caches still show it as the deleted Capp’s', async () => {
+      const policy = {
+        garbageCollect: { rules: [{ selector: { kinds: ['NfsPvc' as const] }, strategy: 'never' as const }] },
+      };
+      const { cluster, reconcile } = setUp({ ...FULL, resourcePolicy: policy });
+      await reconcile();
+      const capp = cluster.theCapp();
+      const id = objectId({ ...NFSPVC, metadata: { namespace: NS, name: 'data' } });
+      const before = cluster.objects.get(id) as KubeObject;
+      cluster.put({
+        ...(capp as unknown as KubeObject),
+        metadata: { ...capp.metadata, deletionTimestamp: NOW.toISOString() },
+      });
+      await reconcile();
+      cluster.objects.delete(objectId(capp as unknown as KubeObject));
+      // The watch has not delivered the orphaning yet: the cache holds the child as it was.
+      cluster.staleCache.set(id, before);
+      cluster.put({
+        ...(capp as unknown as KubeObject),
+        metadata: { name: 'web', namespace: NS, uid: 'uid-web-2', generation: 1 },
+      });
+      const again = await reconcile();
+      expect(cluster.reads).toContain('get NfsPvc data');
+      expect(again).toEqual(expect.arrayContaining(['apply NfsPvc data', 'patch NfsPvc data']));
+      const adopted = cluster.objects.get(id);
+      expect(adopted?.metadata.labels?.['rcs.dana.io/parent-capp']).toBe('web');
+      expect(adopted?.metadata.annotations?.['rcs.dana.io/orphaned-from']).toBeUndefined();
     });
 
     it('applies once at paths: another manager’s resources stay, a later edit still updates the image', async () => {

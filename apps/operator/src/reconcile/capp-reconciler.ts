@@ -47,6 +47,7 @@ import {
   ANNOTATION_APPLIED_GENERATION,
   ANNOTATION_ORPHANED_FROM,
   foreignFieldRemovals,
+  isCurrentlyOurs,
   isOurs,
   managersOf,
   orphanedFrom,
@@ -318,14 +319,17 @@ export class CappReconciler {
   ): Promise<{ observed: ObservedChild; transient?: string; rejected?: string }> {
     const ref = refOf(child);
     const target = { kind: child.kind, name: child.metadata.name };
-    let live = this.deps.read.child(child, child.metadata.namespace, child.metadata.name);
+    const cached = this.deps.read.child(child, child.metadata.namespace, child.metadata.name);
+    let live = cached && isCurrentlyOurs(cached, capp) ? cached : undefined;
     let takeOver: 'adopt' | 'readopt' | undefined;
     let existing: KubeObject | undefined;
     if (!live) {
-      // Not in the caches (they hold only what this operator labels as its own): does it exist at all?
+      // Not in the caches (they hold only what this operator labels as its own), or the cache still
+      // shows it as a previous Capp's of the same name (an orphan whose relabelling is not seen yet):
+      // what is it now?
       existing = await this.getChild(child);
-      if (existing && isOurs(existing, capp)) live = existing;
-      else if (existing && orphanedFrom(existing, capp)) takeOver = 'readopt';
+      if (existing && orphanedFrom(existing, capp)) takeOver = 'readopt';
+      else if (existing && isOurs(existing, capp)) live = existing;
       else if (existing && policy.takeOver === 'adopt') takeOver = 'adopt';
       else if (existing) {
         const managers = managersOf(existing).join(', ') || 'no field manager';

@@ -28,6 +28,20 @@ export function isOurs(obj: KubeObject, capp: Capp): boolean {
   );
 }
 
+/**
+ * Seen as this Capp's, and owned by it: labelled as its child, no orphan note, and any Capp
+ * ownerReference carries its uid. A cached child failing this may be stale (an orphan, or the child of
+ * an earlier Capp of the same name, whose new state the cache has not seen yet): read it afresh.
+ */
+export function isCurrentlyOurs(obj: KubeObject, capp: Capp): boolean {
+  const owners = (obj.metadata.ownerReferences ?? []).filter((o) => o.kind === 'Capp');
+  return (
+    isOurs(obj, capp) &&
+    !orphanedFrom(obj, capp) &&
+    (owners.length === 0 || !capp.metadata.uid || owners.some((o) => o.uid === capp.metadata.uid))
+  );
+}
+
 /** Orphaned from a Capp of this namespace and name (strategy `never`): it adopts it again. */
 export const orphanedFrom = (obj: KubeObject, capp: Capp): boolean =>
   obj.metadata.annotations?.[ANNOTATION_ORPHANED_FROM] === cappId(capp);
