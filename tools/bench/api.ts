@@ -16,8 +16,9 @@
  */
 import 'reflect-metadata';
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { KubeRest, NAMESPACE_TYPE, resourcePath } from '@capp/kube';
@@ -33,6 +34,7 @@ import { NestFactory } from '@nestjs/core';
 import autocannon from 'autocannon';
 
 import { build } from '../build';
+import { summarizeProfile } from './cpuprofile';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +44,11 @@ const { values } = parseArgs({
     auth: { type: 'string', default: 'kubernetes,none' },
     /** The API's SYNC_WAIT_MS (default: the API's own default, 2000): 0 answers creates before the apply. */
     'sync-wait-ms': { type: 'string', default: '2000' },
+    /**
+     * Write CPU profiles of the API's measured phases here (`<mode>-<endpoint>.cpuprofile`, for Chrome
+     * DevTools or speedscope) and print each one's heaviest packages and functions.
+     */
+    profile: { type: 'string' },
     /** Internal: serve the baseline app on PORT (the bench starts itself with this flag). */
     'baseline-server': { type: 'boolean', default: false },
   },
@@ -53,6 +60,7 @@ const LIST_CAPPS = 120;
 const LIST_NAMESPACE = 'bench-list';
 /** How long a write waits for the cluster apply before answering 202 (the API's default is 2000). */
 const SYNC_WAIT_MS = values['sync-wait-ms'];
+const PROFILE_DIR = values.profile ? resolve(values.profile) : undefined;
 
 // --- the baseline: the least any NestJS endpoint costs here -----------------------------------------
 
@@ -100,6 +108,10 @@ interface Server {
   name: string;
   url: string;
   pid: number;
+  /** Started with tools/bench/cpu-profile.cjs: SIGUSR2 writes `<name>-<n>.cpuprofile`. */
+  profiled?: boolean;
+  /** Profiles written so far (the next one's n). */
+  profiles?: number;
   logFile: string;
   stop(): Promise<void>;
 }
@@ -128,7 +140,8 @@ async function startServer(
       ),
     { timeoutMs: 60_000, intervalMs: 200 },
   );
-  return { name, url, pid: proc.pid, logFile: proc.logFile, stop: () => group.stop(10_000) };
+  const profiled = env['CPU_PROFILE_DIR'] !== undefined;
+  return { name, url, pid: proc.pid, profiled, logFile: proc.logFile, stop: () => group.stop(10_000) };
 }
 
 async function request(
@@ -189,9 +202,15 @@ async function measure(
     connections: CONNECTIONS,
   };
   await autocannon({ ...base, duration: WARMUP_SECONDS });
+  if (server.profiled) await cutProfile(server); // start up and warm-up: not kept
   const cpu0 = cpuSeconds(server.pid);
   const r = await autocannon({ ...base, duration: DURATION });
   const cpu = cpuSeconds(server.pid) - cpu0;
+  if (server.profiled && PROFILE_DIR) {
+    const file = join(PROFILE_DIR, `${server.name}-${endpoint}.cpuprofile`);
+    renameSync(await cutProfile(server), file);
+    process.stderr.write(`${summarizeProfile(file, 12)}\n`);
+  }
   const statuses = Object.entries(r.statusCodeStats ?? {})
     .map(([code, s]) => `${code}×${s.count ?? 0}`)
     .join(' ');
@@ -208,7 +227,7 @@ async function measure(
     statuses,
     bytesPerReq: r.requests.total ? r.throughput.total / r.requests.total : NaN,
   };
-  if (row.bad > 0) {
+  if (row.bad > 0 && server.logFile) {
     const tail = readFileSync(server.logFile, 'utf8').trim().split('\n').slice(-10).join('\n');
     process.stderr.write(
       `  ${row.bad} non-2xx answers or errors; last lines of ${server.name}'s log:\n${tail}\n`,
@@ -218,6 +237,38 @@ async function measure(
     `  ${endpoint.padEnd(8)} ${auth.padEnd(10)} ${row.reqPerSec.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms (${statuses})\n`,
   );
   return row;
+}
+
+/** Asks a profiled server for the profile since the last cut; resolves to its file once written. */
+async function cutProfile(server: Server): Promise<string> {
+  const n = server.profiles ?? 0;
+  server.profiles = n + 1;
+  const file = join(PROFILE_DIR ?? '.', `${server.name}-${n}.cpuprofile`);
+  process.kill(server.pid, 'SIGUSR2');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      JSON.parse(readFileSync(file, 'utf8'));
+      return file;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`no CPU profile from ${server.name}: ${String(err)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** The kube-apiserver of the environment (its CPU is what a direct request costs). */
+function kubeApiserverPid(stateDir: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmd[0].endsWith('kube-apiserver') && cmd.some((a) => a.includes(stateDir))) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no kube-apiserver process of ${stateDir}`);
 }
 
 // --- the run -------------------------------------------------------------------------------------------
@@ -242,6 +293,7 @@ async function main(): Promise<void> {
     build('api');
 
     const rows: Row[] = [];
+    if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
 
     // Baseline first, on a quiet machine (the environment idles).
     const baselinePort = await freePort();
@@ -263,9 +315,10 @@ async function main(): Promise<void> {
       const port = await freePort();
       const api = await startServer(
         `api-${mode}`,
-        ['dist/apps/api/src/main.js'],
+        [...(PROFILE_DIR ? ['-r', require.resolve('./cpu-profile.cjs')] : []), 'dist/apps/api/src/main.js'],
         {
           ...process.env,
+          ...(PROFILE_DIR ? { CPU_PROFILE_DIR: PROFILE_DIR, CPU_PROFILE_NAME: `api-${mode}` } : {}),
           DATABASE_URL: db.url,
           REDIS_URL: env.redisUrl,
           KUBECONFIG: env.kubeconfigPath,
@@ -325,7 +378,52 @@ async function main(): Promise<void> {
       await api.stop();
     }
 
+    // The reference beside the baseline: the same read and create sent straight to kube-apiserver, as
+    // kubectl sends them (the admin token; no operator runs, so nothing reconciles the Capps created).
+    const kubeServer: Server = {
+      name: 'kube-apiserver',
+      url: kube.target.server,
+      pid: kubeApiserverPid(env.stateDir),
+      logFile: '',
+      stop: async () => undefined,
+    };
+    const direct = `/apis/rcs.dana.io/v1alpha1/namespaces`;
+    const kubeHeaders = { authorization: `Bearer ${adminToken}`, accept: 'application/json' };
+    rows.push(
+      await measure(kubeServer, 'get', 'kube', {
+        path: `${direct}/${LIST_NAMESPACE}/capps/app-0`,
+        headers: kubeHeaders,
+      }),
+    );
+    rows.push(
+      await measure(kubeServer, 'list', 'kube', {
+        path: `${direct}/${LIST_NAMESPACE}/capps?limit=100`,
+        headers: kubeHeaders,
+      }),
+    );
+    await namespace('bench-create-kube');
+    let k = 0;
+    rows.push(
+      await measure(kubeServer, 'create', 'kube', {
+        path: `${direct}/bench-create-kube/capps`,
+        method: 'POST',
+        headers: { ...kubeHeaders, 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify(capp(`k-${k++}`)),
+            }),
+          },
+        ],
+      }),
+    );
+
     const [b] = rows;
+    const vsKube = (r: Row): string => {
+      const ref = rows.find((x) => x.auth === 'kube' && x.endpoint === r.endpoint);
+      return ref && r.auth !== 'kube' ? (r.reqPerSec / ref.reqPerSec).toFixed(2) : '';
+    };
     const head = [
       'endpoint',
       'auth',
@@ -333,6 +431,7 @@ async function main(): Promise<void> {
       'p50 ms',
       'p99 ms',
       'vs baseline',
+      'vs kube',
       'server CPU ms/req',
       'server cores',
       'bytes/resp',
@@ -346,6 +445,7 @@ async function main(): Promise<void> {
       String(r.p50),
       String(r.p99),
       r === b ? '1' : `${(r.reqPerSec / b.reqPerSec).toFixed(3)}`,
+      vsKube(r),
       Number.isNaN(r.cpuMsPerReq) ? 'n/a' : r.cpuMsPerReq.toFixed(2),
       r.cores.toFixed(2),
       r.bytesPerReq.toFixed(0),

@@ -177,6 +177,22 @@ export async function grant(
       ],
     },
   });
+  // kube-apiserver's RBAC authorizer learns of the binding through its informers: a request sent at
+  // once may still be denied on a busy machine. Wait until the cluster itself allows every verb.
+  const username =
+    user.kind === 'User' ? user.name : `system:serviceaccount:${user.namespace ?? namespace}:${user.name}`;
+  for (const verb of verbs)
+    for (const resource of resources)
+      await waitFor(`RBAC to allow ${username} to ${verb} ${resource} in ${namespace}`, async () => {
+        const review = (await kube.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: { user: username, resourceAttributes: { namespace, verb, group: 'rcs.dana.io', resource } },
+          },
+        })) as { status?: { allowed?: boolean } };
+        return review.status?.allowed === true;
+      });
 }
 
 export function cappPath(namespace: string, name = ''): string {
