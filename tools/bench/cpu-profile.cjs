@@ -14,7 +14,7 @@ if (dir) {
   let n = 0;
   const start = () => session.post('Profiler.start');
   session.post('Profiler.enable', () =>
-    session.post('Profiler.setSamplingInterval', { interval: 200 }, start),
+    session.post('Profiler.setSamplingInterval', { interval: 1000 }, start),
   );
   process.on('SIGUSR2', () => {
     session.post('Profiler.stop', (err, result) => {

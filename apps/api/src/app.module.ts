@@ -55,7 +55,7 @@ class Lifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     await this.watcher.stop();
     await this.sync.close(); // lets running applies finish
-    await this.prisma.$disconnect();
+    await this.prisma.close();
   }
 }
 

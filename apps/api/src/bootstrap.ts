@@ -74,6 +74,7 @@ export async function createApi(
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorEnvelopeFilter(logger));
   mountSwagger(app);
-  app.enableShutdownHooks();
+  // Only the signals that mean "stop" (Nest's default list also ends the process on SIGUSR2, SIGHUP…).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;
 }

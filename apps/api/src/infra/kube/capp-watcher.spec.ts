@@ -159,7 +159,7 @@ describe('the cluster watcher', () => {
         data: { createdAt: new Date(Date.now() + 60 * 60 * 1000) },
       });
     } finally {
-      await db.$disconnect();
+      await db.close();
     }
     await kube.delete(CAPP_TYPE, ns, 'late-import');
     await kube.patch(CAPP_TYPE, ns, 'late-import', { metadata: { finalizers: null } });
@@ -196,7 +196,7 @@ describe('the cluster watcher', () => {
         data: { clusterUid: 'another' },
       });
     } finally {
-      await db.$disconnect();
+      await db.close();
     }
 
     await api.stop();

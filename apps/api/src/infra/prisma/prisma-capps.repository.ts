@@ -1,5 +1,6 @@
 import type { CappSpec, CappStatus } from '@capp/capp-model';
 import type { Capp as CappRow } from '@capp/db';
+import type { QueryConfig } from 'pg';
 
 import type {
   CappContent,
@@ -96,20 +97,59 @@ function json(value: unknown): Prisma.InputJsonValue {
   return value as Prisma.InputJsonValue;
 }
 
-function labelCondition({ key, operator, values }: LabelRequirement): Prisma.Sql {
+/** Every column of a Capp row, named (what `toRecord` reads). */
+const COLUMNS = [
+  'id',
+  'namespace',
+  'name',
+  'spec',
+  'labels',
+  'annotations',
+  'status',
+  'version',
+  'syncState',
+  'syncError',
+  'syncAttempts',
+  'syncedVersion',
+  'clusterResourceVersion',
+  'cappUid',
+  'clusterUid',
+  'updatedBy',
+  'deletedAt',
+  'createdAt',
+  'updatedAt',
+]
+  .map((c) => `"${c}"`)
+  .join(', ');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Positional parameters ($1, $2…) of a statement built in pieces: values never enter its text. */
+class SqlBuilder {
+  readonly values: unknown[] = [];
+
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+function labelCondition({ key, operator, values }: LabelRequirement, sql: SqlBuilder): string {
   switch (operator) {
     case 'eq':
-      return Prisma.sql`"labels" @> ${JSON.stringify({ [key]: values[0] })}::jsonb`;
+      return `"labels" @> ${sql.param(JSON.stringify({ [key]: values[0] }))}::jsonb`;
     case 'neq':
-      return Prisma.sql`NOT ("labels" @> ${JSON.stringify({ [key]: values[0] })}::jsonb)`;
+      return `NOT ("labels" @> ${sql.param(JSON.stringify({ [key]: values[0] }))}::jsonb)`;
     case 'in':
-      return Prisma.sql`("labels" ->> ${key}) IN (${Prisma.join(values)})`;
-    case 'notin':
-      return Prisma.sql`(("labels" ->> ${key}) IS NULL OR ("labels" ->> ${key}) NOT IN (${Prisma.join(values)}))`;
+      return `("labels" ->> ${sql.param(key)}) = ANY(${sql.param(values)}::text[])`;
+    case 'notin': {
+      const k = sql.param(key);
+      return `(("labels" ->> ${k}) IS NULL OR NOT (("labels" ->> ${k}) = ANY(${sql.param(values)}::text[])))`;
+    }
     case 'exists':
-      return Prisma.sql`jsonb_exists("labels", ${key})`;
+      return `jsonb_exists("labels", ${sql.param(key)})`;
     case 'notexists':
-      return Prisma.sql`NOT jsonb_exists("labels", ${key})`;
+      return `NOT jsonb_exists("labels", ${sql.param(key)})`;
   }
 }
 
@@ -127,36 +167,53 @@ export class PrismaCappsRepository extends CappsRepository {
     }
   }
 
+  /**
+   * The read path (ADR 0012): straight to the pool Prisma's adapter uses, as prepared statements (parsed
+   * once per connection), without the query compiler that costs more than the query itself.
+   */
+  private async read(query: QueryConfig): Promise<CappRecord[]> {
+    const { rows } = await this.prisma.pool.query<CappRow>(query);
+    return rows.map(toRecord);
+  }
+
   async findByName(namespace: string, name: string): Promise<CappRecord | null> {
     return this.run(`capp ${namespace}/${name}`, async () => {
-      const row = await this.prisma.capp.findUnique({ where: { namespace_name: { namespace, name } } });
-      return row && toRecord(row);
+      const [record] = await this.read({
+        name: 'capp-by-name',
+        text: `SELECT ${COLUMNS} FROM "Capp" WHERE "namespace" = $1 AND "name" = $2`,
+        values: [namespace, name],
+      });
+      return record ?? null;
     });
   }
 
   async findById(id: string): Promise<CappRecord | null> {
+    if (!UUID.test(id)) return null; // not a key the column can hold
     return this.run(`capp ${id}`, async () => {
-      const row = await this.prisma.capp.findUnique({ where: { id } });
-      return row && toRecord(row);
+      const [record] = await this.read({
+        name: 'capp-by-id',
+        text: `SELECT ${COLUMNS} FROM "Capp" WHERE "id" = $1`,
+        values: [id],
+      });
+      return record ?? null;
     });
   }
 
   async list(query: ListQuery): Promise<CappRecord[]> {
-    const where: Prisma.Sql[] = [];
-    if (query.namespaces) {
-      if (!query.namespaces.length) return [];
-      where.push(Prisma.sql`"namespace" IN (${Prisma.join(query.namespaces)})`);
-    }
+    if (query.namespaces && !query.namespaces.length) return [];
+    const sql = new SqlBuilder();
+    const where: string[] = [];
+    if (query.namespaces) where.push(`"namespace" = ANY(${sql.param(query.namespaces)}::text[])`);
     if (query.after)
-      where.push(Prisma.sql`("namespace", "name") > (${query.after.namespace}, ${query.after.name})`);
-    if (query.state) where.push(Prisma.sql`COALESCE("spec" ->> 'state', 'enabled') = ${query.state}`);
-    where.push(...query.labelSelector.map(labelCondition));
-    const clause = where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty;
-    return this.run('capps', async () => {
-      const rows = await this.prisma.$queryRaw<CappRow[]>`
-        SELECT * FROM "Capp" ${clause} ORDER BY "namespace", "name" LIMIT ${query.limit}`;
-      return rows.map(toRecord);
-    });
+      where.push(
+        `("namespace", "name") > (${sql.param(query.after.namespace)}, ${sql.param(query.after.name)})`,
+      );
+    if (query.state) where.push(`COALESCE("spec" ->> 'state', 'enabled') = ${sql.param(query.state)}`);
+    where.push(...query.labelSelector.map((r) => labelCondition(r, sql)));
+    const text =
+      `SELECT ${COLUMNS} FROM "Capp"${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
+      ` ORDER BY "namespace", "name" LIMIT ${sql.param(query.limit)}`;
+    return this.run('capps', () => this.read({ text, values: sql.values }));
   }
 
   async namespaces(): Promise<string[]> {
