@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'http';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 
+import { CappViews } from './app/capps/capp-views';
 import { AllCappsController, CappsController } from './app/capps/capps.controller';
 import { CappsRepository } from './app/capps/capps.repository';
 import { CappsService } from './app/capps/capps.service';
@@ -66,7 +67,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         LoggerModule.forRoot({
-          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+          // One line per request at info and below; above that (warn, error) pino-http would build a
+          // child logger per request for lines never written (failures are logged by the error filter).
+          forRoutes: logger.isLevelEnabled('info') ? [{ path: '{*path}', method: RequestMethod.ALL }] : [],
           pinoHttp: {
             logger,
             autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has(req.url ?? '') },
@@ -140,6 +143,7 @@ export class AppModule {
             new CappsService(repository, sync, admission, config),
           inject: [CappsRepository, CappSync, ClusterAdmission],
         },
+        { provide: CappViews, useValue: new CappViews(config.viewCacheSize) },
         {
           provide: HealthScopesService,
           useFactory: (kube: KubeGateway) => new HealthScopesService(kube),

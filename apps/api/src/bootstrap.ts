@@ -35,6 +35,8 @@ export async function createApi(
   });
   app.useLogger(app.get(NestPinoLogger));
   app.disable('x-powered-by');
+  // No ETag hashed from every body: a Capp's ETag is its stored version, set where it is read.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(helmet());
   if (config.corsOrigins.length) {

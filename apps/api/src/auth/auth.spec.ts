@@ -146,6 +146,21 @@ describe('API authentication and authorization (cluster RBAC decides)', () => {
     expect(api.logs.some((l) => l.includes('"authorization":"[redacted]"'))).toBe(true);
   });
 
+  it('logs one line per request at info and below, none for successful requests above it', async () => {
+    const path = `/api/v1/namespaces/${nsA}/capps`;
+    const requestLines = (logs: string[]) => logs.filter((l) => l.includes('"url":"' + path + '"'));
+    const before = requestLines(api.logs).length;
+    await api.request('GET', path, { token: env.adminToken });
+    expect(requestLines(api.logs).length).toBe(before + 1);
+    const quiet = await startTestApi({ AUTH_MODE: 'kubernetes', LOG_LEVEL: 'warn' });
+    try {
+      expect((await quiet.request('GET', path, { token: env.adminToken })).status).toBe(200);
+      expect(requestLines(quiet.logs)).toEqual([]);
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it('leaves health, metrics and docs open', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics', '/docs-json'])
       expect((await api.request('GET', path)).status).toBe(200);

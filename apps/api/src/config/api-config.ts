@@ -33,6 +33,8 @@ export interface ApiConfig {
   watchCluster: boolean;
   /** Redis key prefix of the sync queue (several installations may share one Redis). */
   queuePrefix: string;
+  /** Capps whose JSON the read path keeps, by row revision (0: none). */
+  viewCacheSize: number;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +59,7 @@ export const CONFIG_HELP: Record<string, string> = {
   LOG_LEVEL: 'pino level (default info)',
   WATCH_CLUSTER: 'true|false: follow Capps in the cluster (default true)',
   QUEUE_PREFIX: 'Redis key prefix of the sync queue (default capp)',
+  VIEW_CACHE_SIZE: 'Capps whose JSON the read path keeps, by row revision (default 10000; 0 = none)',
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -127,6 +130,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     logLevel,
     watchCluster: watchRaw === 'true',
     queuePrefix: get('QUEUE_PREFIX') ?? 'capp',
+    viewCacheSize: integer('VIEW_CACHE_SIZE', 10_000, 0, 10_000_000),
   };
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.queuePrefix))
     problems.push(`QUEUE_PREFIX must be 1-64 letters, digits, "_" or "-", got "${config.queuePrefix}"`);

@@ -236,6 +236,34 @@ describe('Capps REST API', () => {
     }
   });
 
+  it('serves a read from its cached view only while the row is unchanged, whoever wrote it', async () => {
+    await api.request('POST', base(), { body: cappBody('viewed') });
+    const first = await api.request<{ status: unknown; sync: unknown }>('GET', `${base()}/viewed`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    const created = Date.parse(
+      (first.body as { metadata?: { creationTimestamp?: string } }).metadata?.creationTimestamp ?? '',
+    );
+    expect(Math.abs(Date.now() - created)).toBeLessThan(60_000);
+    // Another replica (or the watcher) writes status straight to the row: no version bump, no ETag change.
+    const client = new Client({ connectionString: api.db.url });
+    await client.connect();
+    try {
+      await client.query(`UPDATE "Capp" SET "status" = $1 WHERE "namespace" = $2 AND "name" = 'viewed'`, [
+        JSON.stringify({ observedGeneration: 7, urls: ['https://viewed.example'] }),
+        ns,
+      ]);
+    } finally {
+      await client.end();
+    }
+    const again = await api.request<{ status: { observedGeneration?: number } }>('GET', `${base()}/viewed`);
+    expect(again.body.status.observedGeneration).toBe(7);
+    const page = await api.request<{
+      items: { metadata: { name: string }; status: { observedGeneration?: number } }[];
+    }>('GET', `${base()}?limit=500`);
+    expect(page.body.items.find((i) => i.metadata.name === 'viewed')?.status.observedGeneration).toBe(7);
+  });
+
   it('refuses path parameters no kubectl user could use with 400 naming them, storing nothing', async () => {
     const rows = async (): Promise<number> => {
       const client = new Client({ connectionString: api.db.url });

@@ -24,6 +24,7 @@ import { NAME_PARAM, NAME_PIPE, NS_PARAM, NS_PIPE, REVISION_PARAM, REVISION_PIPE
 import { validationPipe } from '../../common/validation';
 import { API_EXAMPLES, errorResponses, schemaRef } from '../../openapi/openapi';
 import { CappResource, etagOf, RevisionView, toResource, toRevisionView } from './capp-content';
+import { CappViews } from './capp-views';
 import { CappRecord } from './capps.repository';
 import { CappsService, Page, WriteResult } from './capps.service';
 import { ListCappsQuery } from './dto/list-capps.query';
@@ -38,13 +39,10 @@ export interface CappList {
   items: CappResource[];
 }
 
-function listOf(page: Page): CappList {
-  return {
-    apiVersion: 'rcs.dana.io/v1alpha1',
-    kind: 'CappList',
-    metadata: page.continue ? { continue: page.continue } : {},
-    items: page.items.map(toResource),
-  };
+/** A CappList (its JSON text, from the cached views of its items). */
+function listOf(views: CappViews, page: Page, res: Response): string {
+  res.type('application/json');
+  return views.list(page.items, page.continue);
 }
 
 function selector(raw: string | undefined): ReturnType<typeof parseLabelSelector> {
@@ -114,7 +112,10 @@ function apply(...decorators: MethodDecorator[]): MethodDecorator {
 @ApiBearerAuth()
 @Controller({ path: 'namespaces/:ns/capps', version: '1' })
 export class CappsController {
-  constructor(private readonly capps: CappsService) {}
+  constructor(
+    private readonly capps: CappsService,
+    private readonly views: CappViews,
+  ) {}
 
   @Get()
   @Access('list')
@@ -125,8 +126,13 @@ export class CappsController {
   @NS
   @ApiResponse({ status: 200, schema: schemaRef('CappList') })
   @apply(...errorResponses(400, 401, 403, 429, 503))
-  async list(@Param('ns', NS_PIPE) ns: string, @Query() query: ListCappsQuery): Promise<CappList> {
+  async list(
+    @Param('ns', NS_PIPE) ns: string,
+    @Query() query: ListCappsQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
     return listOf(
+      this.views,
       await this.capps.list({
         namespaces: [ns],
         labelSelector: selector(query.labelSelector),
@@ -134,6 +140,7 @@ export class CappsController {
         limit: query.limit,
         continue: query.continue,
       }),
+      res,
     );
   }
 
@@ -176,10 +183,11 @@ export class CappsController {
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<CappResource> {
-    const record = await this.capps.get(ns, name);
-    res.setHeader('ETag', etagOf(record));
-    return toResource(record);
+  ): Promise<string> {
+    const row = await this.capps.get(ns, name);
+    res.setHeader('ETag', etagOf(row));
+    res.type('application/json');
+    return this.views.json(row);
   }
 
   @Put(':name')
@@ -349,6 +357,7 @@ export class AllCappsController {
   constructor(
     private readonly capps: CappsService,
     private readonly authenticator: Authenticator,
+    private readonly views: CappViews,
   ) {}
 
   @Get()
@@ -360,7 +369,11 @@ export class AllCappsController {
   })
   @ApiResponse({ status: 200, schema: schemaRef('CappList') })
   @apply(...errorResponses(400, 401, 429, 503))
-  async list(@Query() query: ListCappsQuery, @Req() req: AuthedRequest): Promise<CappList> {
+  async list(
+    @Query() query: ListCappsQuery,
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
     const who = req.user;
     if (!who) throw new UnauthenticatedError('not authenticated');
     const clusterWide = (await this.authenticator.allowed(who, { verb: 'list', namespace: '' })).allowed;
@@ -368,6 +381,7 @@ export class AllCappsController {
       ? undefined
       : await this.authenticator.allowedNamespaces(who, 'list', await this.capps.namespaces());
     return listOf(
+      this.views,
       await this.capps.list({
         namespaces,
         labelSelector: selector(query.labelSelector),
@@ -375,6 +389,7 @@ export class AllCappsController {
         limit: query.limit,
         continue: query.continue,
       }),
+      res,
     );
   }
 }

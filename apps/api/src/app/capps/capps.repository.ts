@@ -34,6 +34,20 @@ export interface CappRecord extends CappContent {
   updatedAt: Date;
 }
 
+/**
+ * A stored row as the read path first sees it: identity, version and row revision at once; the record
+ * (its JSON parsed) only when asked, so what is derived from a row can be cached by its revision.
+ */
+export interface StoredCapp {
+  id: string;
+  namespace: string;
+  name: string;
+  version: number;
+  /** Changes on every write of the row, any column (status and sync state included). */
+  rev: string;
+  load(): CappRecord;
+}
+
 export interface RevisionRecord extends CappContent {
   number: number;
   source: RevisionSource;
@@ -92,8 +106,12 @@ export interface PendingSync {
  */
 export abstract class CappsRepository {
   abstract findByName(namespace: string, name: string): Promise<CappRecord | null>;
+  /** The read path: the row, not yet parsed. */
+  abstract readByName(namespace: string, name: string): Promise<StoredCapp | null>;
   abstract findById(id: string): Promise<CappRecord | null>;
   abstract list(query: ListQuery): Promise<CappRecord[]>;
+  /** The read path: the rows, not yet parsed. */
+  abstract readList(query: ListQuery): Promise<StoredCapp[]>;
   abstract namespaces(): Promise<string[]>;
   /** Creates the row and revision 1 in one transaction. */
   abstract create(input: NewCapp): Promise<CappRecord>;

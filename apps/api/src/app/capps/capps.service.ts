@@ -12,6 +12,7 @@ import {
   ListQuery,
   RevisionRecord,
   RevisionSource,
+  StoredCapp,
 } from './capps.repository';
 import { ClusterAdmission } from './cluster-admission';
 
@@ -22,7 +23,7 @@ export interface WriteResult {
 }
 
 export interface Page {
-  items: CappRecord[];
+  items: StoredCapp[];
   /** Opaque cursor for the next page; absent on the last page. */
   continue?: string;
 }
@@ -83,17 +84,18 @@ export class CappsService {
     private readonly config: Pick<ApiConfig, 'revisionLimit' | 'syncWaitMs'>,
   ) {}
 
-  async get(namespace: string, name: string): Promise<CappRecord> {
-    const record = await this.repository.findByName(namespace, name);
-    if (!record) throw new NotFoundError(`capp "${name}" not found in namespace "${namespace}"`);
-    return record;
+  /** One Capp for reading (its JSON is parsed only if no view of this row revision is cached). */
+  async get(namespace: string, name: string): Promise<StoredCapp> {
+    const row = await this.repository.readByName(namespace, name);
+    if (!row) throw new NotFoundError(`capp "${name}" not found in namespace "${namespace}"`);
+    return row;
   }
 
   async list(
     query: Omit<ListQuery, 'after' | 'limit'> & { limit?: number; continue?: string },
   ): Promise<Page> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.repository.list({
+    const rows = await this.repository.readList({
       namespaces: query.namespaces,
       labelSelector: query.labelSelector,
       state: query.state,
@@ -189,7 +191,7 @@ export class CappsService {
     ifMatch: string | undefined,
     by: string,
   ): Promise<{ record: CappRecord; gone: boolean }> {
-    const current = await this.get(namespace, name);
+    const current = (await this.get(namespace, name)).load();
     if (ifMatch !== undefined && !etagMatches(ifMatch, current.version))
       throw new PreconditionFailedError(`If-Match ${ifMatch} is stale: the capp is at "${current.version}"`);
     const record = current.deletedAt
@@ -208,7 +210,7 @@ export class CappsService {
   }
 
   private async current(namespace: string, name: string, ifMatch: string | undefined): Promise<CappRecord> {
-    const record = await this.get(namespace, name);
+    const record = (await this.get(namespace, name)).load();
     if (record.deletedAt)
       throw new NotFoundError(`capp "${name}" in namespace "${namespace}" is being deleted`);
     if (ifMatch !== undefined && !etagMatches(ifMatch, record.version))

@@ -1,6 +1,6 @@
 import type { CappSpec, CappStatus } from '@capp/capp-model';
 import type { Capp as CappRow } from '@capp/db';
-import type { QueryConfig } from 'pg';
+import { type QueryConfig, types as pgTypes } from 'pg';
 
 import type {
   CappContent,
@@ -11,6 +11,7 @@ import type {
   NewCapp,
   PendingSync,
   RevisionRecord,
+  StoredCapp,
 } from '../../app/capps/capps.repository';
 import { CappsRepository } from '../../app/capps/capps.repository';
 import type { LabelRequirement } from '../../app/capps/label-selector';
@@ -97,7 +98,57 @@ function json(value: unknown): Prisma.InputJsonValue {
   return value as Prisma.InputJsonValue;
 }
 
-/** Every column of a Capp row, named (what `toRecord` reads). */
+/** A Capp row with its JSON columns still as text, and its row revision. */
+type RawRow = Omit<
+  CappRow,
+  'spec' | 'labels' | 'annotations' | 'status' | 'createdAt' | 'updatedAt' | 'deletedAt'
+> & {
+  spec: string;
+  labels: string;
+  annotations: string;
+  status: string | null;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+  rev: string;
+};
+
+const LAZY_TYPES = new Set([114, 3802, 1184]); // json, jsonb, timestamptz
+/** Type parsers that leave JSON and timestamps as text (parsed once, on `load`, if ever). */
+const LAZY: QueryConfig['types'] = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    LAZY_TYPES.has(oid) ? (text: string) => text : pgTypes.getTypeParser(oid, format)) as never,
+};
+
+/** A timestamptz as PostgreSQL writes it (`2026-11-30 06:19:04.123+00`). */
+const timestamp = (text: string): Date => new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+
+function stored(row: RawRow): StoredCapp {
+  let record: CappRecord | undefined;
+  return {
+    id: row.id,
+    namespace: row.namespace,
+    name: row.name,
+    version: row.version,
+    rev: row.rev,
+    load: () =>
+      (record ??= toRecord({
+        ...row,
+        spec: JSON.parse(row.spec) as CappRow['spec'],
+        labels: JSON.parse(row.labels) as CappRow['labels'],
+        annotations: JSON.parse(row.annotations) as CappRow['annotations'],
+        status: row.status === null ? null : (JSON.parse(row.status) as CappRow['status']),
+        createdAt: timestamp(row.createdAt),
+        updatedAt: timestamp(row.updatedAt),
+        deletedAt: row.deletedAt === null ? null : timestamp(row.deletedAt),
+      })),
+  };
+}
+
+/**
+ * Every column of a Capp row, named (what `toRecord` reads), and the row revision: `xmin`, the
+ * transaction that wrote this version of the row, new on every write of any column.
+ */
 const COLUMNS = [
   'id',
   'namespace',
@@ -120,6 +171,7 @@ const COLUMNS = [
   'updatedAt',
 ]
   .map((c) => `"${c}"`)
+  .concat('xmin::text AS "rev"')
   .join(', ');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -169,37 +221,46 @@ export class PrismaCappsRepository extends CappsRepository {
 
   /**
    * The read path (ADR 0012): straight to the pool Prisma's adapter uses, as prepared statements (parsed
-   * once per connection), without the query compiler that costs more than the query itself.
+   * once per connection), without the query compiler that costs more than the query itself. JSON
+   * columns arrive as text and are parsed only when a row is loaded (a cached view needs no parse).
    */
-  private async read(query: QueryConfig): Promise<CappRecord[]> {
-    const { rows } = await this.prisma.pool.query<CappRow>(query);
-    return rows.map(toRecord);
+  private async read(query: Omit<QueryConfig, 'types'>): Promise<StoredCapp[]> {
+    const { rows } = await this.prisma.pool.query<RawRow>({ ...query, types: LAZY });
+    return rows.map(stored);
   }
 
   async findByName(namespace: string, name: string): Promise<CappRecord | null> {
+    return (await this.readByName(namespace, name))?.load() ?? null;
+  }
+
+  async readByName(namespace: string, name: string): Promise<StoredCapp | null> {
     return this.run(`capp ${namespace}/${name}`, async () => {
-      const [record] = await this.read({
+      const [row] = await this.read({
         name: 'capp-by-name',
         text: `SELECT ${COLUMNS} FROM "Capp" WHERE "namespace" = $1 AND "name" = $2`,
         values: [namespace, name],
       });
-      return record ?? null;
+      return row ?? null;
     });
   }
 
   async findById(id: string): Promise<CappRecord | null> {
     if (!UUID.test(id)) return null; // not a key the column can hold
     return this.run(`capp ${id}`, async () => {
-      const [record] = await this.read({
+      const [row] = await this.read({
         name: 'capp-by-id',
         text: `SELECT ${COLUMNS} FROM "Capp" WHERE "id" = $1`,
         values: [id],
       });
-      return record ?? null;
+      return row?.load() ?? null;
     });
   }
 
   async list(query: ListQuery): Promise<CappRecord[]> {
+    return (await this.readList(query)).map((row) => row.load());
+  }
+
+  async readList(query: ListQuery): Promise<StoredCapp[]> {
     if (query.namespaces && !query.namespaces.length) return [];
     const sql = new SqlBuilder();
     const where: string[] = [];
