@@ -180,6 +180,8 @@ interface Row {
   bad: number;
   total: number;
   cpuMsPerReq: number;
+  /** kube-apiserver's CPU per request meanwhile (the whole of it for a direct request). */
+  apiserverMsPerReq: number;
   /** The server's CPU time over the measured seconds (1 = one core busy). */
   cores: number;
   statuses: string;
@@ -204,8 +206,10 @@ async function measure(
   await autocannon({ ...base, duration: WARMUP_SECONDS });
   if (server.profiled) await cutProfile(server); // start up and warm-up: not kept
   const cpu0 = cpuSeconds(server.pid);
+  const apiserver0 = cpuSeconds(APISERVER.pid);
   const r = await autocannon({ ...base, duration: DURATION });
   const cpu = cpuSeconds(server.pid) - cpu0;
+  const apiserverCpu = cpuSeconds(APISERVER.pid) - apiserver0;
   if (server.profiled && PROFILE_DIR) {
     const file = join(PROFILE_DIR, `${server.name}-${endpoint}.cpuprofile`);
     renameSync(await cutProfile(server), file);
@@ -223,6 +227,7 @@ async function measure(
     bad: r.non2xx + r.errors,
     total: r.requests.total,
     cpuMsPerReq: r.requests.total ? (cpu * 1000) / r.requests.total : NaN,
+    apiserverMsPerReq: r.requests.total ? (apiserverCpu * 1000) / r.requests.total : NaN,
     cores: cpu / r.duration,
     statuses,
     bytesPerReq: r.requests.total ? r.throughput.total / r.requests.total : NaN,
@@ -271,6 +276,9 @@ function kubeApiserverPid(stateDir: string): number {
   throw new Error(`no kube-apiserver process of ${stateDir}`);
 }
 
+/** The environment's kube-apiserver, once started (its CPU is sampled around every measurement). */
+const APISERVER = { pid: 0 };
+
 // --- the run -------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -283,6 +291,7 @@ async function main(): Promise<void> {
   try {
     const db = await createMigratedDatabase(env.databaseUrl);
     const kube = testEnvironment(env.infoFile);
+    APISERVER.pid = kubeApiserverPid(env.stateDir);
     const adminToken = kube.adminToken ?? '';
     const admin = KubeRest.fromTarget(kube.target);
     const namespace = (name: string): Promise<unknown> =>
@@ -383,7 +392,7 @@ async function main(): Promise<void> {
     const kubeServer: Server = {
       name: 'kube-apiserver',
       url: kube.target.server,
-      pid: kubeApiserverPid(env.stateDir),
+      pid: APISERVER.pid,
       logFile: '',
       stop: async () => undefined,
     };
@@ -433,6 +442,7 @@ async function main(): Promise<void> {
       'vs baseline',
       'vs kube',
       'server CPU ms/req',
+      'kube-apiserver CPU ms/req',
       'server cores',
       'bytes/resp',
       'non-2xx',
@@ -447,6 +457,7 @@ async function main(): Promise<void> {
       r === b ? '1' : `${(r.reqPerSec / b.reqPerSec).toFixed(3)}`,
       vsKube(r),
       Number.isNaN(r.cpuMsPerReq) ? 'n/a' : r.cpuMsPerReq.toFixed(2),
+      Number.isNaN(r.apiserverMsPerReq) ? 'n/a' : r.apiserverMsPerReq.toFixed(2),
       r.cores.toFixed(2),
       r.bytesPerReq.toFixed(0),
       String(r.bad),

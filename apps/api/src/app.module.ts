@@ -139,9 +139,13 @@ export class AppModule {
         },
         {
           provide: CappsService,
-          useFactory: (repository: CappsRepository, sync: CappSync, admission: ClusterAdmission) =>
-            new CappsService(repository, sync, admission, config),
-          inject: [CappsRepository, CappSync, ClusterAdmission],
+          useFactory: (
+            repository: CappsRepository,
+            sync: CappSync,
+            admission: ClusterAdmission,
+            views: CappViews,
+          ) => new CappsService(repository, sync, admission, config, views),
+          inject: [CappsRepository, CappSync, ClusterAdmission, CappViews],
         },
         { provide: CappViews, useValue: new CappViews(config.viewCacheSize) },
         {

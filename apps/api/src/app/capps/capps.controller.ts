@@ -39,10 +39,10 @@ export interface CappList {
   items: CappResource[];
 }
 
-/** A CappList (its JSON text, from the cached views of its items). */
-function listOf(views: CappViews, page: Page, res: Response): string {
+/** A CappList, as JSON text. */
+function listOf(page: Page, res: Response): string {
   res.type('application/json');
-  return views.list(page.items, page.continue);
+  return CappViews.list(page.items, page.continue);
 }
 
 function selector(raw: string | undefined): ReturnType<typeof parseLabelSelector> {
@@ -132,7 +132,6 @@ export class CappsController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
     return listOf(
-      this.views,
       await this.capps.list({
         namespaces: [ns],
         labelSelector: selector(query.labelSelector),
@@ -357,7 +356,6 @@ export class AllCappsController {
   constructor(
     private readonly capps: CappsService,
     private readonly authenticator: Authenticator,
-    private readonly views: CappViews,
   ) {}
 
   @Get()
@@ -381,7 +379,6 @@ export class AllCappsController {
       ? undefined
       : await this.authenticator.allowedNamespaces(who, 'list', await this.capps.namespaces());
     return listOf(
-      this.views,
       await this.capps.list({
         namespaces,
         labelSelector: selector(query.labelSelector),

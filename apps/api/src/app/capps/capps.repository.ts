@@ -38,14 +38,18 @@ export interface CappRecord extends CappContent {
  * A stored row as the read path first sees it: identity, version and row revision at once; the record
  * (its JSON parsed) only when asked, so what is derived from a row can be cached by its revision.
  */
-export interface StoredCapp {
+export interface StoredCapp extends RowRevision {
+  load(): CappRecord;
+}
+
+/** A row's identity and revision: enough to tell whether a view derived from it is current. */
+export interface RowRevision {
   id: string;
   namespace: string;
   name: string;
   version: number;
   /** Changes on every write of the row, any column (status and sync state included). */
   rev: string;
-  load(): CappRecord;
 }
 
 export interface RevisionRecord extends CappContent {
@@ -112,6 +116,10 @@ export abstract class CappsRepository {
   abstract list(query: ListQuery): Promise<CappRecord[]>;
   /** The read path: the rows, not yet parsed. */
   abstract readList(query: ListQuery): Promise<StoredCapp[]>;
+  /** The read path: the revision of each row of the page, in list order (the JSON left out). */
+  abstract listRevisions(query: ListQuery): Promise<RowRevision[]>;
+  /** The read path: these rows, not yet parsed (in no order; those gone meanwhile left out). */
+  abstract readByIds(ids: string[]): Promise<StoredCapp[]>;
   abstract namespaces(): Promise<string[]>;
   /** Creates the row and revision 1 in one transaction. */
   abstract create(input: NewCapp): Promise<CappRecord>;

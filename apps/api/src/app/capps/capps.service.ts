@@ -5,6 +5,7 @@ import { mergePatch } from '../../common/json';
 import type { ApiConfig } from '../../config/api-config';
 import type { CappSync } from '../../infra/queues/capp-sync';
 import { contentOf, sameContent, writableDocument } from './capp-content';
+import { CappViews } from './capp-views';
 import {
   CappContent,
   CappRecord,
@@ -23,7 +24,8 @@ export interface WriteResult {
 }
 
 export interface Page {
-  items: StoredCapp[];
+  /** Each Capp as the API returns it, as JSON text. */
+  items: string[];
   /** Opaque cursor for the next page; absent on the last page. */
   continue?: string;
 }
@@ -82,6 +84,7 @@ export class CappsService {
     private readonly sync: CappSync,
     private readonly admission: ClusterAdmission,
     private readonly config: Pick<ApiConfig, 'revisionLimit' | 'syncWaitMs'>,
+    private readonly views: CappViews = new CappViews(0),
   ) {}
 
   /** One Capp for reading (its JSON is parsed only if no view of this row revision is cached). */
@@ -95,15 +98,16 @@ export class CappsService {
     query: Omit<ListQuery, 'after' | 'limit'> & { limit?: number; continue?: string },
   ): Promise<Page> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.repository.readList({
+    const rows = await this.repository.listRevisions({
       namespaces: query.namespaces,
       labelSelector: query.labelSelector,
       state: query.state,
       limit: limit + 1,
       after: query.continue ? decodeCursor(query.continue) : undefined,
     });
-    const items = rows.slice(0, limit);
-    return rows.length > limit ? { items, continue: encodeCursor(items[items.length - 1]) } : { items };
+    const page = rows.slice(0, limit);
+    const items = await this.views.page(page, (ids) => this.repository.readByIds(ids));
+    return rows.length > limit ? { items, continue: encodeCursor(page[page.length - 1]) } : { items };
   }
 
   namespaces(): Promise<string[]> {

@@ -11,6 +11,7 @@ import type {
   NewCapp,
   PendingSync,
   RevisionRecord,
+  RowRevision,
   StoredCapp,
 } from '../../app/capps/capps.repository';
 import { CappsRepository } from '../../app/capps/capps.repository';
@@ -174,6 +175,9 @@ const COLUMNS = [
   .concat('xmin::text AS "rev"')
   .join(', ');
 
+/** What the read path needs to know whether its cached view of a row is current. */
+const REVISION_COLUMNS = '"id", "namespace", "name", "version", xmin::text AS "rev"';
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Positional parameters ($1, $2…) of a statement built in pieces: values never enter its text. */
@@ -203,6 +207,24 @@ function labelCondition({ key, operator, values }: LabelRequirement, sql: SqlBui
     case 'notexists':
       return `NOT jsonb_exists("labels", ${sql.param(key)})`;
   }
+}
+
+/** The SELECT of one page of a list (`columns` of each row), in the order pages are cut. */
+function listQuery(query: ListQuery, columns: string): QueryConfig {
+  const sql = new SqlBuilder();
+  const where: string[] = [];
+  // An empty namespace list matches nothing.
+  if (query.namespaces) where.push(`"namespace" = ANY(${sql.param(query.namespaces)}::text[])`);
+  if (query.after)
+    where.push(
+      `("namespace", "name") > (${sql.param(query.after.namespace)}, ${sql.param(query.after.name)})`,
+    );
+  if (query.state) where.push(`COALESCE("spec" ->> 'state', 'enabled') = ${sql.param(query.state)}`);
+  where.push(...query.labelSelector.map((r) => labelCondition(r, sql)));
+  const text =
+    `SELECT ${columns} FROM "Capp"${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
+    ` ORDER BY "namespace", "name" LIMIT ${sql.param(query.limit)}`;
+  return { text, values: sql.values };
 }
 
 /** The Prisma adapter of the Capp store. */
@@ -261,20 +283,26 @@ export class PrismaCappsRepository extends CappsRepository {
   }
 
   async readList(query: ListQuery): Promise<StoredCapp[]> {
-    if (query.namespaces && !query.namespaces.length) return [];
-    const sql = new SqlBuilder();
-    const where: string[] = [];
-    if (query.namespaces) where.push(`"namespace" = ANY(${sql.param(query.namespaces)}::text[])`);
-    if (query.after)
-      where.push(
-        `("namespace", "name") > (${sql.param(query.after.namespace)}, ${sql.param(query.after.name)})`,
-      );
-    if (query.state) where.push(`COALESCE("spec" ->> 'state', 'enabled') = ${sql.param(query.state)}`);
-    where.push(...query.labelSelector.map((r) => labelCondition(r, sql)));
-    const text =
-      `SELECT ${COLUMNS} FROM "Capp"${where.length ? ` WHERE ${where.join(' AND ')}` : ''}` +
-      ` ORDER BY "namespace", "name" LIMIT ${sql.param(query.limit)}`;
-    return this.run('capps', () => this.read({ text, values: sql.values }));
+    return this.run('capps', async () => this.read(listQuery(query, COLUMNS)));
+  }
+
+  async listRevisions(query: ListQuery): Promise<RowRevision[]> {
+    return this.run('capps', async () => {
+      const { rows } = await this.prisma.pool.query<RowRevision>(listQuery(query, REVISION_COLUMNS));
+      return rows;
+    });
+  }
+
+  async readByIds(ids: string[]): Promise<StoredCapp[]> {
+    const valid = ids.filter((id) => UUID.test(id));
+    if (!valid.length) return [];
+    return this.run('capps', () =>
+      this.read({
+        name: 'capps-by-id',
+        text: `SELECT ${COLUMNS} FROM "Capp" WHERE "id" = ANY($1::uuid[])`,
+        values: [valid],
+      }),
+    );
   }
 
   async namespaces(): Promise<string[]> {
