@@ -29,9 +29,10 @@ import {
   startEnvironment,
   testEnvironment,
 } from '@capp/testing';
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Module, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import autocannon from 'autocannon';
+import { Pool } from 'pg';
 
 import { build } from '../build';
 import { summarizeProfile } from './cpuprofile';
@@ -72,7 +73,26 @@ class PingController {
   }
 }
 
-@Module({ controllers: [PingController] })
+/**
+ * The floor of a read: the same bare app answering with one row read by its unique key through a pg
+ * pool as a prepared statement — what any GET of a stored Capp costs at the least.
+ */
+@Controller()
+class RowController {
+  private readonly pool = new Pool({ connectionString: process.env['DATABASE_URL'], max: 10 });
+
+  @Get('row/:ns/:name')
+  async row(@Param('ns') ns: string, @Param('name') name: string): Promise<unknown> {
+    const { rows } = await this.pool.query({
+      name: 'row',
+      text: 'SELECT "id", "namespace", "name", "spec", "labels", "annotations", "status", "version" FROM "Capp" WHERE "namespace" = $1 AND "name" = $2',
+      values: [ns, name],
+    });
+    return rows[0];
+  }
+}
+
+@Module({ controllers: [PingController, RowController] })
 class BaselineModule {}
 
 async function serveBaseline(): Promise<void> {
@@ -318,6 +338,21 @@ async function main(): Promise<void> {
     process.stderr.write(`measuring ${DURATION} s per endpoint, ${CONNECTIONS} connections\n`);
     rows.push(await measure(baseline, 'baseline', '-', { path: '/ping' }));
     await baseline.stop();
+    /** The floor of a read (see RowController), once the API has stored the Capps. */
+    const floor = async (): Promise<void> => {
+      const port = await freePort();
+      const server = await startServer(
+        'baseline-row',
+        [require.resolve('../run-ts.cjs'), __filename, '--baseline-server'],
+        { ...process.env, PORT: String(port), DATABASE_URL: db.url },
+        env.stateDir,
+        port,
+        '/ping',
+      );
+      servers.push(server);
+      rows.push(await measure(server, 'row', '-', { path: `/row/${LIST_NAMESPACE}/app-0` }));
+      await server.stop();
+    };
 
     let seeded = false;
     for (const mode of modes) {
@@ -386,6 +421,8 @@ async function main(): Promise<void> {
       await drained(api);
       await api.stop();
     }
+
+    await floor();
 
     // The reference beside the baseline: the same read and create sent straight to kube-apiserver, as
     // kubectl sends them (the admin token; no operator runs, so nothing reconciles the Capps created).
