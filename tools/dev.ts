@@ -27,6 +27,7 @@ import {
 } from '@capp/testing';
 import { parse } from 'yaml';
 
+import { OPERATOR_NODE_FLAGS } from '../apps/operator/src/node-flags';
 import { build } from './build';
 
 const OPERATOR_NAMESPACE = 'capp-operator-system';
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
     spawn(
       process.execPath,
       [
+        ...OPERATOR_NODE_FLAGS,
         'dist/apps/operator/src/main.js',
         '--leader-elect',
         'false',

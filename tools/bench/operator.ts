@@ -36,6 +36,7 @@ import {
 import { CAPP_TYPE, EventRecorder, KubeClient, KubeRest, resourcePath } from '@capp/kube';
 import { ControlPlane, freePort, referenceCrds, startControlPlane, testCrds } from '@capp/testing';
 
+import { OPERATOR_NODE_FLAGS } from '../../apps/operator/src/node-flags';
 import { FIELD_MANAGER, operatorClient } from '../../apps/operator/src/wiring';
 import { build } from '../build';
 import { benchTraits } from './traits';
@@ -387,6 +388,7 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
       spawn(
         process.execPath,
         [
+          ...OPERATOR_NODE_FLAGS,
           ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []),
           'dist/apps/operator/src/main.js',
           '--namespaces',
