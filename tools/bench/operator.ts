@@ -413,6 +413,8 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
       const scrape = async (): Promise<string> =>
         (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       await untilReady(probePort);
+      // Before the first Capp (its informers synced): the size-0 point of the memory curve.
+      const idleRss = residentMb(operator.pid);
       const before = await scrape();
       const profiling = profile('apiserver-operator', Math.round(N / 50));
       const cpuBefore = cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid });
@@ -477,6 +479,7 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
         ['reconciles per Capp', ((reconciles(after) - reconciles(before)) / N).toFixed(2)],
         ['resync of converged set: writes', String(requests(after, resynced, 'write'))],
         ['resync of converged set: reads', String(requests(after, resynced, 'read'))],
+        ['operator RSS before the first Capp (MB)', idleRss],
         ['operator peak RSS (MB)', rss],
         ['requests in 15 s idle (writes/reads)', all(resynced, idle)],
         ['cold restart, 15 s (writes/reads)', all(restarted, afterRestart)],
@@ -533,6 +536,14 @@ const cpuSeconds = (pid: number | undefined): number => {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
+/** Resident set size now (VmRSS), in MB. */
+const residentMb = (pid: number | undefined): string => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return line ? (parseInt(line.split(':')[1].trim(), 10) / 1024).toFixed(0) : 'n/a';
+};
+
 const peakRss = (pid: number | undefined): string => {
   const hwm = pid ? /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] : undefined;
   return hwm ? (Number(hwm) / 1024).toFixed(0) : 'n/a';
@@ -577,6 +588,7 @@ function peerRun(binary: string): Promise<PeerRun> {
       let manager = start();
       try {
         await ready();
+        const idleRss = residentMb(manager.pid);
         const before = await scrape();
         const cpu0 = cpuSeconds(manager.pid);
         const t = performance.now();
@@ -631,6 +643,7 @@ function peerRun(binary: string): Promise<PeerRun> {
               'peer cold restart, 15 s (writes/reads)',
               `${afterRestart.writes - restarted.writes} / ${afterRestart.reads - restarted.reads}`,
             ],
+            ['peer RSS before the first Capp (MB)', idleRss],
             ['peer peak RSS (MB)', rss],
             ['peer CPU s (create → idle end)', cpu.toFixed(1)],
           ],
