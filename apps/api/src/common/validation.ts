@@ -1,4 +1,5 @@
-import { CappWriteDto, cappWriteSchema, issuesFromValidationErrors, ValidationIssue } from '@capp/capp-model';
+import { cappWriteSchema, ValidationIssue } from '@capp/capp-model';
+import { CappWriteDto, issuesFromValidationErrors } from '@capp/capp-model/dto';
 import { type ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 
 import { InvalidInputError } from './errors';

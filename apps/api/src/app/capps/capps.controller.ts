@@ -1,4 +1,5 @@
-import { cappSpecWarnings, CappWrite, CappWriteDto, formatWarnings } from '@capp/capp-model';
+import { cappSpecWarnings, CappWrite, formatWarnings } from '@capp/capp-model';
+import { CappWriteDto } from '@capp/capp-model/dto';
 import {
   Body,
   Controller,
