@@ -784,9 +784,14 @@ async function traitRounds(rounds: number): Promise<void> {
   for (let r = 1; r <= rounds; r++) {
     const floorPlain = await floor('prescribed');
     const floorTraits = await floor('prescribed', 'traits');
-    const none = await operatorRun('plain', true);
-    const traits = await operatorRun('traits', true);
-    const inline = await operatorRun('inline', true);
+    // The operator's three runs in a rotating order: no mode always runs first or after another.
+    const runs = new Map<Mode, OperatorRun>();
+    const order: Mode[] = ['plain', 'traits', 'inline'];
+    for (let k = 0; k < order.length; k++) {
+      const mode = order[(k + r - 1) % order.length];
+      runs.set(mode, await operatorRun(mode, true));
+    }
+    const [none, traits, inline] = order.map((m) => runs.get(m) as OperatorRun);
     const all = [floorPlain, floorTraits, none, traits, inline];
     const s = (m: Measured): string => (m.ms / 1000).toFixed(2);
     const cells = [
