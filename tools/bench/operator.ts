@@ -20,12 +20,13 @@
  * phase and the operator's `--cpu-prof` profile. Prints numbers; asserts nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { Capp, CAPP_FINALIZER } from '@capp/capp-model';
 import {
+  applyTraits,
   AUTOSCALE_FALLBACKS,
   childKey,
   computeStatus,
@@ -51,6 +52,12 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     /** A resource policy on every Capp (GC, apply-once, take-over rules): its cost next to none. */
     policy: { type: 'boolean', default: false },
+    /**
+     * With `--traits 3`: only the trait comparison, this many rounds, each on fresh control planes and
+     * interleaved (prescribed floor without and with the traits' content, operator without traits,
+     * with traits, content inline), without the idle and restart windows; per-round ratios.
+     */
+    rounds: { type: 'string' },
     /** Run dana-team's container-app-operator v0.3.5 on the same Capps (default on). */
     peer: { type: 'string', default: 'true' },
   },
@@ -198,14 +205,21 @@ function cpuByProcess(marker: string, extra: Record<string, number | undefined>)
 
 const MACHINE = '(machine)';
 
-/** CPU seconds per process between two samples, and what other processes used meanwhile. */
-function cpuDelta(before: Record<string, number>, after: Record<string, number>): string {
+/** CPU seconds per process between two samples, and what other processes used meanwhile (`others`). */
+function cpuSpent(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const delta = (k: string): number => after[k] - (before[k] ?? 0);
   const names = Object.keys(after)
     .filter((k) => k !== MACHINE && delta(k) >= 0.05)
     .sort();
   const others = delta(MACHINE) - names.reduce((sum, k) => sum + delta(k), 0);
-  return [...names.map((k) => `${k} ${delta(k).toFixed(1)}`), `others ${others.toFixed(1)}`].join(', ');
+  return { ...Object.fromEntries(names.map((k) => [k, delta(k)])), others };
+}
+
+/** {@link cpuSpent} as text. */
+function cpuDelta(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.entries(cpuSpent(before, after))
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(', ');
 }
 
 /**
@@ -251,6 +265,8 @@ interface Cluster {
 interface Measured {
   ms: number;
   cpu: string;
+  /** CPU seconds by process during the measured part (`others`: the rest of the machine). */
+  cpuByName: Record<string, number>;
 }
 
 const dnsConfig = parseDnsConfig({ data: dns });
@@ -318,9 +334,9 @@ async function perCapp(
     work,
   );
   const ms = performance.now() - t;
-  const cpu = cpuDelta(cpuBefore, cpuByProcess(cp.stateDir, { bench: process.pid }));
+  const cpuAfter = cpuByProcess(cp.stateDir, { bench: process.pid });
   await profiling;
-  return { ms, cpu };
+  return { ms, cpu: cpuDelta(cpuBefore, cpuAfter), cpuByName: cpuSpent(cpuBefore, cpuAfter) };
 }
 
 /** The baseline: the rendered children applied directly, one Capp's children after another. */
@@ -339,19 +355,30 @@ function baseline(name: string): Promise<Measured> {
  * `prescribed`: Capp create, finalizer, the children, status, one Event; `irreducible`: Capp create,
  * the children, status (no finalizer write, no Event).
  */
-function floor(kind: 'prescribed' | 'irreducible'): Promise<Measured> {
+function floor(kind: 'prescribed' | 'irreducible', mode: Mode = 'plain'): Promise<Measured> {
   return onFreshCluster(async (cluster) => {
     const client = operatorClient(cluster.rest, FIELD_MANAGER);
     const recorder = new EventRecorder(cluster.rest, { component: FIELD_MANAGER });
-    return perCapp(cluster, `floor-${kind}`, async (i) => {
-      const capp = await cluster.client.apply(cappFor(NAMESPACE, i) as never);
+    if (mode === 'traits') for (const trait of TRAITS.traits) await cluster.client.apply(trait as never);
+    const byName = new Map(TRAITS.traits.map((t) => [t.metadata.name, t]));
+    return perCapp(cluster, `floor-${kind}${mode === 'plain' ? '' : `-${mode}`}`, async (i) => {
+      const capp = await cluster.client.apply(cappFor(NAMESPACE, i, mode) as never);
       const metadata = { name: capp.metadata.name, namespace: NAMESPACE };
       if (kind === 'prescribed')
         await client.apply({
           ...CAPP_TYPE_META,
           metadata: { ...metadata, finalizers: [CAPP_FINALIZER] },
         });
-      const desired = renderFor(capp as unknown as Capp);
+      // With traits: the children and the status the operator writes (the engine runs here, as there).
+      const traited =
+        mode === 'traits'
+          ? await applyTraits({
+              capp: capp as unknown as Capp,
+              children: renderFor(capp as unknown as Capp),
+              lookup: (name) => byName.get(name),
+            })
+          : undefined;
+      const desired = traited?.children ?? renderFor(capp as unknown as Capp);
       const observed = new Map<string, ObservedChild>();
       for (const child of desired) {
         const applied = await client.apply(child);
@@ -363,6 +390,7 @@ function floor(kind: 'prescribed' | 'irreducible'): Promise<Measured> {
         observed,
         now: new Date().toISOString(),
       });
+      if (traited?.applied.length) status.traits = traited.applied;
       await client.apply({ ...CAPP_TYPE_META, metadata, status }, { subresource: 'status' });
       if (kind === 'prescribed')
         await recorder.record(capp as never, 'Normal', 'Created', `created ${desired.length} children`);
@@ -373,23 +401,33 @@ function floor(kind: 'prescribed' | 'irreducible'): Promise<Measured> {
 /** What the operator run measured besides time. */
 interface OperatorRun extends Measured {
   rows: Array<[string, string]>;
+  reconcilesPerCapp: number;
+  /** Requests during one resync of the converged set: `writes / reads`. */
+  resync: string;
 }
 
 /**
  * The operator as its own process, compiled as it is deployed, and N Capps created at once (with
  * `traits`, each using the benchmark's traits, which exist before the operator starts).
  */
-function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
+function operatorRun(mode: Mode = 'plain', quick = false): Promise<OperatorRun> {
   return onFreshCluster(async ({ cp, rest, client, profile }) => {
     if (mode === 'traits') for (const trait of TRAITS.traits) await client.apply(trait as never);
     const metricsPort = await freePort();
     const probePort = await freePort();
+    let starts = 0;
     const startOperator = (): ReturnType<typeof spawn> =>
       spawn(
         process.execPath,
         [
           ...OPERATOR_NODE_FLAGS,
-          ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []),
+          ...(values.profile
+            ? [
+                '--cpu-prof',
+                `--cpu-prof-dir=${values.profile}`,
+                `--cpu-prof-name=operator-${mode}-${starts++}.cpuprofile`,
+              ]
+            : []),
           'dist/apps/operator/src/main.js',
           '--namespaces',
           NAMESPACE,
@@ -416,7 +454,8 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
       // Before the first Capp (its informers synced): the size-0 point of the memory curve.
       const idleRss = residentMb(operator.pid);
       const before = await scrape();
-      const profiling = profile('apiserver-operator', Math.round(N / 50));
+      const apiBefore = await apiserverMetrics(cp);
+      const profiling = profile(`apiserver-operator-${mode}`, Math.round(N / 20));
       const cpuBefore = cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid });
       // Convergence is observed through a watch, not by polling: a list of 1000 Capps costs the API
       // server ~0.35 CPU-s, which the operator would be charged for.
@@ -429,10 +468,9 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
       );
       await watching;
       const ms = performance.now() - t;
-      const cpu = cpuDelta(
-        cpuBefore,
-        cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid }),
-      );
+      const cpuAfter = cpuByProcess(cp.stateDir, { bench: process.pid, operator: operator.pid });
+      const apiAfter = await apiserverMetrics(cp);
+      if (values.profile) await dumpObjects(rest, mode);
       await profiling;
       await new Promise((r) => setTimeout(r, 1000));
       const after = await scrape();
@@ -455,6 +493,14 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
         metric(resynced, 'capp_workqueue_depth') !== 0
       );
       const rss = peakRss(operator.pid);
+      const measured = {
+        ms,
+        cpu: cpuDelta(cpuBefore, cpuAfter),
+        cpuByName: cpuSpent(cpuBefore, cpuAfter),
+        reconcilesPerCapp: (reconciles(after) - reconciles(before)) / N,
+        resync: `${requests(after, resynced, 'write')} / ${requests(after, resynced, 'read')}`,
+      };
+      if (quick) return { ...measured, rows: [] };
       // 15 s of nothing happening, then a cold restart over the converged set (its first 15 s).
       await new Promise((r) => setTimeout(r, 15_000));
       const idle = await scrape();
@@ -484,13 +530,77 @@ function operatorRun(mode: Mode = 'plain'): Promise<OperatorRun> {
         ['requests in 15 s idle (writes/reads)', all(resynced, idle)],
         ['cold restart, 15 s (writes/reads)', all(restarted, afterRestart)],
         ['operator CPU s (start → idle end)', operatorCpu.toFixed(1)],
+        ...apiserverRows(apiBefore, apiAfter),
       ];
-      return { ms, cpu, rows };
+      return { ...measured, rows };
     } finally {
       operator.kill('SIGTERM');
       await new Promise((r) => operator.once('exit', r));
     }
   });
+}
+
+/** `--profile`: the first Capp and what it became, as stored, for comparing the modes' objects. */
+async function dumpObjects(rest: KubeRest, mode: Mode): Promise<void> {
+  const dir = values.profile ?? '.';
+  const get = (path: string): Promise<unknown> =>
+    rest.request('GET', path).catch((err: unknown) => String(err));
+  const objects = {
+    capp: await get(`/apis/rcs.dana.io/v1alpha1/namespaces/${NAMESPACE}/capps/app-0`),
+    ksvc: await get(`/apis/serving.knative.dev/v1/namespaces/${NAMESPACE}/services/app-0`),
+    revisions: await get(`/apis/rcs.dana.io/v1alpha1/namespaces/${NAMESPACE}/capprevisions?limit=1`),
+  };
+  writeFileSync(join(dir, `objects-${mode}.json`), JSON.stringify(objects, null, 1));
+}
+
+/** kube-apiserver's own /metrics (as admin). */
+async function apiserverMetrics(cp: ControlPlane): Promise<string> {
+  const out = spawnSync(
+    'curl',
+    ['-sk', '-H', `Authorization: Bearer ${cp.adminToken}`, `${cp.server}/metrics`],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  );
+  return out.stdout ?? '';
+}
+
+/** Sums of a metric's samples grouped by some of its labels. */
+function samplesBy(text: string, name: string, labels: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const body = line.slice(name.length + 1, close);
+    const value = Number(line.slice(close + 1).trim());
+    const get = (l: string): string => new RegExp(`(?:^|,)${l}="([^"]*)"`).exec(body)?.[1] ?? '';
+    const key = labels.map(get).join(' ');
+    out.set(key, (out.get(key) ?? 0) + value);
+  }
+  return out;
+}
+
+/**
+ * What kube-apiserver served between two scrapes of its /metrics, per Capp: requests by verb,
+ * resource and subresource (watches and the operator's and the benchmark's requests alike), and the
+ * watch events it sent by kind, with their bytes.
+ */
+function apiserverRows(before: string, after: string): Array<[string, string]> {
+  const diff = (name: string, labels: string[]): Array<[string, number]> => {
+    const a = samplesBy(before, name, labels);
+    return [...samplesBy(after, name, labels)]
+      .map(([k, v]): [string, number] => [k, v - (a.get(k) ?? 0)])
+      .filter(([, v]) => v > 0)
+      .sort(([x], [y]) => (x < y ? -1 : 1));
+  };
+  const rows: Array<[string, string]> = [];
+  for (const [k, v] of diff('apiserver_request_total', ['verb', 'resource', 'subresource', 'code']))
+    if (!/WATCH/.test(k)) rows.push([`apiserver ${k}`, (v / N).toFixed(2)]);
+  const sizes = new Map(diff('apiserver_watch_events_sizes_sum', ['group', 'resource', 'kind']));
+  for (const [k, v] of diff('apiserver_watch_events_total', ['group', 'resource', 'kind']))
+    rows.push([
+      `apiserver watch events ${k}`,
+      `${(v / N).toFixed(2)} (${((sizes.get(k) ?? 0) / v).toFixed(0)} B each)`,
+    ]);
+  return rows;
 }
 
 /** Until a process's /readyz on `port` answers 200 (a controller-runtime manager's, or ours). */
@@ -665,9 +775,71 @@ function peerRun(binary: string): Promise<PeerRun> {
   );
 }
 
+/**
+ * `--traits 3 --rounds K`: the trait comparison alone, K interleaved rounds, one line per round. The
+ * prescribed floor with the traits' content (the benchmark applies the traited children and status
+ * itself, no operator) tells what the bigger objects cost the API server whoever writes them.
+ */
+async function traitRounds(rounds: number): Promise<void> {
+  const cpuOf = (m: Measured, name: string): string => (m.cpuByName[name] ?? 0).toFixed(1);
+  const header = [
+    'round',
+    'floor none / traits (s)',
+    'floor traits / none',
+    'op none / traits / inline (s)',
+    '**traits / none**',
+    'traits / inline',
+    'apiserver CPU s: floor none / traits; op none / traits / inline',
+    'operator CPU s: none / traits / inline',
+    'reconciles per Capp',
+    'resync w/r',
+    'others CPU s (max)',
+  ];
+  process.stdout.write(`| ${header.join(' | ')} |\n`);
+  for (let r = 1; r <= rounds; r++) {
+    const floorPlain = await floor('prescribed');
+    const floorTraits = await floor('prescribed', 'traits');
+    // The operator's three runs in a rotating order: no mode always runs first or after another.
+    const runs = new Map<Mode, OperatorRun>();
+    const order: Mode[] = ['plain', 'traits', 'inline'];
+    for (let k = 0; k < order.length; k++) {
+      const mode = order[(k + r - 1) % order.length];
+      runs.set(mode, await operatorRun(mode, true));
+    }
+    const [none, traits, inline] = order.map((m) => runs.get(m) as OperatorRun);
+    const all = [floorPlain, floorTraits, none, traits, inline];
+    const s = (m: Measured): string => (m.ms / 1000).toFixed(2);
+    const cells = [
+      String(r),
+      `${s(floorPlain)} / ${s(floorTraits)}`,
+      (floorTraits.ms / floorPlain.ms).toFixed(2),
+      `${s(none)} / ${s(traits)} / ${s(inline)}`,
+      (traits.ms / none.ms).toFixed(2),
+      (traits.ms / inline.ms).toFixed(2),
+      `${cpuOf(floorPlain, 'kube-apiserver')} / ${cpuOf(floorTraits, 'kube-apiserver')}; ${[
+        none,
+        traits,
+        inline,
+      ]
+        .map((m) => cpuOf(m, 'kube-apiserver'))
+        .join(' / ')}`,
+      [none, traits, inline].map((m) => cpuOf(m, 'operator')).join(' / '),
+      [none, traits, inline].map((m) => m.reconcilesPerCapp.toFixed(2)).join(' / '),
+      [none, traits, inline].map((m) => m.resync).join(', '),
+      Math.max(...all.map((m) => m.cpuByName['others'] ?? 0)).toFixed(1),
+    ];
+    process.stdout.write(`| ${cells.join(' | ')} |\n`);
+  }
+}
+
 async function main(): Promise<void> {
   build('operator');
   process.stdout.write(`N=${N} Capps, concurrency ${C}, a fresh control plane per phase\n`);
+  if (values.rounds) {
+    if (T !== 3) throw new Error('--rounds needs --traits 3');
+    await traitRounds(Number(values.rounds));
+    return;
+  }
   // The baseline first and last: the spread between the two is the noise of this machine.
   const first = await baseline('baseline');
   const prescribed = await floor('prescribed');

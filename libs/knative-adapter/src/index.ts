@@ -90,6 +90,7 @@ export {
   autoAppliedTraits,
   CORE_SERVICE,
   possibleChildKinds,
+  prepareTrait,
   resolveTraitUses,
   TRAIT_OUTPUT_KINDS,
   traitContext,

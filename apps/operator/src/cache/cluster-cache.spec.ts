@@ -1,5 +1,7 @@
+import { CAPP_API_VERSION } from '@capp/capp-model';
 import { KNATIVE_SERVICE } from '@capp/knative-adapter';
-import type { ResourceType } from '@capp/kube';
+import { CAPP_TRAIT_TYPE, KubeClient, type ResourceType } from '@capp/kube';
+import Ajv2020 from 'ajv/dist/2020';
 import pino from 'pino';
 
 import { adminRest, suffix } from '../testing/cluster-fixture';
@@ -20,7 +22,44 @@ function memoryLogger(): { logger: pino.Logger; lines: Array<Record<string, unkn
   return { logger, lines };
 }
 
+const listener = {
+  cappChanged: () => undefined,
+  cappDeleted: () => undefined,
+  childChanged: () => undefined,
+  configChanged: () => undefined,
+  traitChanged: () => undefined,
+  namespaceChanged: () => undefined,
+};
+
 describe('ClusterCache on a real API server', () => {
+  it("compiles the CappTraits it finds before it reports synced, not in their users' first reconciles", async () => {
+    const rest = adminRest();
+    const client = new KubeClient(rest, { fieldManager: 'cluster-cache-spec' });
+    const name = `it-prepared-${suffix()}`;
+    // A schema of this test's own (the compiled validators are cached per schema text).
+    const parameters = { type: 'object', properties: { [name]: { type: 'string' } } };
+    await client.apply({
+      apiVersion: CAPP_API_VERSION,
+      kind: 'CappTrait',
+      metadata: { name },
+      spec: { parameters, patch: { template: '{"metadata": {"labels": {"a": "b"}}}' } },
+    } as never);
+    const compile = jest.spyOn(Ajv2020.prototype, 'compile');
+    const { logger, lines } = memoryLogger();
+    const cache = new ClusterCache(rest, { namespaces: ['a'], operatorNamespace: 'capp-system' }, logger);
+    try {
+      await cache.start(listener);
+      expect(cache.trait(name)).toBeDefined();
+      expect(compile).toHaveBeenCalledWith(expect.objectContaining({ properties: parameters.properties }));
+      expect(lines.filter((l) => l['event'] === 'trait-invalid' && l['trait'] === name)).toEqual([]);
+    } finally {
+      compile.mockRestore();
+      await cache.stop();
+      await client.delete(CAPP_TRAIT_TYPE, undefined, name);
+      rest.close();
+    }
+  });
+
   it('starts, synced, when a child kind is not served (its CRD is absent), and says so once per kind', async () => {
     const rest = adminRest();
     const absent: ResourceType = {
@@ -36,14 +75,7 @@ describe('ClusterCache on a real API server', () => {
       logger,
     );
     try {
-      await cache.start({
-        cappChanged: () => undefined,
-        cappDeleted: () => undefined,
-        childChanged: () => undefined,
-        configChanged: () => undefined,
-        traitChanged: () => undefined,
-        namespaceChanged: () => undefined,
-      });
+      await cache.start(listener);
       expect(cache.synced).toBe(true);
       expect(cache.child(absent, 'a', 'x')).toBeUndefined();
       expect(lines.filter((l) => l['event'] === 'kind-not-served')).toEqual([

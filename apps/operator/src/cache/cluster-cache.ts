@@ -17,6 +17,7 @@ import {
   DNS_CONFIGMAP,
   domainOfTlsSecret,
   parentOf,
+  prepareTrait,
 } from '@capp/knative-adapter';
 import {
   CAPP_REVISION_TYPE,
@@ -232,14 +233,33 @@ export class ClusterCache implements ReadPort {
     );
 
     // CappTraits (cluster-scoped; optional: without their CRD a Capp using one reports it missing)
-    // and Namespaces (metadata only: their labels select auto-applied traits).
+    // and Namespaces (metadata only: their labels select auto-applied traits). A CappTrait's schema
+    // and templates are compiled as it arrives (before the caches report synced, for those that
+    // exist at start), not by the first reconcile that uses it (see prepareTrait).
+    const prepare = (tr: CappTrait): void => {
+      const issues = prepareTrait(tr);
+      if (issues.length)
+        logger.warn(
+          {
+            event: 'trait-invalid',
+            trait: tr.metadata.name,
+            issues: issues.map((i) => `${i.path}: ${i.message}`),
+          },
+          'CappTrait is invalid; the Capps using it will say so',
+        );
+    };
     this.traitInformer = new Informer<CappTrait>(
       rest,
       CAPP_TRAIT_TYPE,
       {
-        onAdd: (tr) => this.listener?.traitChanged(tr),
+        onAdd: (tr) => {
+          prepare(tr);
+          this.listener?.traitChanged(tr);
+        },
         onUpdate: (tr, old) => {
-          if (JSON.stringify(tr.spec) !== JSON.stringify(old.spec)) this.listener?.traitChanged(tr, old);
+          if (JSON.stringify(tr.spec) === JSON.stringify(old.spec)) return;
+          prepare(tr);
+          this.listener?.traitChanged(tr, old);
         },
         onDelete: (tr) => this.listener?.traitChanged(tr),
       },
