@@ -94,7 +94,7 @@ export function hubStatus({ capp, placement, work, reach, now }: HubStatusInput)
 
   const cluster = placement.cluster;
   const placedMessage =
-    placement.via === 'placement'
+    placement.placement !== undefined
       ? `on ManagedCluster "${cluster}", decided by Placement "${placement.placement}"`
       : `on ManagedCluster "${cluster}"`;
   own.push({ type: CONDITION_PLACED, status: 'True', reason: 'Placed', message: placedMessage });

@@ -30,7 +30,9 @@ export function decidePlacement(capp: Capp, defaultPlacement: string, view: Plac
   const recorded = annotations[ANNOTATION_HAS_PLACEMENT];
   const recordedFor = annotations[ANNOTATION_PLACED_FOR_SITE];
   if (recorded && (recordedFor === undefined || recordedFor === site)) {
-    return { placed: true, cluster: recorded, via: 'recorded' };
+    // Which Placement decided it, when one did (for the Placed condition's message).
+    const by = site === '' ? defaultPlacement : view.placementExists(site) ? site : undefined;
+    return { placed: true, cluster: recorded, via: 'recorded', ...(by ? { placement: by } : {}) };
   }
   const placement = site === '' ? defaultPlacement : view.placementExists(site) ? site : undefined;
   if (placement === undefined) {

@@ -1,0 +1,385 @@
+import type { KubeObject } from '@capp/capp-model';
+import { KNATIVE_SERVICE as KSVC } from '@capp/knative-adapter';
+import { CAPP_TYPE, KubeClient, KubeRest, type ResourceType, SECRET_TYPE } from '@capp/kube';
+import { type MultiCluster, OperatorProcess, startMultiCluster, waitFor } from '@capp/testing';
+import pino from 'pino';
+
+import { ANNOTATION_HAS_PLACEMENT, MANIFEST_WORK_TYPE, OCM_TYPES, workName } from './hub/ocm';
+import { createHubOperator, type HubOperator } from './wiring';
+
+/**
+ * Multi-cluster through Open Cluster Management, on real processes: a hub and two managed control
+ * planes, OCM's placement controller and work agents (built from the Go module proxy), a Capp operator
+ * per managed cluster (processes, with leader election: the Lease is their heartbeat) and the hub
+ * operator. One environment for the whole file; every test works in its own namespace.
+ */
+jest.setTimeout(120_000);
+
+const HEARTBEAT_TIMEOUT_S = 4;
+let env: MultiCluster;
+let hub: HubOperator;
+let hubClient: KubeClient;
+const managed = new Map<string, { client: KubeClient; operator: OperatorProcess }>();
+let seq = 0;
+
+const client = (rest: KubeRest): KubeClient =>
+  new KubeClient(rest, { fieldManager: 'capp-e2e', types: [...OCM_TYPES, KSVC] });
+
+type Condition = { type: string; status: string; reason: string; message: string };
+const condition = (obj: KubeObject | undefined, type: string): Condition | undefined =>
+  ((obj?.status?.['conditions'] ?? []) as Condition[]).find((c) => c.type === type);
+
+function capp(namespace: string, name: string, spec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'rcs.dana.io/v1alpha1',
+    kind: 'Capp',
+    metadata: { name, namespace },
+    spec: {
+      configurationSpec: {
+        template: { spec: { containers: [{ name: 'app', image: 'ghcr.io/dana-team/capp-gin-app:v0.2.0' }] } },
+      },
+      ...spec,
+    },
+  };
+}
+
+async function namespace(): Promise<string> {
+  const ns = `mc-${++seq}-${Math.random().toString(16).slice(2, 6)}`;
+  await hubClient.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  return ns;
+}
+
+const on = (cluster: string): KubeClient => {
+  const m = managed.get(cluster);
+  if (!m) throw new Error(`no managed cluster ${cluster}`);
+  return m.client;
+};
+
+const get = (
+  c: KubeClient,
+  type: ResourceType,
+  ns: string | undefined,
+  name: string,
+): Promise<KubeObject | undefined> => c.get(type, ns, name);
+
+/** Plays Knative on a managed cluster: the Knative Service reports Ready with a URL. */
+async function knativeReady(cluster: string, ns: string, name: string): Promise<void> {
+  const ksvc = await waitFor(`ksvc ${ns}/${name} on ${cluster}`, () => get(on(cluster), KSVC, ns, name));
+  await on(cluster).apply(
+    {
+      apiVersion: KSVC.apiVersion,
+      kind: KSVC.kind,
+      metadata: { name, namespace: ns },
+      status: {
+        observedGeneration: ksvc.metadata.generation,
+        url: `http://${name}.${ns}.${cluster}.example.com`,
+        latestReadyRevisionName: `${name}-00001`,
+        latestCreatedRevisionName: `${name}-00001`,
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'Ready',
+            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z/, 'Z'),
+          },
+        ],
+      },
+    },
+    { subresource: 'status' },
+  );
+}
+
+/** The hub Capp once `probe` holds for it. */
+function hubCappWhen(
+  ns: string,
+  name: string,
+  what: string,
+  probe: (c: KubeObject) => boolean,
+): Promise<KubeObject> {
+  return waitFor(
+    `hub Capp ${ns}/${name}: ${what}`,
+    async () => {
+      const c = await get(hubClient, CAPP_TYPE, ns, name);
+      return c && probe(c) ? c : undefined;
+    },
+    30_000,
+  );
+}
+
+beforeAll(async () => {
+  env = await startMultiCluster({ clusters: 2 });
+  for (const c of env.clusters) {
+    const rest = KubeRest.fromKubeconfig(c.kubeconfig);
+    const mc = client(rest);
+    await mc.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'capp-operator-system' } });
+    const operator = new OperatorProcess(`operator on ${c.name}`);
+    await operator.start({
+      args: ['--kubeconfig', c.kubeconfig, '--lease-duration-seconds', '4', '--health-scopes', 'false'],
+      ports: true,
+      timeoutMs: 120_000,
+    });
+    managed.set(c.name, { client: mc, operator });
+  }
+  const hubRest = KubeRest.fromKubeconfig(env.hubKubeconfig);
+  hubClient = client(hubRest);
+  hub = createHubOperator(
+    KubeRest.fromKubeconfig(env.hubKubeconfig),
+    {
+      namespaces: [],
+      concurrency: 4,
+      resyncSeconds: 0,
+      placementsNamespace: env.placementsNamespace,
+      defaultPlacement: env.defaultPlacement,
+      clusterHeartbeatLease: { namespace: 'capp-operator-system', name: 'capp-operator-leader' },
+      clusterHeartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_S,
+      retryUnplacedMs: 1000,
+    },
+    pino({ level: process.env['CAPP_TEST_LOG_LEVEL'] ?? 'silent' }),
+  );
+  await hub.start();
+}, 600_000);
+
+afterAll(async () => {
+  await hub?.stop();
+  for (const m of managed.values()) await m.operator.stop();
+  await env?.stop();
+});
+
+describe('hub mode: Capps placed on managed clusters through Open Cluster Management', () => {
+  it('carries a Capp whose site names a ManagedCluster there, where its children are made, and brings its status back', async () => {
+    const ns = await namespace();
+    await hubClient.apply(capp(ns, 'web', { site: 'cluster-2' }));
+
+    const placed = await hubCappWhen(ns, 'web', 'placed', (c) => condition(c, 'Placed')?.status === 'True');
+    expect(placed.metadata.annotations?.[ANNOTATION_HAS_PLACEMENT]).toBe('cluster-2');
+    expect((placed.status?.['applicationLinks'] as { site?: string })?.site).toBe('cluster-2');
+    const work = await waitFor('the ManifestWork', () =>
+      get(hubClient, MANIFEST_WORK_TYPE, 'cluster-2', workName(ns, 'web')),
+    );
+    expect(work.metadata.annotations).toMatchObject({
+      'rcs.dana.io/capp-name': 'web',
+      'rcs.dana.io/capp-namespace': ns,
+    });
+
+    // On cluster-2 the Capp and its Knative Service exist; on cluster-1 nothing.
+    const there = await waitFor('the Capp on cluster-2', () => get(on('cluster-2'), CAPP_TYPE, ns, 'web'));
+    expect(there.metadata.annotations?.[ANNOTATION_HAS_PLACEMENT]).toBeUndefined();
+    await knativeReady('cluster-2', ns, 'web');
+    expect(await get(on('cluster-1'), CAPP_TYPE, ns, 'web')).toBeUndefined();
+
+    const ready = await hubCappWhen(
+      ns,
+      'web',
+      'Ready and Synced',
+      (c) => condition(c, 'Ready')?.status === 'True' && condition(c, 'Synced')?.status === 'True',
+    );
+    expect(ready.status?.['url']).toBe(`http://web.${ns}.cluster-2.example.com`);
+    expect(ready.status?.['observedGeneration']).toBe(ready.metadata.generation);
+    expect(condition(ready, 'KnativeServiceReady')?.status).toBe('True');
+  });
+
+  it("takes the default Placement for a Capp without site, and a named Placement's decision", async () => {
+    const ns = await namespace();
+    await hubClient.apply({
+      apiVersion: 'cluster.open-cluster-management.io/v1beta1',
+      kind: 'Placement',
+      metadata: { name: 'only-cluster-1', namespace: env.placementsNamespace },
+      spec: {
+        clusterSets: ['default'],
+        predicates: [{ requiredClusterSelector: { labelSelector: { matchLabels: { name: 'cluster-1' } } } }],
+      },
+    });
+    await hubClient.apply(capp(ns, 'anywhere'));
+    await hubClient.apply(capp(ns, 'west', { site: 'only-cluster-1' }));
+
+    const anywhere = await hubCappWhen(
+      ns,
+      'anywhere',
+      'placed',
+      (c) => condition(c, 'Placed')?.status === 'True',
+    );
+    const site = anywhere.metadata.annotations?.[ANNOTATION_HAS_PLACEMENT] ?? '';
+    expect(['cluster-1', 'cluster-2']).toContain(site);
+    expect(condition(anywhere, 'Placed')?.message).toContain(`Placement "${env.defaultPlacement}"`);
+    await waitFor(`the Capp on ${site}`, () => get(on(site), CAPP_TYPE, ns, 'anywhere'));
+
+    const west = await hubCappWhen(ns, 'west', 'placed', (c) => condition(c, 'Placed')?.status === 'True');
+    expect(west.metadata.annotations?.[ANNOTATION_HAS_PLACEMENT]).toBe('cluster-1');
+    await waitFor('the Capp on cluster-1', () => get(on('cluster-1'), CAPP_TYPE, ns, 'west'));
+  });
+
+  it('carries the logSpec Secret along, and an update of the Capp or the Secret reaches the cluster', async () => {
+    const ns = await namespace();
+    await hubClient.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'es-password', namespace: ns },
+      type: 'Opaque',
+      stringData: { password: 'one' },
+    });
+    const logSpec = {
+      type: 'elastic',
+      host: 'es.example.com',
+      index: 'apps',
+      user: 'shipper',
+      passwordSecret: 'es-password',
+    };
+    await hubClient.apply(capp(ns, 'logs', { site: 'cluster-1', logSpec }));
+
+    const secret = await waitFor('the Secret on cluster-1', () =>
+      get(on('cluster-1'), SECRET_TYPE, ns, 'es-password'),
+    );
+    expect(Buffer.from((secret['data'] as Record<string, string>)['password'], 'base64').toString()).toBe(
+      'one',
+    );
+
+    await hubClient.apply(capp(ns, 'logs', { site: 'cluster-1', logSpec, minReplicas: 2 }));
+    await hubClient.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'es-password', namespace: ns },
+      type: 'Opaque',
+      stringData: { password: 'two' },
+    });
+    await waitFor('minReplicas 2 on cluster-1', async () => {
+      const c = await get(on('cluster-1'), CAPP_TYPE, ns, 'logs');
+      return c?.spec?.['minReplicas'] === 2;
+    });
+    await waitFor('the new password on cluster-1', async () => {
+      const s = await get(on('cluster-1'), SECRET_TYPE, ns, 'es-password');
+      return (
+        s && Buffer.from((s['data'] as Record<string, string>)['password'], 'base64').toString() === 'two'
+      );
+    });
+  });
+
+  it('moves a Capp whose site changes: on the new cluster first, then gone from the old one', async () => {
+    const ns = await namespace();
+    await hubClient.apply(capp(ns, 'mover', { site: 'cluster-1' }));
+    await waitFor('the Capp on cluster-1', () => get(on('cluster-1'), CAPP_TYPE, ns, 'mover'));
+
+    await hubClient.apply(capp(ns, 'mover', { site: 'cluster-2' }));
+    await waitFor('the Capp on cluster-2', () => get(on('cluster-2'), CAPP_TYPE, ns, 'mover'));
+    await waitFor(
+      'the Capp gone from cluster-1',
+      async () => (await get(on('cluster-1'), CAPP_TYPE, ns, 'mover')) === undefined,
+    );
+    const moved = await hubCappWhen(
+      ns,
+      'mover',
+      'on cluster-2',
+      (c) => (c.status?.['applicationLinks'] as { site?: string } | undefined)?.site === 'cluster-2',
+    );
+    expect(moved.metadata.annotations?.[ANNOTATION_HAS_PLACEMENT]).toBe('cluster-2');
+    await waitFor(
+      'the ManifestWork on cluster-1 gone',
+      async () =>
+        (await get(hubClient, MANIFEST_WORK_TYPE, 'cluster-1', workName(ns, 'mover'))) === undefined,
+    );
+  });
+
+  it('says why a site names nothing (condition and Event), and places the Capp once the site is fixed', async () => {
+    const ns = await namespace();
+    await hubClient.apply(capp(ns, 'lost', { site: 'atlantis' }));
+    const lost = await hubCappWhen(
+      ns,
+      'lost',
+      'not placed',
+      (c) => condition(c, 'Placed')?.status === 'False',
+    );
+    expect(condition(lost, 'Placed')).toMatchObject({ reason: 'SiteNotFound' });
+    expect(condition(lost, 'Placed')?.message).toContain('atlantis');
+    expect(condition(lost, 'Ready')).toMatchObject({ status: 'False', reason: 'SiteNotFound' });
+    const events = await waitFor('the SiteNotFound Event', async () => {
+      const list = await hubClient.rest.request<{
+        items: Array<{ reason: string; involvedObject: { name: string } }>;
+      }>('GET', `/api/v1/namespaces/${ns}/events`);
+      return list.items.find((e) => e.reason === 'SiteNotFound' && e.involvedObject.name === 'lost');
+    });
+    expect(events).toBeDefined();
+
+    await hubClient.apply(capp(ns, 'lost', { site: 'cluster-1' }));
+    await waitFor('the Capp on cluster-1', () => get(on('cluster-1'), CAPP_TYPE, ns, 'lost'));
+  });
+
+  it("reports Synced=Unknown while a cluster's work agent is down, keeps the last status, and converges when it is back", async () => {
+    const ns = await namespace();
+    await hubClient.apply(capp(ns, 'steady', { site: 'cluster-1' }));
+    await knativeReady('cluster-1', ns, 'steady');
+    await hubCappWhen(
+      ns,
+      'steady',
+      'Ready',
+      (c) => condition(c, 'Ready')?.status === 'True' && condition(c, 'Synced')?.status === 'True',
+    );
+
+    const agent = env.clusters.find((c) => c.name === 'cluster-1')?.agent;
+    if (!agent) throw new Error('no agent');
+    await agent.stop();
+    try {
+      const unknown = await hubCappWhen(
+        ns,
+        'steady',
+        'Synced Unknown',
+        (c) => condition(c, 'Synced')?.status === 'Unknown',
+      );
+      expect(condition(unknown, 'Synced')).toMatchObject({ reason: 'ClusterUnreachable' });
+      expect(condition(unknown, 'Synced')?.message).toContain('cluster-1');
+      // The last status fed back stays.
+      expect(condition(unknown, 'Ready')?.status).toBe('True');
+      // A change made meanwhile is not lost.
+      await hubClient.apply(capp(ns, 'steady', { site: 'cluster-1', maxReplicas: 3 }));
+    } finally {
+      await agent.start();
+    }
+    await waitFor(
+      'maxReplicas 3 on cluster-1',
+      async () => {
+        const c = await get(on('cluster-1'), CAPP_TYPE, ns, 'steady');
+        return c?.spec?.['maxReplicas'] === 3;
+      },
+      30_000,
+    );
+    // Knative rolls the new generation out.
+    await waitFor('the Knative Service of the new generation', async () => {
+      const k = await get(on('cluster-1'), KSVC, ns, 'steady');
+      return (k?.metadata.generation ?? 0) > 1;
+    });
+    await knativeReady('cluster-1', ns, 'steady');
+    const back = await hubCappWhen(
+      ns,
+      'steady',
+      'Synced and Ready again',
+      (c) =>
+        condition(c, 'Ready')?.status === 'True' &&
+        condition(c, 'Synced')?.status === 'True' &&
+        c.status?.['observedGeneration'] === c.metadata.generation,
+    );
+    expect(condition(back, 'Synced')?.reason).toBe('Synced');
+  });
+
+  it('deletes a Capp from its cluster before letting the hub Capp go', async () => {
+    const ns = await namespace();
+    await hubClient.apply(capp(ns, 'doomed', { site: 'cluster-2' }));
+    await waitFor('the Knative Service on cluster-2', () => get(on('cluster-2'), KSVC, ns, 'doomed'));
+
+    await hubClient.delete(CAPP_TYPE, ns, 'doomed');
+    await waitFor(
+      'the hub Capp gone',
+      async () => (await get(hubClient, CAPP_TYPE, ns, 'doomed')) === undefined,
+      30_000,
+    );
+    // By the time the hub lets go, the managed Capp and its children are gone.
+    expect(await get(on('cluster-2'), CAPP_TYPE, ns, 'doomed')).toBeUndefined();
+    expect(await get(on('cluster-2'), KSVC, ns, 'doomed')).toBeUndefined();
+    expect(await get(hubClient, MANIFEST_WORK_TYPE, 'cluster-2', workName(ns, 'doomed'))).toBeUndefined();
+    // The namespace stays on the cluster (other Capps may live there).
+    expect(
+      await on('cluster-2').get(
+        { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
+        undefined,
+        ns,
+      ),
+    ).toBeDefined();
+  });
+});
