@@ -1,4 +1,5 @@
 import {
+  ANNOTATION_LAST_UPDATED_BY,
   type Capp,
   CAPP_GROUP,
   type KubeObject,
@@ -77,8 +78,15 @@ export function referencesOf(capp: Capp): References {
   return { secrets: [...secrets].sort(), configMaps: [...configMaps].sort() };
 }
 
-/** Annotations of the hub Capp that are the hub's bookkeeping, not the managed Capp's. */
-const HUB_ONLY_ANNOTATIONS = [ANNOTATION_HAS_PLACEMENT, ANNOTATION_PLACED_FOR_SITE];
+/**
+ * Annotations of the hub Capp that are the hub's bookkeeping, not the managed Capp's. `last-updated-by`
+ * names a hub user, whom the managed cluster's admission webhook would refuse from the work agent.
+ */
+const HUB_ONLY_ANNOTATIONS = [
+  ANNOTATION_HAS_PLACEMENT,
+  ANNOTATION_PLACED_FOR_SITE,
+  ANNOTATION_LAST_UPDATED_BY,
+];
 
 /** The managed copy of a hub Capp: its labels, annotations (but the hub's bookkeeping) and spec. */
 function managedCapp(capp: Capp): KubeObject {

@@ -36,10 +36,7 @@ export const OCM_TYPES: readonly ResourceType[] = [
 /** Label of a PlacementDecision: the name of its Placement (OCM's `clusterv1beta1.PlacementLabel`). */
 export const LABEL_PLACEMENT = 'cluster.open-cluster-management.io/placement';
 
-/** rcs-ocm-deployer's annotation on a hub Capp: the ManagedCluster it was placed on. */
-export const ANNOTATION_HAS_PLACEMENT = 'rcs.dana.io/has-placement';
-/** Ours: the `spec.site` the placement was decided for (a changed site is placed again). */
-export const ANNOTATION_PLACED_FOR_SITE = 'rcs.dana.io/placed-for-site';
+export { ANNOTATION_HAS_PLACEMENT, ANNOTATION_PLACED_FOR_SITE } from '@capp/capp-model';
 /** rcs-ocm-deployer's finalizer on a hub Capp; released by the hub mode once its ManifestWork is gone. */
 export const RCS_OCM_DEPLOYER_FINALIZER = 'dana.io/capp-cleanup';
 /** rcs-ocm-deployer's annotations on a ManifestWork: the hub Capp it carries. */

@@ -1,29 +1,54 @@
 import type { KubeObject } from '@capp/capp-model';
 import { KNATIVE_SERVICE as KSVC } from '@capp/knative-adapter';
 import { CAPP_TYPE, KubeClient, KubeRest, type ResourceType, SECRET_TYPE } from '@capp/kube';
-import { type MultiCluster, OperatorProcess, startMultiCluster, waitFor } from '@capp/testing';
-import pino from 'pino';
+import {
+  createMigratedDatabase,
+  type MigratedDatabase,
+  type MultiCluster,
+  OperatorProcess,
+  startMultiCluster,
+  testEnvironment,
+  waitFor,
+} from '@capp/testing';
 
-import { ANNOTATION_HAS_PLACEMENT, MANIFEST_WORK_TYPE, OCM_TYPES, workName } from './hub/ocm';
-import { createHubOperator, type HubOperator } from './wiring';
+import { ApiProcess } from './api-process';
+
+/** rcs-ocm-deployer's names, kept: the annotation of the decision and the ManifestWork's name. */
+const ANNOTATION_HAS_PLACEMENT = 'rcs.dana.io/has-placement';
+const workName = (ns: string, name: string): string => `mw-create-${ns}-${name}`;
+const MANIFEST_WORK_TYPE: ResourceType = {
+  apiVersion: 'work.open-cluster-management.io/v1',
+  kind: 'ManifestWork',
+  plural: 'manifestworks',
+  namespaced: true,
+};
+const PLACEMENT_TYPE: ResourceType = {
+  apiVersion: 'cluster.open-cluster-management.io/v1beta1',
+  kind: 'Placement',
+  plural: 'placements',
+  namespaced: true,
+};
 
 /**
  * Multi-cluster through Open Cluster Management, on real processes: a hub and two managed control
  * planes, OCM's placement controller and work agents (built from the Go module proxy), a Capp operator
- * per managed cluster (processes, with leader election: the Lease is their heartbeat) and the hub
- * operator. One environment for the whole file; every test works in its own namespace.
+ * process per managed cluster (with leader election: its Lease is the cluster's heartbeat), the hub's
+ * operator process in hub mode (`--hub true`) and the API against the hub. One environment for the
+ * whole file; every test works in its own namespace.
  */
 jest.setTimeout(120_000);
 
 const HEARTBEAT_TIMEOUT_S = 4;
 let env: MultiCluster;
-let hub: HubOperator;
+let hub: OperatorProcess;
+let api: ApiProcess;
+let db: MigratedDatabase;
 let hubClient: KubeClient;
 const managed = new Map<string, { client: KubeClient; operator: OperatorProcess }>();
 let seq = 0;
 
 const client = (rest: KubeRest): KubeClient =>
-  new KubeClient(rest, { fieldManager: 'capp-e2e', types: [...OCM_TYPES, KSVC] });
+  new KubeClient(rest, { fieldManager: 'capp-e2e', types: [MANIFEST_WORK_TYPE, PLACEMENT_TYPE, KSVC] });
 
 type Condition = { type: string; status: string; reason: string; message: string };
 const condition = (obj: KubeObject | undefined, type: string): Condition | undefined =>
@@ -120,26 +145,40 @@ beforeAll(async () => {
     });
     managed.set(c.name, { client: mc, operator });
   }
-  const hubRest = KubeRest.fromKubeconfig(env.hubKubeconfig);
-  hubClient = client(hubRest);
-  hub = createHubOperator(
-    KubeRest.fromKubeconfig(env.hubKubeconfig),
-    {
-      namespaces: [],
-      concurrency: 4,
-      resyncSeconds: 0,
-      placementsNamespace: env.placementsNamespace,
-      defaultPlacement: env.defaultPlacement,
-      clusterHeartbeatLease: { namespace: 'capp-operator-system', name: 'capp-operator-leader' },
-      clusterHeartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_S,
-      retryUnplacedMs: 1000,
-    },
-    pino({ level: process.env['CAPP_TEST_LOG_LEVEL'] ?? 'silent' }),
-  );
-  await hub.start();
+  hubClient = client(KubeRest.fromKubeconfig(env.hubKubeconfig));
+  hub = new OperatorProcess('hub operator');
+  await hub.start({
+    args: [
+      '--kubeconfig',
+      env.hubKubeconfig,
+      '--hub',
+      'true',
+      '--placements-namespace',
+      env.placementsNamespace,
+      '--default-placement',
+      env.defaultPlacement,
+      '--cluster-heartbeat-timeout-seconds',
+      String(HEARTBEAT_TIMEOUT_S),
+      '--leader-elect',
+      'false',
+    ],
+    ports: true,
+  });
+  db = await createMigratedDatabase();
+  api = new ApiProcess('api on the hub', {
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env['REDIS_URL'] ?? testEnvironment().redisUrl ?? '',
+    KUBECONFIG: env.hubKubeconfig,
+    WATCH_CLUSTER: 'true',
+    QUEUE_PREFIX: `e2e-multicluster-${Math.random().toString(16).slice(2, 8)}`,
+    SYNC_WAIT_MS: '5000',
+  });
+  await api.start();
 }, 600_000);
 
 afterAll(async () => {
+  await api?.kill('SIGKILL').catch(() => undefined);
+  await db?.drop().catch(() => undefined);
   await hub?.stop();
   for (const m of managed.values()) await m.operator.stop();
   await env?.stop();
@@ -356,6 +395,40 @@ describe('hub mode: Capps placed on managed clusters through Open Cluster Manage
         c.status?.['observedGeneration'] === c.metadata.generation,
     );
     expect(condition(back, 'Synced')?.reason).toBe('Synced');
+  });
+
+  it('takes a Capp created through the API to its site, and the API shows where it runs and its status from there', async () => {
+    const ns = await namespace();
+    const created = await api.request('POST', `/api/v1/namespaces/${ns}/capps`, {
+      ...capp(ns, 'from-api', { site: 'cluster-2' }),
+      metadata: { name: 'from-api' },
+    });
+    expect([201, 202]).toContain(created.status);
+    await waitFor('the Knative Service on cluster-2', () => get(on('cluster-2'), KSVC, ns, 'from-api'));
+    await knativeReady('cluster-2', ns, 'from-api');
+
+    type View = { metadata: { name: string }; spec: { site?: string }; status?: KubeObject['status'] };
+    const shown = await waitFor(
+      'GET to show the status fed back',
+      async () => {
+        const res = await api.request<View>('GET', `/api/v1/namespaces/${ns}/capps/from-api`);
+        const ready = ((res.body.status?.['conditions'] ?? []) as Condition[]).find(
+          (c) => c.type === 'Ready',
+        );
+        return res.status === 200 && ready?.status === 'True' ? res.body : undefined;
+      },
+      30_000,
+    );
+    expect(shown.status?.['url']).toBe(`http://from-api.${ns}.cluster-2.example.com`);
+    expect(shown.status?.['applicationLinks']).toEqual({ site: 'cluster-2' });
+    const list = await api.request<{ items: View[] }>('GET', `/api/v1/namespaces/${ns}/capps`);
+    expect(list.body.items.map((c) => [c.metadata.name, c.spec.site])).toEqual([['from-api', 'cluster-2']]);
+    // The hub's placement annotations are no user edit: no revision beyond the API's own.
+    const revisions = await api.request<{ items: unknown[] }>(
+      'GET',
+      `/api/v1/namespaces/${ns}/capps/from-api/revisions`,
+    );
+    expect(revisions.body.items).toHaveLength(1);
   });
 
   it('deletes a Capp from its cluster before letting the hub Capp go', async () => {
