@@ -215,6 +215,9 @@ describe('hub mode: Capps placed on managed clusters through Open Cluster Manage
     expect(ready.status?.['url']).toBe(`http://web.${ns}.cluster-2.example.com`);
     expect(ready.status?.['observedGeneration']).toBe(ready.metadata.generation);
     expect(condition(ready, 'KnativeServiceReady')?.status).toBe('True');
+    // The Ready condition also comes back alone (what stays within the agent's default 1 KiB limit).
+    const fed = await get(hubClient, MANIFEST_WORK_TYPE, 'cluster-2', workName(ns, 'web'));
+    expect(JSON.stringify(fed?.status)).toContain('"name":"ready"');
   });
 
   it("takes the default Placement for a Capp without site, and a named Placement's decision", async () => {

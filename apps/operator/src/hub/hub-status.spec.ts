@@ -126,6 +126,29 @@ describe('hubStatus', () => {
     expect(s.url).toBe('https://app.example.com');
   });
 
+  it("takes the Ready condition alone when all of them exceed the agent's feedback limit", () => {
+    const w = work();
+    const values = w.status?.resourceStatus?.manifests?.[0].statusFeedback?.values ?? [];
+    values.splice(0, 1, {
+      name: 'ready',
+      fieldValue: {
+        type: 'JsonRaw',
+        jsonRaw: JSON.stringify({ ...managedConditions[0], status: 'False', reason: 'Failing' }),
+      },
+    });
+    const s = hubStatus({
+      capp: capp(),
+      placement: placed,
+      work: w,
+      reach: { reachable: true, message: '' },
+      now: NOW,
+    });
+    expect(s.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'Failing',
+    });
+  });
+
   it('is not Ready, with the reason, when the Capp cannot be placed', () => {
     const s = hubStatus({
       capp: capp(),

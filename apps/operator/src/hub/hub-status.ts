@@ -25,7 +25,10 @@ type Own = Omit<Condition, 'lastTransitionTime'>;
 
 /** The managed Capp as fed back: its conditions, URL, generation and observed generation. */
 export interface Feedback {
+  /** Every condition; absent when together they exceed the agent's `--max-json-raw-length`. */
   conditions?: Condition[];
+  /** The Ready condition alone (within any limit). */
+  ready?: Condition;
   url?: string;
   generation?: number;
   observedGeneration?: number;
@@ -34,15 +37,19 @@ export interface Feedback {
 export function feedbackOfCapp(work: ManifestWork, namespace: string, name: string): Feedback {
   const values = feedbackOf(work, { resource: 'capps', namespace, name });
   const out: Feedback = {};
-  const raw = values.get('conditions');
-  if (raw?.jsonRaw) {
+  const parsed = (name: string): unknown => {
+    const raw = values.get(name)?.jsonRaw;
+    if (!raw) return undefined;
     try {
-      const parsed = JSON.parse(raw.jsonRaw) as unknown;
-      if (Array.isArray(parsed)) out.conditions = parsed as Condition[];
+      return JSON.parse(raw) as unknown;
     } catch {
-      // a truncated value (longer than the agent's --max-json-raw-length) is no feedback at all
+      return undefined;
     }
-  }
+  };
+  const conditions = parsed('conditions');
+  if (Array.isArray(conditions)) out.conditions = conditions as Condition[];
+  const ready = parsed('ready');
+  if (ready && typeof ready === 'object' && !Array.isArray(ready)) out.ready = ready as Condition;
   const url = values.get('url')?.string;
   if (url) out.url = url;
   const generation = values.get('generation')?.integer;
@@ -104,6 +111,8 @@ export function hubStatus({ capp, placement, work, reach, now }: HubStatusInput)
   if (fresh && feedback.conditions) {
     managed = feedback.conditions.filter((c) => c.type !== CONDITION_READY);
     managedReady = feedback.conditions.find((c) => c.type === CONDITION_READY);
+  } else if (fresh && feedback.ready) {
+    managedReady = feedback.ready;
   }
   if (fresh && feedback.url) url = feedback.url;
 

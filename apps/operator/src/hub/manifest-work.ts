@@ -128,9 +128,14 @@ function carried(obj: KubeObject): KubeObject {
   return out;
 }
 
-/** The feedback the hub reads of the managed Capp (`--feature-gates=RawFeedbackJsonString=true`). */
+/**
+ * The feedback the hub reads of the managed Capp (`--feature-gates=RawFeedbackJsonString=true`).
+ * `ready` alone stays within the work agent's default 1 KiB limit of a raw JSON value (which the
+ * klusterlet cannot raise) when all the conditions together exceed it.
+ */
 export const CAPP_FEEDBACK = {
   conditions: '.status.conditions',
+  ready: '.status.conditions[?(@.type=="Ready")]',
   url: '.status.url',
   observedGeneration: '.status.observedGeneration',
   generation: '.metadata.generation',
