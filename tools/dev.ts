@@ -156,6 +156,11 @@ function foreground(children: ChildProcess[], cleanup: () => Promise<unknown>): 
     if (stopping) return;
     stopping = true;
     for (const child of children) child.kill(signal);
+    // A child still draining after 10 s (say, the API retrying a cluster that is going away) is ended.
+    setTimeout(() => {
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, 10_000).unref();
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
   let exited = 0;
