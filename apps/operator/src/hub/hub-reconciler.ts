@@ -22,8 +22,22 @@ import { decidePlacement, type Placement } from './placement';
 /** Ours, on a ManifestWork: the hash of what we last applied (the server adds defaults to the spec). */
 export const ANNOTATION_WORK_HASH = 'rcs.dana.io/work-hash';
 
+/** What the hub reconciler reads: the hub cache (a fake in the table test). */
+export type HubReadPort = Pick<
+  HubCache,
+  | 'capp'
+  | 'worksOf'
+  | 'work'
+  | 'secret'
+  | 'configMap'
+  | 'reach'
+  | 'placementExists'
+  | 'decisions'
+  | 'clusterExists'
+>;
+
 export interface HubReconcilerDeps {
-  cache: HubCache;
+  cache: HubReadPort;
   client: ClientPort;
   events: EventsPort;
   logger: Logger;
@@ -47,7 +61,6 @@ export type HubResult = { requeueAfterMs: number } | undefined;
 export class HubReconciler {
   /** The hash of the work last applied, by `cluster/name` (until the cache shows it). */
   private readonly applied = new Map<string, string>();
-  private readonly heartbeats = new Set<string>();
 
   constructor(private readonly deps: HubReconcilerDeps) {}
 
@@ -124,15 +137,27 @@ export class HubReconciler {
     }
   }
 
+  /** The cluster's heartbeat work, applied when missing or different (a deleted one comes back). */
   private async ensureHeartbeat(cluster: string): Promise<void> {
-    if (this.heartbeats.has(cluster)) return;
     const desired = buildHeartbeatWork(cluster, this.deps.heartbeatLease);
+    await this.applyIfChanged(desired, this.deps.cache.work(cluster, HEARTBEAT_WORK_NAME));
+  }
+
+  /** Server-side apply of a work whose content hash differs from the cached one's; undefined when equal. */
+  private async applyIfChanged(
+    desired: ManifestWork,
+    current: ManifestWork | undefined,
+  ): Promise<ManifestWork | undefined> {
     const hash = hashOf(desired);
-    const current = this.deps.cache.work(cluster, HEARTBEAT_WORK_NAME);
-    if (current?.metadata.annotations?.[ANNOTATION_WORK_HASH] !== hash) {
-      await this.deps.client.apply(withHash(desired, hash));
+    const key = `${desired.metadata.namespace}/${desired.metadata.name}`;
+    if (current?.metadata.annotations?.[ANNOTATION_WORK_HASH] === hash) {
+      this.applied.delete(key);
+      return undefined;
     }
-    this.heartbeats.add(cluster);
+    if (this.applied.get(key) === hash) return undefined; // applied; the cache has not seen it yet
+    const live = await this.deps.client.apply<ManifestWork>(withHash(desired, hash));
+    this.applied.set(key, hash);
+    return live;
   }
 
   /** Applies the Capp's work on its cluster when what it carries changed; returns the work as known. */
@@ -155,17 +180,9 @@ export class HubReconciler {
       log.warn({ event: 'references-missing', missing }, 'referenced objects not on the hub; not carried');
     }
     const desired = buildManifestWork(capp, cluster, referenced);
-    const hash = hashOf(desired);
-    const key = `${cluster}/${desired.metadata.name}`;
     const current = this.deps.cache.work(cluster, desired.metadata.name);
-    const currentHash = current?.metadata.annotations?.[ANNOTATION_WORK_HASH];
-    if (currentHash === hash) {
-      this.applied.delete(key);
-      return current;
-    }
-    if (this.applied.get(key) === hash) return current; // applied; the cache has not seen it yet
-    const live = await this.deps.client.apply<ManifestWork>(withHash(desired, hash));
-    this.applied.set(key, hash);
+    const live = await this.applyIfChanged(desired, current);
+    if (!live) return current;
     if (!current)
       this.deps.events.record(
         capp,
