@@ -342,6 +342,26 @@ describe('hub mode: Capps placed on managed clusters through Open Cluster Manage
 
     await hubClient.apply(capp(ns, 'lost', { site: 'cluster-1' }));
     await waitFor('the Capp on cluster-1', () => get(on('cluster-1'), CAPP_TYPE, ns, 'lost'));
+
+    // A Placement that selects no cluster: no decision, said so.
+    await hubClient.apply({
+      apiVersion: 'cluster.open-cluster-management.io/v1beta1',
+      kind: 'Placement',
+      metadata: { name: 'no-such-clusters', namespace: env.placementsNamespace },
+      spec: {
+        clusterSets: ['default'],
+        predicates: [{ requiredClusterSelector: { labelSelector: { matchLabels: { name: 'cluster-9' } } } }],
+      },
+    });
+    await hubClient.apply(capp(ns, 'undecided', { site: 'no-such-clusters' }));
+    const undecided = await hubCappWhen(
+      ns,
+      'undecided',
+      'not placed for want of a decision',
+      (c) => condition(c, 'Placed')?.reason === 'NoPlacementDecision',
+    );
+    expect(condition(undecided, 'Placed')?.status).toBe('False');
+    expect(condition(undecided, 'Placed')?.message).toContain('no-such-clusters');
   });
 
   it("reports Synced=Unknown while a cluster's work agent is down, keeps the last status, and converges when it is back", async () => {
