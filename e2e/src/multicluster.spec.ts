@@ -1,15 +1,21 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
 import type { KubeObject } from '@capp/capp-model';
 import { KNATIVE_SERVICE as KSVC } from '@capp/knative-adapter';
 import { CAPP_TYPE, KubeClient, KubeRest, type ResourceType, SECRET_TYPE } from '@capp/kube';
 import {
   createMigratedDatabase,
+  embeddedKubeconfig,
   type MigratedDatabase,
   type MultiCluster,
   OperatorProcess,
+  REPO_ROOT,
   startMultiCluster,
   testEnvironment,
   waitFor,
 } from '@capp/testing';
+import { parseAllDocuments } from 'yaml';
 
 import { ApiProcess } from './api-process';
 
@@ -39,6 +45,7 @@ const PLACEMENT_TYPE: ResourceType = {
 jest.setTimeout(120_000);
 
 const HEARTBEAT_TIMEOUT_S = 4;
+const RELEASE_NS = 'capp-operator-system';
 let env: MultiCluster;
 let hub: OperatorProcess;
 let api: ApiProcess;
@@ -131,6 +138,65 @@ function hubCappWhen(
   );
 }
 
+/**
+ * The hub operator runs as the chart's ServiceAccount with the chart's hub-mode RBAC (rendered by
+ * helm, applied to the hub): the least privilege it declares is proven enough.
+ */
+async function chartOperatorKubeconfig(): Promise<string> {
+  const helm = execFileSync('bash', ['tools/helm/build.sh'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .toString()
+    .trim()
+    .split('\n')
+    .pop();
+  if (!helm) throw new Error('tools/helm/build.sh printed no helm path');
+  const rendered = execFileSync(
+    helm,
+    [
+      'template',
+      'capp',
+      'charts/capp-platform',
+      '--namespace',
+      RELEASE_NS,
+      '--show-only',
+      'templates/operator-rbac.yaml',
+      '--set',
+      'operator.hub.enabled=true',
+      '--set',
+      `operator.hub.placementsNamespace=${env.placementsNamespace}`,
+      '--set',
+      'operator.leaderElection.enabled=false',
+      '--set',
+      'webhook.enabled=false',
+    ],
+    { cwd: REPO_ROOT },
+  ).toString();
+  const rest = KubeRest.fromKubeconfig(env.hubKubeconfig);
+  await rest.request('PATCH', `/api/v1/namespaces/${RELEASE_NS}`, {
+    query: { fieldManager: 'capp-e2e', force: true },
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: RELEASE_NS } },
+    contentType: 'application/apply-patch+yaml',
+  });
+  let account = '';
+  for (const doc of parseAllDocuments(rendered)) {
+    const obj = doc.toJS() as KubeObject | null;
+    if (!obj) continue;
+    if (obj.kind === 'ServiceAccount') account = obj.metadata.name;
+    const group = obj.apiVersion === 'v1' ? '/api/v1' : `/apis/${obj.apiVersion}`;
+    const ns = obj.metadata.namespace ? `/namespaces/${obj.metadata.namespace}` : '';
+    await rest.request('PATCH', `${group}${ns}/${obj.kind.toLowerCase()}s/${obj.metadata.name}`, {
+      query: { fieldManager: 'capp-e2e', force: true },
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+    });
+  }
+  rest.close();
+  const token = await env.hub.mintServiceAccountToken(RELEASE_NS, account);
+  return embeddedKubeconfig(env.hub, join(env.stateDir, 'hub-operator.kubeconfig'), token);
+}
+
 beforeAll(async () => {
   env = await startMultiCluster({ clusters: 2 });
   for (const c of env.clusters) {
@@ -150,7 +216,7 @@ beforeAll(async () => {
   await hub.start({
     args: [
       '--kubeconfig',
-      env.hubKubeconfig,
+      await chartOperatorKubeconfig(),
       '--hub',
       'true',
       '--placements-namespace',
@@ -477,5 +543,11 @@ describe('hub mode: Capps placed on managed clusters through Open Cluster Manage
         ns,
       ),
     ).toBeDefined();
+  });
+
+  it("did all of it as the chart's ServiceAccount, never refused by its RBAC", () => {
+    const refused = hub.lines.filter((l) => /\b403\b|forbidden/i.test(JSON.stringify(l)));
+    expect(refused).toEqual([]);
+    expect(hub.lines.some((l) => l.event === 'status-written')).toBe(true);
   });
 });

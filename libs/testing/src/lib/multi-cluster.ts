@@ -80,8 +80,11 @@ function crdPlural(crd: Obj): string {
   return ((crd['spec'] as { names: { plural: string } }).names.plural ?? '') as string;
 }
 
-/** A kubeconfig with the CA and the admin token inline (what OCM's agents need: no file references). */
-export function embeddedKubeconfig(plane: ControlPlane, file: string): string {
+/**
+ * A kubeconfig with the CA and a token inline (what OCM's agents need: no file references); the
+ * admin's token unless another is given (say, a ServiceAccount's).
+ */
+export function embeddedKubeconfig(plane: ControlPlane, file: string, token = plane.adminToken): string {
   const cluster = 'capp';
   writeFileSync(
     file,
@@ -97,7 +100,7 @@ export function embeddedKubeconfig(plane: ControlPlane, file: string): string {
           },
         },
       ],
-      users: [{ name: 'admin', user: { token: plane.adminToken } }],
+      users: [{ name: 'admin', user: { token } }],
       contexts: [{ name: cluster, context: { cluster, user: 'admin' } }],
       'current-context': cluster,
     }),
