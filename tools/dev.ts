@@ -7,10 +7,16 @@
  * - Then: migrations, the Capp, CappRevision and CappTrait CRDs and the platform ConfigMaps, a `capp-dev` ServiceAccount allowed
  *   to manage Capps, and the operator and the API in the foreground. Prints the Swagger URL and a
  *   token. Ctrl-C stops the operator and the API; `npm run cluster:down` stops the rest.
+ *
+ * `npm run dev -- --clusters N` (docs/multicluster.md): a hub and N managed control planes joined by
+ * Open Cluster Management (placement controller, a work agent per cluster; libs/testing's
+ * startMultiCluster), private PostgreSQL and Redis; the operator in hub mode and the API against the
+ * hub, an operator per managed cluster. All of it belongs to this session: Ctrl-C stops everything.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 
 import { type KubeObject, platformCrds } from '@capp/capp-model';
 import { KubeClient, KubeRest, type ResourceType } from '@capp/kube';
@@ -22,6 +28,7 @@ import {
   prismaCli,
   type Redis,
   REPO_ROOT,
+  startMultiCluster,
   startPostgres,
   startRedis,
 } from '@capp/testing';
@@ -65,11 +72,9 @@ function kubernetes(
   return { kubeconfig: info.kubeconfigPath, info };
 }
 
-async function prepareCluster(rest: KubeRest): Promise<string> {
-  const client = devClient(rest);
+/** The operator's namespace and the platform ConfigMaps of `../shared/examples/`. */
+async function prepareOperatorNamespace(client: KubeClient): Promise<void> {
   const apply = (obj: Record<string, unknown>): Promise<unknown> => client.apply(obj as KubeObject);
-  // The Capp, CappRevision and CappTrait CRDs (the local control plane already has them; an external cluster may not).
-  for (const { crd } of platformCrds()) await apply(crd);
   await apply({
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -85,6 +90,14 @@ async function prepareCluster(rest: KubeRest): Promise<string> {
       metadata: { ...cm.metadata, namespace: OPERATOR_NAMESPACE },
     });
   }
+}
+
+async function prepareCluster(rest: KubeRest): Promise<string> {
+  const client = devClient(rest);
+  const apply = (obj: Record<string, unknown>): Promise<unknown> => client.apply(obj as KubeObject);
+  // The Capp, CappRevision and CappTrait CRDs (the local control plane already has them; an external cluster may not).
+  for (const { crd } of platformCrds()) await apply(crd);
+  await prepareOperatorNamespace(client);
   // A ServiceAccount that may manage Capps everywhere: its token is what the Swagger UI needs.
   await apply({
     apiVersion: 'v1',
@@ -124,7 +137,115 @@ async function prepareCluster(rest: KubeRest): Promise<string> {
   return review.status.token;
 }
 
+const { values: flags } = parseArgs({ options: { clusters: { type: 'string', default: '0' } } });
+
+const operatorArgs = (kubeconfig: string, ...more: string[]): string[] => [
+  'dist/apps/operator/src/main.js',
+  '--kubeconfig',
+  kubeconfig,
+  '--metrics-port',
+  '0',
+  '--probe-port',
+  '0',
+  ...more,
+];
+
+/** Runs the children in the foreground; Ctrl-C (or any child's exit) stops them, then `cleanup`. */
+function foreground(children: ChildProcess[], cleanup: () => Promise<unknown>): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) child.kill(signal);
+    // A child still draining after 10 s (say, the API retrying a cluster that is going away) is ended.
+    setTimeout(() => {
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, 10_000).unref();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
+  let exited = 0;
+  for (const child of children) {
+    child.on('exit', (code) => {
+      stop('SIGTERM');
+      if (++exited < children.length) return;
+      void cleanup().finally(() => process.exit(code ?? 0));
+    });
+  }
+}
+
+/** `--clusters N`: a hub and N managed clusters through Open Cluster Management, all private to this session. */
+async function multiCluster(count: number): Promise<void> {
+  console.log(`dev: starting a hub and ${count} managed clusters (Open Cluster Management v1.2.1)`);
+  const env = await startMultiCluster({
+    clusters: count,
+    stateDir: join(REPO_ROOT, '.cache', 'multicluster'),
+    log: (line) => console.log(`dev: ${line}`),
+  });
+  const postgres = await startPostgres({ url: null });
+  const redis = await startRedis({ url: null });
+  const cleanup = (): Promise<unknown> => Promise.allSettled([env.stop(), postgres.stop(), redis.stop()]);
+  try {
+    await prismaCli(['migrate', 'deploy'], postgres.databaseUrl);
+    const hubRest = KubeRest.fromKubeconfig(env.hubKubeconfig);
+    const token = await prepareCluster(hubRest);
+    hubRest.close();
+    for (const c of env.clusters) {
+      const rest = KubeRest.fromKubeconfig(c.kubeconfig);
+      await prepareOperatorNamespace(devClient(rest));
+      rest.close();
+    }
+    build('operator');
+    build('api');
+    const port = process.env['PORT'] ?? '3000';
+    const base = { ...process.env, DATABASE_URL: postgres.databaseUrl, REDIS_URL: redis.redisUrl };
+    const spawnNode = (args: string[], env: NodeJS.ProcessEnv): ChildProcess =>
+      spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: 'inherit', env });
+    const children = [
+      spawnNode(
+        operatorArgs(
+          env.hubKubeconfig,
+          '--hub',
+          'true',
+          '--leader-elect',
+          'false',
+          '--placements-namespace',
+          env.placementsNamespace,
+          '--default-placement',
+          env.defaultPlacement,
+          '--cluster-heartbeat-timeout-seconds',
+          '15',
+        ),
+        base,
+      ),
+      // Managed operators keep leader election on: their Lease is the cluster's heartbeat.
+      ...env.clusters.map((c) => spawnNode(operatorArgs(c.kubeconfig, '--identity', `dev-${c.name}`), base)),
+      spawnNode(['dist/apps/api/src/main.js'], { ...base, KUBECONFIG: env.hubKubeconfig, PORT: port }),
+    ];
+    console.log(`
+platform (multi-cluster): the hub operator places Capps, one operator per managed cluster renders them
+  hub:         export KUBECONFIG=${env.hubKubeconfig}
+${env.clusters.map((c) => `  ${c.name.padEnd(12)} export KUBECONFIG=${c.kubeconfig}`).join('\n')}
+  Placements:  ${env.defaultPlacement} (every cluster) in namespace ${env.placementsNamespace}; spec.site names a cluster or a Placement
+  Swagger UI:  http://127.0.0.1:${port}/docs   (Authorize → paste the token below)
+  token (ServiceAccount ${DEV_NAMESPACE}/${DEV_ACCOUNT} on the hub, 24 h):
+    ${token}
+  try:  curl -s -H "Authorization: Bearer ${token}" -H 'content-type: application/json' \\
+          -d '{"metadata":{"name":"hello"},"spec":{"site":"${env.clusters[0]?.name ?? ''}","configurationSpec":{"template":{"spec":{"containers":[{"image":"ghcr.io/dana-team/capp-gin-app:v0.2.0"}]}}}}}' \\
+          http://127.0.0.1:${port}/api/v1/namespaces/default/capps
+`);
+    foreground(children, cleanup);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
+  const clusters = Number(flags.clusters);
+  if (!Number.isInteger(clusters) || clusters < 0 || clusters > 5)
+    throw new Error(`--clusters must be an integer from 0 to 5, got "${flags.clusters}"`);
+  if (clusters > 0) return multiCluster(clusters);
   const wantPostgres = !process.env['DATABASE_URL'];
   const wantRedis = !process.env['REDIS_URL'];
   const { kubeconfig, info } = kubernetes(wantPostgres, wantRedis);
@@ -185,21 +306,7 @@ platform: operator + API against ${kubeconfig}
           http://127.0.0.1:${port}/api/v1/namespaces/default/capps
         export KUBECONFIG=${kubeconfig}
 `);
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    for (const child of children) child.kill(signal);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
-  let exited = 0;
-  for (const child of children) {
-    child.on('exit', (code) => {
-      stop('SIGTERM');
-      if (++exited < children.length) return;
-      void Promise.all([postgres?.stop(), redis?.stop()]).finally(() => process.exit(code ?? 0));
-    });
-  }
+  foreground(children, () => Promise.all([postgres?.stop(), redis?.stop()]));
 }
 
 main().catch((err: unknown) => {

@@ -165,6 +165,58 @@ it('gives the operator exactly the RBAC its code uses: a ClusterRole, and a Role
   ]);
 });
 
+it('gives the hub-mode operator only what placing needs: Capps, ManifestWorks, ManagedClusters read, carried Secrets and ConfigMaps, Placements read in one namespace', async () => {
+  const hub = await fx.template([
+    '--set',
+    'operator.hub.enabled=true',
+    '--set',
+    'operator.hub.placementsNamespace=placements',
+  ]);
+  const rules = find(hub, 'ClusterRole', `${fullname}-operator`).rules as Array<{
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+  }>;
+  expect(rules).toEqual([
+    { apiGroups: ['rcs.dana.io'], resources: ['capps'], verbs: ['list', 'watch', 'patch'] },
+    { apiGroups: ['rcs.dana.io'], resources: ['capps/status'], verbs: ['patch'] },
+    { apiGroups: ['rcs.dana.io'], resources: ['capptraits'], verbs: ['list', 'watch'] },
+    {
+      apiGroups: ['work.open-cluster-management.io'],
+      resources: ['manifestworks'],
+      verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+    },
+    {
+      apiGroups: ['cluster.open-cluster-management.io'],
+      resources: ['managedclusters'],
+      verbs: ['list', 'watch'],
+    },
+    { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  ]);
+  const placements = find(hub, 'Role', `${fullname}-operator-placements`);
+  expect(placements.metadata.namespace).toBe('placements');
+  expect(placements.rules).toEqual([
+    {
+      apiGroups: ['cluster.open-cluster-management.io'],
+      resources: ['placements', 'placementdecisions'],
+      verbs: ['list', 'watch'],
+    },
+  ]);
+  expect(
+    envOf(find(hub, 'Deployment', `${fullname}-operator`).spec.template.spec.containers[0]),
+  ).toMatchObject({
+    HUB_MODE: 'true',
+    PLACEMENTS_NAMESPACE: 'placements',
+    DEFAULT_PLACEMENT: 'capp-default',
+    HEALTH_SCOPES: 'false',
+  });
+  // Not in hub mode: no OCM rights at all.
+  expect(JSON.stringify(find(defaults, 'ClusterRole', `${fullname}-operator`).rules)).not.toContain(
+    'open-cluster-management',
+  );
+});
+
 describe('the chart on the real control plane', () => {
   beforeAll(async () => {
     await fx.install(installed);

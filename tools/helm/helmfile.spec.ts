@@ -51,6 +51,8 @@ describe('helmfile/ (prerequisites)', () => {
       'nfspvc-operator',
       'logging-operator',
       'platform-extras',
+      'cluster-manager',
+      'klusterlet',
       'capp-platform',
     ]);
     for (const r of all) {

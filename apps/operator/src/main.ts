@@ -9,7 +9,7 @@ import { startHttpServer } from './observability/http';
 import { createLogger } from './observability/logger';
 import { OperatorMetrics } from './observability/metrics';
 import { CappWebhooks } from './webhook/webhooks';
-import { createOperator } from './wiring';
+import { createHubOperator, createOperator } from './wiring';
 
 /** The repository checkout this runs from (sources or dist/), found by its nx.json. */
 function repoRoot(): string | undefined {
@@ -47,23 +47,39 @@ export async function main(argv: string[]): Promise<void> {
   const logger = createLogger(config.logLevel);
   const rest = KubeRest.fromKubeconfig(kubeconfig);
   const metrics = new OperatorMetrics(() => rest.counts);
-  const operator = createOperator(
-    rest,
-    {
-      namespaces: config.namespaces,
-      operatorNamespace: config.operatorNamespace,
-      concurrency: config.concurrency,
-      resyncSeconds: config.resyncSeconds,
-      cappRevisions: config.cappRevisions,
-      loggingBackend: config.loggingBackend,
-      identity: config.identity,
-      healthScopes: config.healthScopes,
-      probeConcurrency: config.probeConcurrency,
-      traitHttpAllowedHosts: config.traitHttpAllowedHosts,
-    },
-    logger,
-    metrics,
-  );
+  const operator = config.hub
+    ? createHubOperator(
+        rest,
+        {
+          namespaces: config.namespaces,
+          concurrency: config.concurrency,
+          resyncSeconds: config.resyncSeconds,
+          placementsNamespace: config.placementsNamespace,
+          defaultPlacement: config.defaultPlacement,
+          clusterHeartbeatLease: config.clusterHeartbeatLease,
+          clusterHeartbeatTimeoutSeconds: config.clusterHeartbeatTimeoutSeconds,
+          identity: config.identity,
+        },
+        logger,
+        metrics,
+      )
+    : createOperator(
+        rest,
+        {
+          namespaces: config.namespaces,
+          operatorNamespace: config.operatorNamespace,
+          concurrency: config.concurrency,
+          resyncSeconds: config.resyncSeconds,
+          cappRevisions: config.cappRevisions,
+          loggingBackend: config.loggingBackend,
+          identity: config.identity,
+          healthScopes: config.healthScopes,
+          probeConcurrency: config.probeConcurrency,
+          traitHttpAllowedHosts: config.traitHttpAllowedHosts,
+        },
+        logger,
+        metrics,
+      );
   const { controller } = operator;
 
   const elector = config.leaderElection
@@ -96,7 +112,7 @@ export async function main(argv: string[]): Promise<void> {
   const probes = await startHttpServer(config.probePort, {
     '/healthz': async () => ({ status: 200, body: 'ok' }),
     '/readyz': async () =>
-      (controller.synced && (operator.healthScopes?.synced ?? true)) ||
+      (controller.synced && ('healthScopes' in operator ? (operator.healthScopes?.synced ?? true) : true)) ||
       (elector !== undefined && !elector.isLeader)
         ? { status: 200, body: 'ok' }
         : { status: 503, body: 'informers not synced' },

@@ -12,6 +12,11 @@ import type { Logger } from 'pino';
 import { ClusterCache } from './cache/cluster-cache';
 import { CappController, type ControllerMetrics } from './controller';
 import { type HealthMetrics, HealthScopeController } from './health/healthscope-controller';
+import { HubCache } from './hub/hub-cache';
+import { HubController } from './hub/hub-controller';
+import { HubReconciler } from './hub/hub-reconciler';
+import type { HeartbeatLease } from './hub/manifest-work';
+import { OCM_TYPES } from './hub/ocm';
 import type { HealthSources } from './observability/metrics';
 import { CappReconciler } from './reconcile/capp-reconciler';
 import type { ClientPort, EventsPort, ReconcileMetrics } from './reconcile/ports';
@@ -167,4 +172,73 @@ export function eventsPort(recorder: EventRecorder, logger: Logger): EventsPort 
         );
     },
   };
+}
+
+export interface HubOperatorOptions {
+  /** Watched namespaces of Capps; empty = all. */
+  namespaces: string[];
+  concurrency: number;
+  resyncSeconds: number;
+  placementsNamespace: string;
+  defaultPlacement: string;
+  clusterHeartbeatLease: HeartbeatLease;
+  clusterHeartbeatTimeoutSeconds: number;
+  /** How long an unplaceable Capp waits before it is tried again (default 30 s). */
+  retryUnplacedMs?: number;
+  identity?: string;
+}
+
+export interface HubOperator {
+  cache: HubCache;
+  controller: HubController;
+  reconciler: HubReconciler;
+  client: KubeClient;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The hub mode's parts (docs/adr/0011): hub cache → router → work queue → hub reconciler, which places
+ * each Capp on a managed cluster and carries it there in an Open Cluster Management ManifestWork.
+ */
+export function createHubOperator(
+  rest: KubeRest,
+  options: HubOperatorOptions,
+  logger: Logger,
+  metrics?: ControllerMetrics,
+): HubOperator {
+  const client = new KubeClient(rest, { fieldManager: FIELD_MANAGER, types: OCM_TYPES });
+  const cache = new HubCache(
+    rest,
+    {
+      namespaces: options.namespaces,
+      placementsNamespace: options.placementsNamespace,
+      heartbeatTimeoutMs: options.clusterHeartbeatTimeoutSeconds * 1000,
+    },
+    logger,
+  );
+  const recorder = new EventRecorder(rest, { component: FIELD_MANAGER, host: options.identity });
+  const reconciler = new HubReconciler({
+    cache,
+    client: directClient(client),
+    events: eventsPort(recorder, logger),
+    logger,
+    defaultPlacement: options.defaultPlacement,
+    heartbeatLease: options.clusterHeartbeatLease,
+    retryUnplacedMs: options.retryUnplacedMs ?? 30_000,
+  });
+  const controller = new HubController(cache, reconciler, options, logger, metrics);
+  return {
+    cache,
+    controller,
+    reconciler,
+    client,
+    start: () => controller.start(),
+    stop: () => controller.stop(),
+  };
+}
+
+/** The client port straight onto the API server (the hub cache needs no word of our writes). */
+function directClient(client: KubeClient): ClientPort {
+  return writeThrough(client, { wrote: () => undefined });
 }

@@ -1,5 +1,5 @@
-export type { KubeBinaries } from './lib/binaries';
-export { knativeAdmissionBinary, kubeBinaries } from './lib/binaries';
+export type { KubeBinaries, OcmBuild } from './lib/binaries';
+export { knativeAdmissionBinary, kubeBinaries, ocmBuild } from './lib/binaries';
 export { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH, ensureChromium } from './lib/chromium';
 export type { ClientCertificate, ServingCertificate } from './lib/client-certs';
 export { createClientCa, createServingCertificate, mintClientCertificate } from './lib/client-certs';
@@ -48,3 +48,10 @@ export {
   KNATIVE_VALIDATING_WEBHOOK,
   startKnativeAdmission,
 } from './lib/knative-admission';
+export type { ManagedClusterHandle, MultiCluster, MultiClusterOptions, WorkAgent } from './lib/multi-cluster';
+export {
+  embeddedKubeconfig,
+  OCM_AGENT_NAMESPACE,
+  OCM_HUB_NAMESPACE,
+  startMultiCluster,
+} from './lib/multi-cluster';

@@ -29,6 +29,13 @@ describe('OwnWrites', () => {
     expect(own.isEcho('x', obj('4'))).toBe(true);
   });
 
+  it('keeps a later version the cache got before the write answered (a status written meanwhile)', () => {
+    const own = new OwnWrites();
+    own.wrote('x', obj('2'), '3');
+    expect(own.latest('x', obj('3'))).toEqual(obj('3'));
+    expect(own.size).toBe(0);
+  });
+
   it('expects no echo when the cache already holds the written version', () => {
     const own = new OwnWrites();
     own.wrote('x', obj('2'), '2');

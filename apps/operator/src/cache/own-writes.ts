@@ -30,6 +30,9 @@ export class OwnWrites<T extends AnyKubeObject = AnyKubeObject> {
   wrote(id: string, written: T, cachedRv: string | undefined): void {
     const rv = written.metadata.resourceVersion;
     if (!rv || rv === cachedRv) return;
+    // The watch was faster than the write's response: the cache already holds a later version
+    // (someone else's change on top of ours, e.g. a controller's status), whose event has come.
+    if (cachedRv !== undefined && newer(cachedRv, rv)) return;
     const pending = this.pending.get(id) ?? [];
     pending.push(rv);
     if (pending.length > MAX_PENDING_PER_OBJECT) pending.shift();
@@ -80,4 +83,13 @@ export class OwnWrites<T extends AnyKubeObject = AnyKubeObject> {
   get size(): number {
     return this.pending.size;
   }
+}
+
+/**
+ * Whether resource version `a` is later than `b`: both decimal integers (etcd's revisions, which
+ * KEP-5504 makes comparable); anything else is not known to be later.
+ */
+function newer(a: string, b: string): boolean {
+  if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return a.length !== b.length ? a.length > b.length : a > b;
 }

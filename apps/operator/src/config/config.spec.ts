@@ -18,6 +18,30 @@ describe('loadConfig', () => {
     expect(c.identity).toMatch(/^host-\d+$/);
   });
 
+  it('reads the hub mode and its placement and heartbeat settings, and refuses a malformed lease', () => {
+    expect(loadConfig([], {}, 'h')).toMatchObject({
+      hub: false,
+      placementsNamespace: 'default',
+      defaultPlacement: 'capp-default',
+      clusterHeartbeatLease: { namespace: 'capp-operator-system', name: 'capp-operator-leader' },
+      clusterHeartbeatTimeoutSeconds: 60,
+    });
+    const c = loadConfig(
+      ['--hub', 'true', '--default-placement', 'west', '--cluster-heartbeat-lease', 'ops/leader'],
+      { PLACEMENTS_NAMESPACE: 'placements', CLUSTER_HEARTBEAT_TIMEOUT_SECONDS: '30' },
+      'h',
+    );
+    expect(c).toMatchObject({
+      hub: true,
+      placementsNamespace: 'placements',
+      defaultPlacement: 'west',
+      clusterHeartbeatLease: { namespace: 'ops', name: 'leader' },
+      clusterHeartbeatTimeoutSeconds: 30,
+    });
+    expect(() => loadConfig(['--cluster-heartbeat-lease', 'leader'], {}, 'h')).toThrow(ConfigError);
+    expect(() => loadConfig(['--placements-namespace', 'Bad_NS'], {}, 'h')).toThrow(/placements-namespace/);
+  });
+
   it('takes flags over environment variables', () => {
     const c = loadConfig(
       ['--concurrency', '8', '--namespaces', 'a, b'],

@@ -36,6 +36,16 @@ export interface OperatorConfig {
   probeConcurrency: number;
   /** Hosts (`host` or `host:port`) traits' `processing.http` may GET from; empty: none. */
   traitHttpAllowedHosts: string[];
+  /** Hub mode (multi-cluster through Open Cluster Management): place Capps on managed clusters. */
+  hub: boolean;
+  /** Hub mode: where Placements and PlacementDecisions are read. */
+  placementsNamespace: string;
+  /** Hub mode: the Placement a Capp with an empty `spec.site` takes. */
+  defaultPlacement: string;
+  /** Hub mode: the managed operators' leader Lease, read back as each cluster's heartbeat. */
+  clusterHeartbeatLease: { namespace: string; name: string };
+  /** Hub mode: how long a cluster's heartbeat may stand still before its Capps say Synced=Unknown. */
+  clusterHeartbeatTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +108,26 @@ const FLAGS = {
     env: 'PROBE_CONCURRENCY',
     help: 'HealthScope HTTP probes in flight at once, across every scope (default 16)',
   },
+  hub: {
+    env: 'HUB_MODE',
+    help: 'true|false: hub mode: place Capps on managed clusters through Open Cluster Management ManifestWorks instead of rendering them here (default false)',
+  },
+  'placements-namespace': {
+    env: 'PLACEMENTS_NAMESPACE',
+    help: 'hub mode: namespace of the Placements a site may name (default default)',
+  },
+  'default-placement': {
+    env: 'DEFAULT_PLACEMENT',
+    help: 'hub mode: the Placement of a Capp without site (default capp-default)',
+  },
+  'cluster-heartbeat-lease': {
+    env: 'CLUSTER_HEARTBEAT_LEASE',
+    help: "hub mode: namespace/name of the managed clusters' operator leader Lease, read back as their heartbeat (default capp-operator-system/capp-operator-leader)",
+  },
+  'cluster-heartbeat-timeout-seconds': {
+    env: 'CLUSTER_HEARTBEAT_TIMEOUT_SECONDS',
+    help: 'hub mode: a cluster whose heartbeat stands still this long is out of reach (default 60)',
+  },
 } as const;
 
 type FlagName = keyof typeof FLAGS;
@@ -123,6 +153,7 @@ function boolean(name: string, raw: string | undefined, fallback: boolean): bool
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: string): OperatorConfig {
   let values: Record<string, string | undefined>;
@@ -161,6 +192,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
       `--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`,
     );
   }
+  const placementsNamespace = get('placements-namespace') || 'default';
+  if (!DNS_LABEL.test(placementsNamespace)) {
+    throw new ConfigError(`--placements-namespace: "${placementsNamespace}" is not a valid namespace name`);
+  }
+  const defaultPlacement = get('default-placement') || 'capp-default';
+  const heartbeat = (get('cluster-heartbeat-lease') || 'capp-operator-system/capp-operator-leader').split(
+    '/',
+  );
+  if (heartbeat.length !== 2 || !heartbeat.every((part) => DNS_SUBDOMAIN.test(part))) {
+    throw new ConfigError(`--cluster-heartbeat-lease must be namespace/name, got "${heartbeat.join('/')}"`);
+  }
   return {
     kubeconfig: get('kubeconfig') || undefined,
     namespaces,
@@ -189,5 +231,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, hostname: str
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    hub: boolean('hub', get('hub'), false),
+    placementsNamespace,
+    defaultPlacement,
+    clusterHeartbeatLease: { namespace: heartbeat[0], name: heartbeat[1] },
+    clusterHeartbeatTimeoutSeconds: integer(
+      'cluster-heartbeat-timeout-seconds',
+      get('cluster-heartbeat-timeout-seconds'),
+      60,
+      1,
+      3600,
+    ),
   };
 }

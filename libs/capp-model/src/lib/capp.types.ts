@@ -198,6 +198,8 @@ export interface CappStatus {
   scopes?: Array<{ name: string }>;
   /** The traits in effect (the Capp's own, then those auto-applied), when there are any. */
   traits?: AppliedTrait[];
+  /** Where a hub Capp runs (rcs-ocm-deployer's field; the hub mode writes `site`, the ManagedCluster). */
+  applicationLinks?: { site?: string; [key: string]: unknown };
 }
 
 /**

@@ -29,6 +29,10 @@ export const MANAGED_BY_OPERATOR = 'capp-operator';
 export const LABEL_RCS_MANAGED_BY = 'rcs.dana.io/managed-by';
 export const RCS_MANAGED_BY = 'capp';
 export const ANNOTATION_LAST_UPDATED_BY = 'rcs.dana.io/last-updated-by';
+/** The hub mode's record on a hub Capp of the ManagedCluster it was placed on (rcs-ocm-deployer's key). */
+export const ANNOTATION_HAS_PLACEMENT = 'rcs.dana.io/has-placement';
+/** The hub mode's record on a hub Capp of the `spec.site` that placement was decided for. */
+export const ANNOTATION_PLACED_FOR_SITE = 'rcs.dana.io/placed-for-site';
 
 /**
  * The prefix of the platform's annotations on a Capp. container-app-operator v0.3.5 copies exactly

@@ -55,6 +55,41 @@ export function knativeAdmissionBinary(): Promise<string> {
   return knativeAdmission;
 }
 
+let ocm: Promise<OcmBuild> | undefined;
+
+/** Open Cluster Management's work agent and placement controller, and the CRDs of its API. */
+export interface OcmBuild {
+  dir: string;
+  work: string;
+  placement: string;
+  crdDir: string;
+}
+
+/**
+ * OCM's `work` and `placement` binaries and its CRDs, built by `tools/ocm/build.sh` once per version
+ * (instant when already built; serialised by a lock). `CAPP_OCM_DIR` names an existing build instead.
+ */
+export function ocmBuild(): Promise<OcmBuild> {
+  ocm ??= (async () => {
+    const override = process.env['CAPP_OCM_DIR'];
+    const dir =
+      override && override !== '' ? override : await runBuildScript(join('tools', 'ocm', 'build.sh'));
+    const build = {
+      dir,
+      work: join(dir, 'bin', 'work'),
+      placement: join(dir, 'bin', 'placement'),
+      crdDir: join(dir, 'crds'),
+    };
+    const missing = [build.work, build.placement, build.crdDir].filter((f) => !existsSync(f));
+    if (missing.length > 0) throw new Error(`OCM build incomplete: ${missing.join(', ')} missing`);
+    return build;
+  })().catch((err: unknown) => {
+    ocm = undefined;
+    throw err;
+  });
+  return ocm;
+}
+
 /** Runs a build script of the repository; its last stdout line is the absolute path it built. */
 function runBuildScript(relativePath: string): Promise<string> {
   const script = join(REPO_ROOT, relativePath);

@@ -1,5 +1,7 @@
 import {
+  ANNOTATION_HAS_PLACEMENT,
   ANNOTATION_LAST_UPDATED_BY,
+  ANNOTATION_PLACED_FOR_SITE,
   Capp,
   CAPP_API_VERSION,
   CAPP_KIND,
@@ -11,9 +13,11 @@ import {
 import { sameJson } from '../../common/json';
 import type { CappContent, CappRecord, RevisionRecord } from './capps.repository';
 
-/** Annotations the platform or kubectl write: never part of a revision. */
+/** Annotations the platform (the API, the hub mode's placement) or kubectl write: never part of a revision. */
 const SYSTEM_ANNOTATIONS = new Set([
   ANNOTATION_LAST_UPDATED_BY,
+  ANNOTATION_HAS_PLACEMENT,
+  ANNOTATION_PLACED_FOR_SITE,
   'kubectl.kubernetes.io/last-applied-configuration',
 ]);
 
