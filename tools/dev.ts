@@ -140,6 +140,7 @@ async function prepareCluster(rest: KubeRest): Promise<string> {
 const { values: flags } = parseArgs({ options: { clusters: { type: 'string', default: '0' } } });
 
 const operatorArgs = (kubeconfig: string, ...more: string[]): string[] => [
+  ...OPERATOR_NODE_FLAGS,
   'dist/apps/operator/src/main.js',
   '--kubeconfig',
   kubeconfig,
