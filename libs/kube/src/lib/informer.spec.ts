@@ -81,6 +81,49 @@ describe('Informer', () => {
     expect(rest.watchVersions).toEqual(['list-1', 'list-2']);
   });
 
+  it('lists in pages of pageSize, following continue tokens, and watches from the snapshot', async () => {
+    const queries: Array<Record<string, unknown>> = [];
+    const pages: Record<string, { items: Obj[]; next?: string }> = {
+      '': { items: [obj('a', '1'), obj('b', '1')], next: 'p2' },
+      p2: { items: [obj('c', '1'), obj('d', '1')], next: 'p3' },
+      p3: { items: [obj('e', '1')] },
+    };
+    const watched: string[] = [];
+    const rest = {
+      async request(_m: string, _p: string, opts: { query: Record<string, unknown> }) {
+        queries.push(opts.query);
+        const page = pages[String(opts.query['continue'] ?? '')];
+        return {
+          metadata: { resourceVersion: '40', ...(page.next ? { continue: page.next } : {}) },
+          items: page.items,
+        };
+      },
+      async watch(_p: string, query: Record<string, unknown>, _e: unknown, signal: AbortSignal) {
+        watched.push(String(query['resourceVersion']));
+        await new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+      },
+    };
+    const informer = new Informer(rest as unknown as KubeRest, CONFIGMAP_TYPE, {}, { pageSize: 2 });
+    informer.start();
+    await informer.waitForSync();
+    for (let i = 0; i < 50 && !watched.length; i++) await new Promise((r) => setTimeout(r, 10));
+    await informer.stop();
+    expect(queries.map((q) => [q['limit'], q['continue']])).toEqual([
+      [2, undefined],
+      [2, 'p2'],
+      [2, 'p3'],
+    ]);
+    expect(
+      informer
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(watched).toEqual(['40']);
+  });
+
   it('resumes a watch the server closed from the last resourceVersion it saw, without listing again', async () => {
     const rest = new ScriptedRest();
     rest.lists = [[obj('a', '1')]];

@@ -25,6 +25,11 @@ export interface InformerOptions {
    * SetTransform): to keep less of each object than even a metadata-only list gives.
    */
   transform?(obj: AnyKubeObject): AnyKubeObject;
+  /**
+   * Objects per page of a list (default 500, as client-go's reflector): a cold start over thousands of
+   * objects never holds one response of all of them at once.
+   */
+  pageSize?: number;
   /** Delay before re-listing after a broken watch; doubles up to 30 s. */
   retryBaseMs?: number;
   onError?(err: unknown): void;
@@ -40,7 +45,7 @@ export interface InformerOptions {
 }
 
 interface ListResponse<T> {
-  metadata: { resourceVersion: string };
+  metadata: { resourceVersion: string; continue?: string };
   items: T[];
 }
 
@@ -152,18 +157,28 @@ export class Informer<T extends AnyKubeObject = KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const list = await this.rest.request<ListResponse<T>>('GET', this.path, {
-      query: this.selectors,
-      accept: this.accept('list'),
-    });
-    this.setServed(true);
     const seen = new Set<string>();
-    for (const item of list.items ?? []) {
-      const obj = this.transformed({ ...item, apiVersion: this.type.apiVersion, kind: this.type.kind });
-      const key = objectKey(obj);
-      seen.add(key);
-      this.upsert(key, obj);
-    }
+    let list: ListResponse<T>;
+    let next: string | undefined;
+    do {
+      // Every page of a paginated list is read at the first page's resourceVersion (one snapshot).
+      list = await this.rest.request<ListResponse<T>>('GET', this.path, {
+        query: {
+          ...this.selectors,
+          limit: this.options.pageSize ?? 500,
+          ...(next ? { continue: next } : {}),
+        },
+        accept: this.accept('list'),
+      });
+      this.setServed(true);
+      for (const item of list.items ?? []) {
+        const obj = this.transformed({ ...item, apiVersion: this.type.apiVersion, kind: this.type.kind });
+        const key = objectKey(obj);
+        seen.add(key);
+        this.upsert(key, obj);
+      }
+      next = list.metadata.continue || undefined;
+    } while (next);
     for (const [key, old] of [...this.cache]) {
       if (!seen.has(key)) {
         this.cache.delete(key);
