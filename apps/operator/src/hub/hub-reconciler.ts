@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 
 import { ReconcileError } from '../reconcile/errors';
 import type { ClientPort, EventsPort } from '../reconcile/ports';
+import { applyCappStatus } from '../reconcile/status-write';
 import type { HubCache } from './hub-cache';
 import { CONDITION_PLACED, hubStatus } from './hub-status';
 import { buildHeartbeatWork, buildManifestWork, type HeartbeatLease, referencesOf } from './manifest-work';
@@ -286,18 +287,7 @@ export class HubReconciler {
   }
 
   private async writeStatus(capp: Capp, status: CappStatus, log: Logger): Promise<void> {
-    if (canonicalJson(status) === canonicalJson(capp.status ?? {})) return;
-    const owned: CappStatus = { ...status };
-    delete owned.scopes;
-    await this.deps.client.apply(
-      {
-        apiVersion: capp.apiVersion,
-        kind: capp.kind,
-        metadata: { name: capp.metadata.name, namespace: capp.metadata.namespace },
-        status: owned,
-      },
-      { subresource: 'status' },
-    );
+    if (!(await applyCappStatus(this.deps.client, capp, status))) return;
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     const synced = status.conditions?.find((c) => c.type === 'Synced');
     log.info(

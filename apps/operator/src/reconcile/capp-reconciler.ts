@@ -30,7 +30,6 @@ import {
   parseDnsConfig,
   renderChildren,
   RenderError,
-  statusEqual,
   SYSLOG_NG_FLOW,
   SYSLOG_NG_OUTPUT,
   tlsSecretName,
@@ -57,6 +56,7 @@ import {
 import { type EffectivePolicy, parsePlatformPolicy, resolvePolicy, withLiveValues } from './policy';
 import type { ClientPort, EventsPort, ReadPort, ReconcileMetrics } from './ports';
 import { planRevisions } from './revisions';
+import { applyCappStatus } from './status-write';
 import { TraitHttpRefused } from './trait-http';
 
 export interface ReconcilerDeps {
@@ -625,20 +625,7 @@ export class CappReconciler {
   }
 
   private async writeStatus(capp: Capp, status: CappStatus, log: Logger): Promise<void> {
-    if (statusEqual(status, capp.status)) return;
-    // `status.scopes` is the HealthScope controller's (its own field manager): carried in the
-    // comparison above, never applied here, so this manager never co-owns (and so never keeps) it.
-    const owned: CappStatus = { ...status };
-    delete owned.scopes;
-    await this.deps.client.apply(
-      {
-        apiVersion: capp.apiVersion,
-        kind: capp.kind,
-        metadata: { name: capp.metadata.name, namespace: capp.metadata.namespace },
-        status: owned,
-      },
-      { subresource: 'status' },
-    );
+    if (!(await applyCappStatus(this.deps.client, capp, status))) return;
     const ready = status.conditions?.find((c) => c.type === CONDITION_READY);
     log.info({ event: 'status-written', ready: ready?.status, reason: ready?.reason }, 'status updated');
   }

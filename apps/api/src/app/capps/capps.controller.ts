@@ -33,13 +33,6 @@ import { RollbackDto } from './dto/rollback.dto';
 import { SetStateDto } from './dto/set-state.dto';
 import { LabelSelectorError, parseLabelSelector } from './label-selector';
 
-export interface CappList {
-  apiVersion: 'rcs.dana.io/v1alpha1';
-  kind: 'CappList';
-  metadata: { continue?: string };
-  items: CappResource[];
-}
-
 /** A CappList, as JSON text. */
 function listOf(page: Page, res: Response): string {
   res.type('application/json');
