@@ -453,6 +453,7 @@ function operatorRun(mode: Mode = 'plain', quick = false): Promise<OperatorRun> 
       await untilReady(probePort);
       // Before the first Capp (its informers synced): the size-0 point of the memory curve.
       const idleRss = residentMb(operator.pid);
+      const floorRss = quick ? 'n/a' : await nodeFloorRss(cp);
       const before = await scrape();
       const apiBefore = await apiserverMetrics(cp);
       const profiling = profile(`apiserver-operator-${mode}`, Math.round(N / 20));
@@ -526,6 +527,7 @@ function operatorRun(mode: Mode = 'plain', quick = false): Promise<OperatorRun> 
         ['resync of converged set: writes', String(requests(after, resynced, 'write'))],
         ['resync of converged set: reads', String(requests(after, resynced, 'read'))],
         ['operator RSS before the first Capp (MB)', idleRss],
+        ['  floor: Node.js with a TLS client and an HTTP server (MB)', floorRss],
         ['operator peak RSS (MB)', rss],
         ['requests in 15 s idle (writes/reads)', all(resynced, idle)],
         ['cold restart, 15 s (writes/reads)', all(restarted, afterRestart)],
@@ -653,6 +655,28 @@ const residentMb = (pid: number | undefined): string => {
     .find((l) => l.startsWith('VmRSS:'));
   return line ? (parseInt(line.split(':')[1].trim(), 10) / 1024).toFixed(0) : 'n/a';
 };
+
+/**
+ * The floor of any Node.js operator's RSS: the same Node and flags, `https` and `http` loaded, one TLS
+ * request to kube-apiserver done and an HTTP server listening (what metrics and probes need), and
+ * nothing else. The operator's RSS at 0 Capps is this plus its own code and heap.
+ */
+async function nodeFloorRss(cp: ControlPlane): Promise<string> {
+  const script = [
+    `const server = require('node:http').createServer((q, r) => r.end()).listen(0);`,
+    `require('node:https').get(${JSON.stringify(`${cp.server}/version`)}, { ca: require('node:fs').readFileSync(${JSON.stringify(cp.caFile)}) }, (r) => {`,
+    `  r.resume().on('end', () => setTimeout(() => { process.stdout.write(require('node:fs').readFileSync('/proc/self/status', 'utf8')); server.close(); }, 2000));`,
+    `});`,
+  ].join('\n');
+  const child = spawn(process.execPath, [...OPERATOR_NODE_FLAGS, '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let status = '';
+  child.stdout?.on('data', (chunk: Buffer) => (status += chunk.toString()));
+  await new Promise((r) => child.once('exit', r));
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? (Number(kb) / 1024).toFixed(0) : 'n/a';
+}
 
 const peakRss = (pid: number | undefined): string => {
   const hwm = pid ? /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] : undefined;

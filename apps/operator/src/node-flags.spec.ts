@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -21,5 +22,18 @@ describe('OPERATOR_NODE_FLAGS', () => {
     expect(scripts['operator']).toContain(
       `node ${OPERATOR_NODE_FLAGS.join(' ')} dist/apps/operator/src/main.js`,
     );
+  });
+
+  it('are accepted by this Node.js and leave WebAssembly on, which fetch (trait HTTP calls) needs', () => {
+    const probe = [
+      'const s = require("node:http").createServer((q, r) => r.end("ok")).listen(0, async () => {',
+      '  const answer = await fetch(`http://127.0.0.1:${s.address().port}/`);',
+      '  process.stdout.write(`${typeof WebAssembly} ${await answer.text()}`);',
+      '  s.close();',
+      '});',
+    ].join('\n');
+    const run = spawnSync(process.execPath, [...OPERATOR_NODE_FLAGS, '-e', probe], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('object ok');
   });
 });
