@@ -529,6 +529,7 @@ function operatorRun(mode: Mode = 'plain', quick = false): Promise<OperatorRun> 
         ['operator RSS before the first Capp (MB)', idleRss],
         ['  floor: Node.js with a TLS client and an HTTP server (MB)', floorRss],
         ['operator peak RSS (MB)', rss],
+        ['operator peak RSS above idle, per Capp (KB)', perCappKb(rss, idleRss)],
         ['requests in 15 s idle (writes/reads)', all(resynced, idle)],
         ['cold restart, 15 s (writes/reads)', all(restarted, afterRestart)],
         ['operator CPU s (start → idle end)', operatorCpu.toFixed(1)],
@@ -678,6 +679,10 @@ async function nodeFloorRss(cp: ControlPlane): Promise<string> {
   return kb ? (Number(kb) / 1024).toFixed(0) : 'n/a';
 }
 
+/** The slope of the memory curve: (peak − idle) / N, in KB per Capp. */
+const perCappKb = (peakMb: string, idleMb: string): string =>
+  (((Number(peakMb) - Number(idleMb)) * 1024) / N).toFixed(0);
+
 const peakRss = (pid: number | undefined): string => {
   const hwm = pid ? /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] : undefined;
   return hwm ? (Number(hwm) / 1024).toFixed(0) : 'n/a';
@@ -779,6 +784,7 @@ function peerRun(binary: string): Promise<PeerRun> {
             ],
             ['peer RSS before the first Capp (MB)', idleRss],
             ['peer peak RSS (MB)', rss],
+            ['peer peak RSS above idle, per Capp (KB)', perCappKb(rss, idleRss)],
             ['peer CPU s (create → idle end)', cpu.toFixed(1)],
           ],
         };

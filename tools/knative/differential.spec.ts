@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { KNATIVE_CORPUS, PLATFORM_KNATIVE_FEATURES } from '@capp/capp-model';
+import { PLATFORM_KNATIVE_FEATURES } from '@capp/capp-model';
+import { KNATIVE_CORPUS } from '@capp/capp-model/corpus';
 import { knativeAdmissionBinary, SHARED_CRDS_DIR } from '@capp/testing';
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';

@@ -25,6 +25,4 @@ export {
   PLATFORM_KNATIVE_FEATURES,
   PLATFORM_KNATIVE_SETTINGS,
 } from './lib/knative/settings';
-export type { CorpusCapp } from './lib/knative/corpus';
-export { corpusCapp, KNATIVE_CORPUS } from './lib/knative/corpus';
 export * from './lib/resource-policy';
