@@ -7,9 +7,10 @@ import { CAPP_TYPE, KubeClient, KubeRest, type ResourceType, SECRET_TYPE } from 
 import {
   createMigratedDatabase,
   embeddedKubeconfig,
+  markKnativeServiceReady,
   type MigratedDatabase,
   type MultiCluster,
-  OperatorProcess,
+  MultiClusterOperators,
   REPO_ROOT,
   startMultiCluster,
   testEnvironment,
@@ -47,11 +48,11 @@ jest.setTimeout(120_000);
 const HEARTBEAT_TIMEOUT_S = 4;
 const RELEASE_NS = 'capp-operator-system';
 let env: MultiCluster;
-let hub: OperatorProcess;
+let operators: MultiClusterOperators;
 let api: ApiProcess;
 let db: MigratedDatabase;
 let hubClient: KubeClient;
-const managed = new Map<string, { client: KubeClient; operator: OperatorProcess }>();
+const managed = new Map<string, KubeClient>();
 let seq = 0;
 
 const client = (rest: KubeRest): KubeClient =>
@@ -84,7 +85,7 @@ async function namespace(): Promise<string> {
 const on = (cluster: string): KubeClient => {
   const m = managed.get(cluster);
   if (!m) throw new Error(`no managed cluster ${cluster}`);
-  return m.client;
+  return m;
 };
 
 const get = (
@@ -97,28 +98,7 @@ const get = (
 /** Plays Knative on a managed cluster: the Knative Service reports Ready with a URL. */
 async function knativeReady(cluster: string, ns: string, name: string): Promise<void> {
   const ksvc = await waitFor(`ksvc ${ns}/${name} on ${cluster}`, () => get(on(cluster), KSVC, ns, name));
-  await on(cluster).apply(
-    {
-      apiVersion: KSVC.apiVersion,
-      kind: KSVC.kind,
-      metadata: { name, namespace: ns },
-      status: {
-        observedGeneration: ksvc.metadata.generation,
-        url: `http://${name}.${ns}.${cluster}.example.com`,
-        latestReadyRevisionName: `${name}-00001`,
-        latestCreatedRevisionName: `${name}-00001`,
-        conditions: [
-          {
-            type: 'Ready',
-            status: 'True',
-            reason: 'Ready',
-            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z/, 'Z'),
-          },
-        ],
-      },
-    },
-    { subresource: 'status' },
-  );
+  await markKnativeServiceReady(on(cluster), ksvc, cluster);
 }
 
 /** The hub Capp once `probe` holds for it. */
@@ -199,36 +179,13 @@ async function chartOperatorKubeconfig(): Promise<string> {
 
 beforeAll(async () => {
   env = await startMultiCluster({ clusters: 2 });
-  for (const c of env.clusters) {
-    const rest = KubeRest.fromKubeconfig(c.kubeconfig);
-    const mc = client(rest);
-    await mc.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'capp-operator-system' } });
-    const operator = new OperatorProcess(`operator on ${c.name}`);
-    await operator.start({
-      args: ['--kubeconfig', c.kubeconfig, '--lease-duration-seconds', '4', '--health-scopes', 'false'],
-      ports: true,
-      timeoutMs: 120_000,
-    });
-    managed.set(c.name, { client: mc, operator });
-  }
+  for (const c of env.clusters) managed.set(c.name, client(KubeRest.fromKubeconfig(c.kubeconfig)));
   hubClient = client(KubeRest.fromKubeconfig(env.hubKubeconfig));
-  hub = new OperatorProcess('hub operator');
-  await hub.start({
-    args: [
-      '--kubeconfig',
-      await chartOperatorKubeconfig(),
-      '--hub',
-      'true',
-      '--placements-namespace',
-      env.placementsNamespace,
-      '--default-placement',
-      env.defaultPlacement,
-      '--cluster-heartbeat-timeout-seconds',
-      String(HEARTBEAT_TIMEOUT_S),
-      '--leader-elect',
-      'false',
-    ],
-    ports: true,
+  operators = new MultiClusterOperators(env);
+  await operators.start({
+    managedArgs: ['--lease-duration-seconds', '4', '--health-scopes', 'false'],
+    hubKubeconfig: await chartOperatorKubeconfig(),
+    heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_S,
   });
   db = await createMigratedDatabase();
   api = new ApiProcess('api on the hub', {
@@ -245,8 +202,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.kill('SIGKILL').catch(() => undefined);
   await db?.drop().catch(() => undefined);
-  await hub?.stop();
-  for (const m of managed.values()) await m.operator.stop();
+  await operators?.stop();
   await env?.stop();
 });
 
@@ -546,8 +502,8 @@ describe('hub mode: Capps placed on managed clusters through Open Cluster Manage
   });
 
   it("did all of it as the chart's ServiceAccount, never refused by its RBAC", () => {
-    const refused = hub.lines.filter((l) => /\b403\b|forbidden/i.test(JSON.stringify(l)));
+    const refused = operators.hub.lines.filter((l) => /\b403\b|forbidden/i.test(JSON.stringify(l)));
     expect(refused).toEqual([]);
-    expect(hub.lines.some((l) => l.event === 'status-written')).toBe(true);
+    expect(operators.hub.lines.some((l) => l.event === 'status-written')).toBe(true);
   });
 });

@@ -19,7 +19,13 @@ import { parseArgs } from 'node:util';
 import type { KubeObject } from '@capp/capp-model';
 import { KNATIVE_SERVICE } from '@capp/knative-adapter';
 import { CAPP_TYPE, Informer, KubeClient, KubeRest } from '@capp/kube';
-import { type MultiCluster, OperatorProcess, startMultiCluster } from '@capp/testing';
+import {
+  markKnativeServiceReady,
+  type MultiCluster,
+  MultiClusterOperators,
+  type OperatorProcess,
+  startMultiCluster,
+} from '@capp/testing';
 
 const { values } = parseArgs({
   options: {
@@ -70,31 +76,7 @@ function knativePlayer(rest: KubeRest, cluster: string): Informer {
     )
       return;
     marked.set(key, generation);
-    const name = k.metadata.name;
-    void client
-      .apply(
-        {
-          apiVersion: KNATIVE_SERVICE.apiVersion,
-          kind: KNATIVE_SERVICE.kind,
-          metadata: { name, namespace: k.metadata.namespace },
-          status: {
-            observedGeneration: generation,
-            url: `http://${name}.${k.metadata.namespace}.${cluster}.example.com`,
-            latestReadyRevisionName: `${name}-00001`,
-            latestCreatedRevisionName: `${name}-00001`,
-            conditions: [
-              {
-                type: 'Ready',
-                status: 'True',
-                reason: 'Ready',
-                lastTransitionTime: new Date().toISOString().replace(/\.\d+Z/, 'Z'),
-              },
-            ],
-          },
-        },
-        { subresource: 'status' },
-      )
-      .catch(() => marked.delete(key));
+    void markKnativeServiceReady(client, k, cluster).catch(() => marked.delete(key));
   };
   const informer = new Informer(rest, KNATIVE_SERVICE, { onAdd: mark, onUpdate: mark });
   informer.start();
@@ -164,54 +146,15 @@ async function main(): Promise<void> {
   });
   try {
     env = await startMultiCluster({ clusters: 2, log: (l) => process.stderr.write(`${l}\n`) });
-    const managed: OperatorProcess[] = [];
-    for (const c of env.clusters) {
-      const rest = KubeRest.fromKubeconfig(c.kubeconfig);
-      await new KubeClient(rest, { fieldManager: 'bench' }).apply({
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: 'capp-operator-system' },
-      });
-      const p = new OperatorProcess(`operator on ${c.name}`);
-      await p.start({
-        args: [
-          '--kubeconfig',
-          c.kubeconfig,
-          '--health-scopes',
-          'false',
-          '--capp-revisions',
-          'false',
-          '--concurrency',
-          '8',
-        ],
-        ports: true,
-        timeoutMs: 120_000,
-      });
-      processes.push(p);
-      managed.push(p);
-      players.push(knativePlayer(rest, c.name));
-    }
-    const hub = new OperatorProcess('hub operator');
-    await hub.start({
-      args: [
-        '--kubeconfig',
-        env.hubKubeconfig,
-        '--hub',
-        'true',
-        '--leader-elect',
-        'false',
-        '--concurrency',
-        '8',
-        '--placements-namespace',
-        env.placementsNamespace,
-        '--default-placement',
-        env.defaultPlacement,
-        '--cluster-heartbeat-timeout-seconds',
-        String(HEARTBEAT_TIMEOUT_S),
-      ],
-      ports: true,
+    const operators = new MultiClusterOperators(env);
+    processes.push(...operators.managed, operators.hub);
+    await operators.start({
+      managedArgs: ['--health-scopes', 'false', '--capp-revisions', 'false', '--concurrency', '8'],
+      heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_S,
+      hubArgs: ['--concurrency', '8'],
     });
-    processes.push(hub);
+    const { hub, managed } = operators;
+    for (const c of env.clusters) players.push(knativePlayer(KubeRest.fromKubeconfig(c.kubeconfig), c.name));
 
     // 1. single cluster: cluster-1's operator alone.
     const one = KubeRest.fromKubeconfig(env.clusters[0].kubeconfig);

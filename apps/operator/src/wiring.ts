@@ -10,7 +10,7 @@ import { EventRecorder, KubeClient, type KubeRest } from '@capp/kube';
 import type { Logger } from 'pino';
 
 import { ClusterCache } from './cache/cluster-cache';
-import { CappController, type ControllerMetrics } from './controller';
+import { CappController } from './controller';
 import { type HealthMetrics, HealthScopeController } from './health/healthscope-controller';
 import { HubCache } from './hub/hub-cache';
 import { HubController } from './hub/hub-controller';
@@ -18,6 +18,7 @@ import { HubReconciler } from './hub/hub-reconciler';
 import type { HeartbeatLease } from './hub/manifest-work';
 import { OCM_TYPES } from './hub/ocm';
 import type { HealthSources } from './observability/metrics';
+import type { ControllerMetrics } from './queue/queue-controller';
 import { CappReconciler } from './reconcile/capp-reconciler';
 import type { ClientPort, EventsPort, ReconcileMetrics } from './reconcile/ports';
 import { TraitHttpClient } from './reconcile/trait-http';

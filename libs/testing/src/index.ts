@@ -55,3 +55,5 @@ export {
   OCM_HUB_NAMESPACE,
   startMultiCluster,
 } from './lib/multi-cluster';
+export type { MultiClusterOperatorsOptions } from './lib/multi-cluster-operators';
+export { markKnativeServiceReady, MultiClusterOperators } from './lib/multi-cluster-operators';

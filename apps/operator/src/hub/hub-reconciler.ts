@@ -4,6 +4,7 @@ import { canonicalJson, type Capp, CAPP_FINALIZER, type CappStatus, type KubeObj
 import type { Logger } from 'pino';
 
 import { ReconcileError } from '../reconcile/errors';
+import { finalizerPatch } from '../reconcile/finalizer';
 import type { ClientPort, EventsPort } from '../reconcile/ports';
 import { applyCappStatus } from '../reconcile/status-write';
 import type { HubCache } from './hub-cache';
@@ -309,18 +310,6 @@ function ref(capp: Capp): { apiVersion: string; kind: string; namespace?: string
     kind: capp.kind,
     namespace: capp.metadata.namespace,
     name: capp.metadata.name,
-  };
-}
-
-function finalizerPatch(capp: Capp, present: boolean): KubeObject {
-  return {
-    apiVersion: capp.apiVersion,
-    kind: capp.kind,
-    metadata: {
-      name: capp.metadata.name,
-      namespace: capp.metadata.namespace,
-      finalizers: present ? [CAPP_FINALIZER] : [],
-    },
   };
 }
 

@@ -42,6 +42,7 @@ import type { Logger } from 'pino';
 
 import { ANNOTATION_APPLIED_HASH, hashOf, isSubset } from './drift';
 import { errorMessage, ReconcileError } from './errors';
+import { finalizerPatch } from './finalizer';
 import {
   ANNOTATION_APPLIED_GENERATION,
   ANNOTATION_ORPHANED_FROM,
@@ -141,7 +142,7 @@ export class CappReconciler {
       return;
     }
     if (!capp.metadata.finalizers?.includes(CAPP_FINALIZER)) {
-      await this.deps.client.apply(this.finalizerPatch(capp, true));
+      await this.deps.client.apply(finalizerPatch(capp, true));
       log.info({ event: 'finalizer-added' }, 'finalizer added');
     }
     // Reported after the children and status, which a failure here must not hold up.
@@ -588,24 +589,8 @@ export class CappReconciler {
         true,
       );
     }
-    await this.deps.client.apply(this.finalizerPatch(capp, false));
+    await this.deps.client.apply(finalizerPatch(capp, false));
     log.info({ event: 'finalized' }, 'children deleted; finalizer removed');
-  }
-
-  /**
-   * Server-side apply of our finalizer alone: the field manager owns just that entry of the list, so
-   * finalizers of others are untouched; applying an empty list releases it.
-   */
-  private finalizerPatch(capp: Capp, present: boolean): KubeObject {
-    return {
-      apiVersion: capp.apiVersion,
-      kind: capp.kind,
-      metadata: {
-        name: capp.metadata.name,
-        namespace: capp.metadata.namespace,
-        finalizers: present ? [CAPP_FINALIZER] : [],
-      },
-    };
   }
 
   private failedRenderStatus(capp: Capp, reason: string, message: string): CappStatus {

@@ -1,8 +1,8 @@
 /**
  * A hub and managed control planes joined by Open Cluster Management's real components (built from the
  * Go module proxy by tools/ocm/build.sh): the placement controller on the hub, a work agent per
- * managed cluster. The Capp operators (the hub's in hub mode, one per managed cluster) are the caller's
- * to start: this library does not depend on the apps.
+ * managed cluster. The Capp operators (the hub's in hub mode, one per managed cluster) are started
+ * apart, by `MultiClusterOperators` (the built processes: this library does not import the apps).
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
