@@ -448,8 +448,7 @@ function operatorRun(mode: Mode = 'plain', quick = false): Promise<OperatorRun> 
       );
     let operator = startOperator();
     try {
-      const scrape = async (): Promise<string> =>
-        (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const scrape = (): Promise<string> => metricsText(metricsPort, operator);
       await untilReady(probePort);
       // Before the first Capp (its informers synced): the size-0 point of the memory curve.
       const idleRss = residentMb(operator.pid);
@@ -649,6 +648,27 @@ const cpuSeconds = (pid: number | undefined): number => {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
+/**
+ * A process's /metrics. A busy machine can make one scrape time out; three in a row, or the process
+ * gone, end the run with the reason.
+ */
+async function metricsText(port: number, child: ReturnType<typeof spawn>): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    } catch (err) {
+      const exited = child.exitCode ?? child.signalCode;
+      if (exited !== null || attempt === 3) {
+        const cause = (err as { cause?: unknown }).cause;
+        throw new Error(
+          `/metrics on :${port}: ${String(cause ?? err)}${exited !== null ? ` (the process exited: ${exited})` : ''}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
 /** Resident set size now (VmRSS), in MB. */
 const residentMb = (pid: number | undefined): string => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -722,7 +742,7 @@ function peerRun(binary: string): Promise<PeerRun> {
           { stdio: ['ignore', 'ignore', 'ignore'] },
         );
       const scrape = async (): Promise<{ reads: number; writes: number }> =>
-        restRequests(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+        restRequests(await metricsText(metricsPort, manager));
       const ready = (): Promise<void> => untilReady(probePort);
       let manager = start();
       try {
