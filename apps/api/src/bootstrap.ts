@@ -2,12 +2,12 @@ import { VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 
 import { AppModule } from './app.module';
 import { ErrorEnvelopeFilter, toEnvelope } from './common/error.filter';
+import { securityHeaders } from './common/security-headers';
 import { validationPipe } from './common/validation';
 import type { ApiConfig } from './config/api-config';
 import { createLogger } from './infra/logging/logger';
@@ -38,7 +38,7 @@ export async function createApi(
   // No ETag hashed from every body: a Capp's ETag is its stored version, set where it is read.
   app.set('etag', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.use(helmet());
+  app.use(securityHeaders()); // helmet's, computed once
   if (config.corsOrigins.length) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
