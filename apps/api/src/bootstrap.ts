@@ -14,6 +14,9 @@ import { createLogger } from './infra/logging/logger';
 import { ApiMetrics } from './infra/metrics/metrics';
 import { mountSwagger } from './openapi/openapi';
 
+const STARTED = Symbol('started');
+type TimedRequest = Request & { [STARTED]: number };
+
 /** The route template a request matched (bounded label values for metrics), else "unmatched". */
 function routeOf(req: Request): string {
   const route = (req as Request & { route?: { path?: string } }).route?.path;
@@ -47,16 +50,15 @@ export async function createApi(
     });
   }
   const metrics = app.get(ApiMetrics);
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () =>
-      metrics.request(
-        req.method,
-        routeOf(req),
-        res.statusCode,
-        Number(process.hrtime.bigint() - started) / 1e9,
-      ),
-    );
+  // One 'finish' listener for every response (called with the response as `this`), not a closure
+  // per request; the start time rides on the request.
+  function recordRequest(this: Response): void {
+    const req = this.req as TimedRequest;
+    metrics.request(req.method, routeOf(req), this.statusCode, (performance.now() - req[STARTED]) / 1e3);
+  }
+  app.use((req: TimedRequest, res: Response, next: NextFunction) => {
+    req[STARTED] = performance.now();
+    res.on('finish', recordRequest);
     next();
   });
   app.use(

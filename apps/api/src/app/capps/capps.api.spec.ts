@@ -625,6 +625,18 @@ describe('Capps REST API', () => {
     expect(metrics.body).toMatch(
       /capp_api_http_requests_total\{method="POST",route="\/api\/v1\/namespaces\/:ns\/capps",status="201"\} \d+/,
     );
+    // Reads answered by the controller itself (common/send-json.ts) and 404s are counted and timed alike.
+    expect(metrics.body).toMatch(
+      /capp_api_http_requests_total\{method="GET",route="\/api\/v1\/namespaces\/:ns\/capps\/:name",status="200"\} \d+/,
+    );
+    expect(metrics.body).toMatch(
+      /capp_api_http_requests_total\{method="GET",route="\/api\/v1\/namespaces\/:ns\/capps\/:name",status="404"\} \d+/,
+    );
+    const count =
+      /capp_api_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/namespaces\/:ns\/capps\/:name"\} (\d+)/.exec(
+        metrics.body,
+      );
+    expect(Number(count?.[1])).toBeGreaterThan(0);
     expect(metrics.body).toMatch(/capp_api_sync_total\{operation="apply",result="ok"\} \d+/);
     expect(metrics.body).toMatch(/capp_api_sync_queue_depth \d+/);
   });
