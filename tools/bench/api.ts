@@ -1,5 +1,5 @@
 /**
- * `npm run bench:api [-- --duration 10 --connections 10 --auth kubernetes,none --sync-wait-ms 2000]`:
+ * `npm run bench:api [-- --duration 10 --connections 10 --auth kubernetes,none --endpoints get,list,create --sync-wait-ms 2000]`:
  * HTTP throughput and latency of the REST API against a bare NestJS endpoint measured the same way in
  * the same run.
  *
@@ -43,6 +43,11 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     /** Comma-separated AUTH_MODEs to measure the API in. */
     auth: { type: 'string', default: 'kubernetes,none' },
+    /**
+     * Comma-separated endpoints to measure (each in every auth mode and straight on kube-apiserver; the
+     * floor of a read with `get`): `--endpoints get` is the quick loop for work on the read path.
+     */
+    endpoints: { type: 'string', default: 'get,list,create' },
     /** The API's SYNC_WAIT_MS (default: the API's own default, 2000): 0 answers creates before the apply. */
     'sync-wait-ms': { type: 'string', default: '2000' },
     /**
@@ -62,6 +67,9 @@ const LIST_NAMESPACE = 'bench-list';
 /** How long a write waits for the cluster apply before answering 202 (the API's default is 2000). */
 const SYNC_WAIT_MS = values['sync-wait-ms'];
 const PROFILE_DIR = values.profile ? resolve(values.profile) : undefined;
+const ENDPOINTS = new Set(values.endpoints.split(',').map((e) => e.trim()));
+for (const e of ENDPOINTS)
+  if (!['get', 'list', 'create'].includes(e)) throw new Error(`unknown endpoint ${e}`);
 
 // --- the baseline: the least any NestJS endpoint costs here -----------------------------------------
 
@@ -400,29 +408,32 @@ async function main(): Promise<void> {
       };
       if (page.items?.length !== 100) throw new Error(`list: expected 100 items, got ${page.items?.length}`);
 
-      rows.push(await measure(api, 'get', mode, { path: `${base}/app-0`, headers }));
-      rows.push(await measure(api, 'list', mode, { path: `${base}?limit=100`, headers }));
+      if (ENDPOINTS.has('get'))
+        rows.push(await measure(api, 'get', mode, { path: `${base}/app-0`, headers }));
+      if (ENDPOINTS.has('list'))
+        rows.push(await measure(api, 'list', mode, { path: `${base}?limit=100`, headers }));
 
       const createNs = `bench-create-${mode}`;
-      await namespace(createNs);
       let n = 0;
-      rows.push(
-        await measure(api, 'create', mode, {
-          path: `/api/v1/namespaces/${createNs}/capps`,
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          requests: [
-            {
-              setupRequest: (req) => ({ ...req, body: JSON.stringify(capp(`c-${n++}`)) }),
-            },
-          ],
-        }),
-      );
+      if (ENDPOINTS.has('create')) await namespace(createNs);
+      if (ENDPOINTS.has('create'))
+        rows.push(
+          await measure(api, 'create', mode, {
+            path: `/api/v1/namespaces/${createNs}/capps`,
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/json' },
+            requests: [
+              {
+                setupRequest: (req) => ({ ...req, body: JSON.stringify(capp(`c-${n++}`)) }),
+              },
+            ],
+          }),
+        );
       await drained(api);
       await api.stop();
     }
 
-    await floor();
+    if (ENDPOINTS.has('get')) await floor();
 
     // The reference beside the baseline: the same read and create sent straight to kube-apiserver, as
     // kubectl sends them (the admin token; no operator runs, so nothing reconciles the Capps created).
@@ -435,35 +446,38 @@ async function main(): Promise<void> {
     };
     const direct = `/apis/rcs.dana.io/v1alpha1/namespaces`;
     const kubeHeaders = { authorization: `Bearer ${adminToken}`, accept: 'application/json' };
-    rows.push(
-      await measure(kubeServer, 'get', 'kube', {
-        path: `${direct}/${LIST_NAMESPACE}/capps/app-0`,
-        headers: kubeHeaders,
-      }),
-    );
-    rows.push(
-      await measure(kubeServer, 'list', 'kube', {
-        path: `${direct}/${LIST_NAMESPACE}/capps?limit=100`,
-        headers: kubeHeaders,
-      }),
-    );
-    await namespace('bench-create-kube');
+    if (ENDPOINTS.has('get'))
+      rows.push(
+        await measure(kubeServer, 'get', 'kube', {
+          path: `${direct}/${LIST_NAMESPACE}/capps/app-0`,
+          headers: kubeHeaders,
+        }),
+      );
+    if (ENDPOINTS.has('list'))
+      rows.push(
+        await measure(kubeServer, 'list', 'kube', {
+          path: `${direct}/${LIST_NAMESPACE}/capps?limit=100`,
+          headers: kubeHeaders,
+        }),
+      );
     let k = 0;
-    rows.push(
-      await measure(kubeServer, 'create', 'kube', {
-        path: `${direct}/bench-create-kube/capps`,
-        method: 'POST',
-        headers: { ...kubeHeaders, 'content-type': 'application/json' },
-        requests: [
-          {
-            setupRequest: (req) => ({
-              ...req,
-              body: JSON.stringify(capp(`k-${k++}`)),
-            }),
-          },
-        ],
-      }),
-    );
+    if (ENDPOINTS.has('create')) await namespace('bench-create-kube');
+    if (ENDPOINTS.has('create'))
+      rows.push(
+        await measure(kubeServer, 'create', 'kube', {
+          path: `${direct}/bench-create-kube/capps`,
+          method: 'POST',
+          headers: { ...kubeHeaders, 'content-type': 'application/json' },
+          requests: [
+            {
+              setupRequest: (req) => ({
+                ...req,
+                body: JSON.stringify(capp(`k-${k++}`)),
+              }),
+            },
+          ],
+        }),
+      );
 
     const [b] = rows;
     const vsKube = (r: Row): string => {

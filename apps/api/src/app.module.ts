@@ -80,7 +80,6 @@ export class AppModule {
         TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
         ThrottlerModule.forRoot({
           throttlers: [{ ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }],
-          skipIf: () => config.rateLimitPerMinute === 0,
         }),
       ],
       controllers: [
@@ -154,7 +153,9 @@ export class AppModule {
           inject: [KubeGateway],
         },
         Lifecycle,
-        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        // RATE_LIMIT_PER_MINUTE=0 turns the limiter off: no guard at all rather than one that skips
+        // every request after reading its route's throttle metadata.
+        ...(config.rateLimitPerMinute > 0 ? [{ provide: APP_GUARD, useClass: ThrottlerGuard }] : []),
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
     };

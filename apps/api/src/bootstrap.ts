@@ -2,17 +2,20 @@ import { VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 
 import { AppModule } from './app.module';
 import { ErrorEnvelopeFilter, toEnvelope } from './common/error.filter';
+import { securityHeaders } from './common/security-headers';
 import { validationPipe } from './common/validation';
 import type { ApiConfig } from './config/api-config';
 import { createLogger } from './infra/logging/logger';
 import { ApiMetrics } from './infra/metrics/metrics';
 import { mountSwagger } from './openapi/openapi';
+
+const STARTED = Symbol('started');
+type TimedRequest = Request & { [STARTED]: number };
 
 /** The route template a request matched (bounded label values for metrics), else "unmatched". */
 function routeOf(req: Request): string {
@@ -38,7 +41,7 @@ export async function createApi(
   // No ETag hashed from every body: a Capp's ETag is its stored version, set where it is read.
   app.set('etag', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.use(helmet());
+  app.use(securityHeaders()); // helmet's, computed once
   if (config.corsOrigins.length) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
@@ -47,16 +50,15 @@ export async function createApi(
     });
   }
   const metrics = app.get(ApiMetrics);
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () =>
-      metrics.request(
-        req.method,
-        routeOf(req),
-        res.statusCode,
-        Number(process.hrtime.bigint() - started) / 1e9,
-      ),
-    );
+  // One 'finish' listener for every response (called with the response as `this`), not a closure
+  // per request; the start time rides on the request.
+  function recordRequest(this: Response): void {
+    const req = this.req as TimedRequest;
+    metrics.request(req.method, routeOf(req), this.statusCode, (performance.now() - req[STARTED]) / 1e3);
+  }
+  app.use((req: TimedRequest, res: Response, next: NextFunction) => {
+    req[STARTED] = performance.now();
+    res.on('finish', recordRequest);
     next();
   });
   app.use(

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import type { Logger } from 'pino';
 
@@ -44,6 +44,7 @@ class TtlCache<V> {
 export class Authenticator {
   private readonly users: TtlCache<AuthenticatedUser | null>;
   private readonly decisions: TtlCache<{ allowed: boolean; reason?: string }>;
+  private readonly subjects = new WeakMap<AuthenticatedUser, string>();
 
   constructor(
     private readonly kube: KubeGateway,
@@ -59,7 +60,7 @@ export class Authenticator {
     if (!this.enabled) return DEV_USER;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) throw new UnauthenticatedError('missing bearer token: send "Authorization: Bearer <token>"');
-    const key = createHash('sha256').update(match[1]).digest('hex');
+    const key = hash('sha256', match[1], 'base64');
     let user = this.users.get(key);
     if (user === undefined) {
       user = (await this.ask(() => this.kube.authenticate(match[1]))) ?? null;
@@ -75,14 +76,7 @@ export class Authenticator {
     access: AccessRequest,
   ): Promise<{ allowed: boolean; reason?: string }> {
     if (!this.enabled) return { allowed: true };
-    const key = [
-      user.username,
-      user.groups.join(','),
-      access.verb,
-      access.resource ?? 'capps',
-      access.namespace,
-      access.name ?? '',
-    ].join('|');
+    const key = `${this.subject(user)}|${access.verb}|${access.resource ?? 'capps'}|${access.namespace}|${access.name ?? ''}`;
     let decision = this.decisions.get(key);
     if (!decision) {
       decision = await this.ask(() => this.kube.authorize(user, access));
@@ -116,6 +110,16 @@ export class Authenticator {
     throw new ForbiddenError(
       `user "${user.username}" cannot ${access.verb} ${access.resource ?? 'capps'}.rcs.dana.io ${where}${reason ? `: ${reason}` : ''}`,
     );
+  }
+
+  /** `username|groups` of a user, kept per user object (the cached one is the same each request). */
+  private subject(user: AuthenticatedUser): string {
+    let subject = this.subjects.get(user);
+    if (subject === undefined) {
+      subject = `${user.username}|${user.groups.join(',')}`;
+      this.subjects.set(user, subject);
+    }
+    return subject;
   }
 
   private async ask<T>(fn: () => Promise<T>): Promise<T> {

@@ -36,11 +36,22 @@ export function validationIssues(errors: ValidationError[]): ValidationIssue[] {
   return [...issuesFromValidationErrors(capp, cappWriteSchema), ...flatten(other)];
 }
 
+/** The types the ValidationPipe does not validate (its toValidate), and no type at all. */
+const PRIMITIVES = new Set<unknown>([undefined, String, Boolean, Number, Array, Object, Buffer, Date]);
+
 /**
  * Path parameters are left as the strings they arrived as: each has its own pipe (common/params.ts)
  * that judges the text (`1e3` is not a revision number, though `Number('1e3')` is 1000).
  */
 class CappValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // What the ValidationPipe would do to a path parameter of a primitive type (nothing: see
+    // transformPrimitive), without its metadata checks per parameter of every request.
+    if (metadata.type === 'param' && !this.expectedType && PRIMITIVES.has(metadata.metatype))
+      return Promise.resolve(value);
+    return super.transform(value, metadata);
+  }
+
   protected override transformPrimitive(value: unknown, metadata: ArgumentMetadata): unknown {
     return metadata.type === 'param' ? value : super.transformPrimitive(value, metadata);
   }

@@ -1,4 +1,7 @@
 // The Capp endpoints end to end, in-process, on the real PostgreSQL, Redis and control plane.
+import { get } from 'node:http';
+
+import helmet from 'helmet';
 import { Client } from 'pg';
 
 import {
@@ -37,6 +40,29 @@ interface Envelope {
   error: string;
   message: string;
   details: { path: string; rule: string; message: string }[];
+}
+
+/** GET with node:http (no headers added, unlike fetch). */
+function plainGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+/** The headers helmet's defaults set on a response (what every answer of the API must carry). */
+function helmetHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => delete headers[name.toLowerCase()],
+  };
+  helmet()({} as never, res as never, () => undefined);
+  return headers;
 }
 
 describe('Capps REST API', () => {
@@ -262,6 +288,50 @@ describe('Capps REST API', () => {
       items: { metadata: { name: string }; status: { observedGeneration?: number } }[];
     }>('GET', `${base()}?limit=500`);
     expect(page.body.items.find((i) => i.metadata.name === 'viewed')?.status.observedGeneration).toBe(7);
+  });
+
+  it('answers a read with helmet’s security headers, its length and ETag; HEAD and If-None-Match as HTTP says', async () => {
+    await api.request('POST', base(), { body: cappBody('headers') });
+    const res = await fetch(`${api.url}${base()}/headers`);
+    const body = await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+    expect(res.headers.get('etag')).toBe('"1"');
+    expect(res.headers.get('x-powered-by')).toBeNull();
+    expect((JSON.parse(body) as Resource).metadata.name).toBe('headers');
+    const security = helmetHeaders();
+    expect(Object.keys(security).length).toBeGreaterThan(10);
+    for (const [name, value] of Object.entries(security))
+      expect([name, res.headers.get(name)]).toEqual([name, value]);
+
+    // Again from the cached view: the same bytes and headers.
+    const cached = await fetch(`${api.url}${base()}/headers`);
+    expect(await cached.text()).toBe(body);
+    expect(cached.headers.get('content-length')).toBe(res.headers.get('content-length'));
+
+    const head = await fetch(`${api.url}${base()}/headers`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(res.headers.get('content-length'));
+    expect(head.headers.get('etag')).toBe('"1"');
+    expect(await head.text()).toBe('');
+
+    // Conditional reads as a plain HTTP client sends them (fetch adds `Cache-Control: no-cache`).
+    const unchanged = await plainGet(`${api.url}${base()}/headers`, { 'if-none-match': '"1"' });
+    expect([unchanged.status, unchanged.body]).toEqual([304, '']);
+    const changed = await plainGet(`${api.url}${base()}/headers`, { 'if-none-match': '"0"' });
+    expect([changed.status, changed.body]).toEqual([200, body]);
+    const noCache = await plainGet(`${api.url}${base()}/headers`, {
+      'if-none-match': '"1"',
+      'cache-control': 'no-cache',
+    });
+    expect([noCache.status, noCache.body]).toEqual([200, body]);
+
+    // Errors carry them too.
+    const missing = await fetch(`${api.url}${base()}/no-such-capp`);
+    expect(missing.status).toBe(404);
+    for (const [name, value] of Object.entries(security))
+      expect([name, missing.headers.get(name)]).toEqual([name, value]);
   });
 
   it('refuses path parameters no kubectl user could use with 400 naming them, storing nothing', async () => {
@@ -555,6 +625,18 @@ describe('Capps REST API', () => {
     expect(metrics.body).toMatch(
       /capp_api_http_requests_total\{method="POST",route="\/api\/v1\/namespaces\/:ns\/capps",status="201"\} \d+/,
     );
+    // Reads answered by the controller itself (common/send-json.ts) and 404s are counted and timed alike.
+    expect(metrics.body).toMatch(
+      /capp_api_http_requests_total\{method="GET",route="\/api\/v1\/namespaces\/:ns\/capps\/:name",status="200"\} \d+/,
+    );
+    expect(metrics.body).toMatch(
+      /capp_api_http_requests_total\{method="GET",route="\/api\/v1\/namespaces\/:ns\/capps\/:name",status="404"\} \d+/,
+    );
+    const count =
+      /capp_api_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/namespaces\/:ns\/capps\/:name"\} (\d+)/.exec(
+        metrics.body,
+      );
+    expect(Number(count?.[1])).toBeGreaterThan(0);
     expect(metrics.body).toMatch(/capp_api_sync_total\{operation="apply",result="ok"\} \d+/);
     expect(metrics.body).toMatch(/capp_api_sync_queue_depth \d+/);
   });

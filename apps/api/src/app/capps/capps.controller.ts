@@ -16,12 +16,13 @@ import {
   Res,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 
 import { Access, AuthedRequest } from '../../auth/auth.guard';
 import { Authenticator } from '../../auth/authenticator';
 import { InvalidInputError, UnauthenticatedError } from '../../common/errors';
 import { NAME_PARAM, NAME_PIPE, NS_PARAM, NS_PIPE, REVISION_PARAM, REVISION_PIPE } from '../../common/params';
+import { sendJson } from '../../common/send-json';
 import { validationPipe } from '../../common/validation';
 import { API_EXAMPLES, errorResponses, schemaRef } from '../../openapi/openapi';
 import { CappResource, etagOf, RevisionView, toResource, toRevisionView } from './capp-content';
@@ -175,12 +176,12 @@ export class CappsController {
   async get(
     @Param('ns', NS_PIPE) ns: string,
     @Param('name', NAME_PIPE) name: string,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<string> {
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     const row = await this.capps.get(ns, name);
-    res.setHeader('ETag', etagOf(row));
-    res.type('application/json');
-    return this.views.json(row);
+    // The cached view as it is: no serialization, nor Express's `res.send` (common/send-json.ts).
+    sendJson(req, res, etagOf(row), this.views.json(row));
   }
 
   @Put(':name')

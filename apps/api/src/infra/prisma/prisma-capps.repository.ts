@@ -116,9 +116,10 @@ type RawRow = Omit<
 
 const LAZY_TYPES = new Set([114, 3802, 1184]); // json, jsonb, timestamptz
 /** Type parsers that leave JSON and timestamps as text (parsed once, on `load`, if ever). */
+const asText = (text: string): string => text;
 const LAZY: QueryConfig['types'] = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    LAZY_TYPES.has(oid) ? (text: string) => text : pgTypes.getTypeParser(oid, format)) as never,
+    LAZY_TYPES.has(oid) ? asText : pgTypes.getTypeParser(oid, format)) as never,
 };
 
 /** A timestamptz as PostgreSQL writes it (`2026-11-30 06:19:04.123+00`). */
@@ -227,6 +228,8 @@ function listQuery(query: ListQuery, columns: string): QueryConfig {
   return { text, values: sql.values };
 }
 
+const BY_NAME = `SELECT ${COLUMNS} FROM "Capp" WHERE "namespace" = $1 AND "name" = $2`;
+
 /** The Prisma adapter of the Capp store. */
 export class PrismaCappsRepository extends CappsRepository {
   constructor(private readonly prisma: PrismaService) {
@@ -255,15 +258,19 @@ export class PrismaCappsRepository extends CappsRepository {
     return (await this.readByName(namespace, name))?.load() ?? null;
   }
 
+  /** Every GET of a Capp: one query, awaited once (no wrapper closures, no message built unless it fails). */
   async readByName(namespace: string, name: string): Promise<StoredCapp | null> {
-    return this.run(`capp ${namespace}/${name}`, async () => {
-      const [row] = await this.read({
+    try {
+      const { rows } = await this.prisma.pool.query<RawRow>({
         name: 'capp-by-name',
-        text: `SELECT ${COLUMNS} FROM "Capp" WHERE "namespace" = $1 AND "name" = $2`,
+        text: BY_NAME,
         values: [namespace, name],
+        types: LAZY,
       });
-      return row ?? null;
-    });
+      return rows.length ? stored(rows[0]) : null;
+    } catch (err) {
+      return mapError(err, `capp ${namespace}/${name}`);
+    }
   }
 
   async findById(id: string): Promise<CappRecord | null> {
