@@ -1,9 +1,12 @@
 /**
  * A real `capp-operator` process for the cross-process tests (e2e/, tools/helm/): the compiled entry
  * point that `npm run operator` and the chart's image run (`dist/apps/operator/src/main.js`, built by
- * tools/build.ts once per test process), with its JSON log lines collected.
+ * tools/build.ts once per test process), started with the image's Node.js flags, with its JSON log
+ * lines collected.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { REPO_ROOT } from './paths';
@@ -72,7 +75,7 @@ export class OperatorProcess {
       this.probePort = await freePort();
       args = [...args, '--metrics-port', String(this.metricsPort), '--probe-port', String(this.probePort)];
     }
-    const child = spawn(process.execPath, ['dist/apps/operator/src/main.js', ...args], {
+    const child = spawn(process.execPath, [...imageNodeFlags(), 'dist/apps/operator/src/main.js', ...args], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -170,4 +173,20 @@ function parse(line: string): OperatorLogLine {
     // not JSON
   }
   return { msg: line };
+}
+
+/**
+ * The Node.js flags of the operator image's entrypoint (`node <flags> dist/apps/operator/src/main.js`),
+ * so a test runs the operator as the image does (the operator's node-flags spec holds the entrypoint
+ * to the flags `npm run operator` and `npm run dev` use).
+ */
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'apps/operator/Dockerfile'), 'utf8');
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  const argv = entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
+  if (argv[0] !== 'node' || argv.at(-1) !== 'dist/apps/operator/src/main.js')
+    throw new Error(
+      `apps/operator/Dockerfile: expected ENTRYPOINT ["node", …, "dist/apps/operator/src/main.js"]`,
+    );
+  return argv.slice(1, -1);
 }
