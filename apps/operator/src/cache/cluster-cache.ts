@@ -72,7 +72,7 @@ export interface ClusterCacheOptions {
 }
 
 /** Everything but status and bookkeeping: a Capp update that changes none of it needs no reconcile. */
-function meaningful(o: AnyKubeObject): string {
+export function meaningful(o: AnyKubeObject): string {
   const metadata: Record<string, unknown> = { ...o.metadata };
   delete metadata['resourceVersion'];
   delete metadata['managedFields'];

@@ -8,6 +8,7 @@ import {
 import { CAPP_TYPE, CONFIGMAP_TYPE, Informer, type KubeRest, objectKey, SECRET_TYPE } from '@capp/kube';
 import type { Logger } from 'pino';
 
+import { meaningful } from '../cache/cluster-cache';
 import type { ClusterReach } from './hub-status';
 import { referencesOf } from './manifest-work';
 import {
@@ -83,12 +84,6 @@ export class HubCache implements PlacementView {
         { event: 'watch-error', resource, err: err instanceof Error ? err.message : String(err) },
         'watch failed; re-listing',
       );
-    const meaningful = (o: AnyKubeObject): string => {
-      const metadata: Record<string, unknown> = { ...o.metadata };
-      delete metadata['resourceVersion'];
-      delete metadata['managedFields'];
-      return JSON.stringify({ metadata, spec: o.spec });
-    };
     this.capps = scopes.map(
       (namespace) =>
         new Informer<Capp>(
